@@ -1,0 +1,3 @@
+"""aiarch-scaffold: start production-shaped AI-architecture repositories."""
+
+__version__ = "0.1.0"

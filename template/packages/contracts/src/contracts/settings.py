@@ -1,0 +1,73 @@
+"""Runtime configuration from environment variables (prefix ``APP_``); never from files."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="APP_", extra="ignore")
+
+    environment: Literal["local", "test", "production"] = "local"
+    data_dir: Path = Path("data")
+    seed: int = 42
+    n_rows: int = Field(default=10_000, ge=100)
+
+    mlflow_tracking_uri: str | None = None
+    model_name: str = "churn-classifier"
+    quality_gate_metric: Literal["roc_auc", "average_precision", "f1"] = "roc_auc"
+    quality_gate_threshold: float = Field(default=0.75, ge=0, le=1)
+
+    api_key: SecretStr | None = None
+    max_request_bytes: int = Field(default=1_000_000, ge=1_024)
+
+    drift_threshold: float = Field(default=0.2, gt=0)
+
+    @model_validator(mode="after")
+    def _production_needs_api_key(self) -> "Settings":
+        if self.environment == "production" and not self.api_key:
+            raise ValueError("APP_API_KEY must be set when APP_ENVIRONMENT=production")
+        return self
+
+    @property
+    def lake_dir(self) -> Path:
+        return self.data_dir / "lake"
+
+    @property
+    def raw_dir(self) -> Path:
+        return self.lake_dir / "raw" / "customers"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.lake_dir / "quarantine" / "customers"
+
+    @property
+    def features_dir(self) -> Path:
+        return self.lake_dir / "features" / "customers"
+
+    @property
+    def lineage_dir(self) -> Path:
+        return self.lake_dir / "lineage"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.data_dir / "reports"
+
+    @property
+    def tracking_uri(self) -> str:
+        """MLflow tracking + registry store: SQLite under data/ unless configured."""
+        if self.mlflow_tracking_uri:
+            return self.mlflow_tracking_uri
+        return f"sqlite:///{(self.data_dir / 'mlflow' / 'mlflow.db').resolve()}"
+
+    @property
+    def artifact_location(self) -> str:
+        return (self.data_dir / "mlflow" / "artifacts").resolve().as_uri()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
