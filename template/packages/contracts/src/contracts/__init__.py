@@ -7,6 +7,7 @@ from contracts.features import (
     NUMERIC_FEATURES,
     add_derived_features,
 )
+from contracts.lake import PARTITION_KEY, latest_partition, partition_dir
 from contracts.lineage import DatasetManifest, LineageRecord
 from contracts.records import (
     CHANNELS,
@@ -24,6 +25,7 @@ __all__ = [
     "CHANNELS",
     "FEATURE_COLUMNS",
     "LABEL_COLUMN",
+    "PARTITION_KEY",
     "NUMERIC_FEATURES",
     "REGIONS",
     "CustomerFeatures",
@@ -36,4 +38,6 @@ __all__ = [
     "Settings",
     "add_derived_features",
     "get_settings",
+    "latest_partition",
+    "partition_dir",
 ]

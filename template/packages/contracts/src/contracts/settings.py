@@ -49,6 +49,11 @@ class Settings(BaseSettings):
         return self.lake_dir / "features" / "customers"
 
     @property
+    def reference_path(self) -> Path:
+        """Training features of the current champion: the baseline for drift reports."""
+        return self.lake_dir / "reference" / "customers" / "features.parquet"
+
+    @property
     def lineage_dir(self) -> Path:
         return self.lake_dir / "lineage"
 
