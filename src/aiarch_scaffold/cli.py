@@ -1,0 +1,117 @@
+"""The `aiarch` command line: parses, calls the library, prints. No logic of its own."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import warnings
+from pathlib import Path
+from types import FrameType
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+from aiarch_scaffold import __version__
+from aiarch_scaffold.errors import ScaffoldError, UsageError
+
+app = typer.Typer(
+    name="aiarch",
+    help="Start production-shaped AI-architecture repositories and keep them updated.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+DataOption = Annotated[
+    list[str] | None,
+    typer.Option("--data", "-d", metavar="KEY=VALUE", help="Answer a question (repeatable)."),
+]
+
+
+def fail(exc: ScaffoldError) -> NoReturn:
+    err.print(f"[red]Error:[/] {exc.message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(exc.exit_code)
+
+
+def _interrupt_on_sigterm() -> None:
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"aiarch-scaffold {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Start production-shaped AI-architecture repositories and keep them updated."""
+    warnings.filterwarnings("ignore", module="copier")
+
+
+@app.command()
+def new(
+    destination: Annotated[
+        Path | None,
+        typer.Argument(help="Folder to create (default: ./<project-slug>)."),
+    ] = None,
+    defaults: Annotated[
+        bool, typer.Option("--defaults", help="Take defaults for every unanswered question.")
+    ] = False,
+    data: DataOption = None,
+    answers_file: Annotated[
+        Path | None,
+        typer.Option("--answers-file", "-a", help="YAML file of answers (e.g. a team preset)."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Allow writing into a non-empty destination.")
+    ] = False,
+) -> None:
+    """Create a new project: ask the questions from copier.yml, then render it atomically."""
+    from aiarch_scaffold import answers, report
+    from aiarch_scaffold.generate import create_project
+
+    _interrupt_on_sigterm()
+    try:
+        given = answers.merge(
+            answers.load_answers_file(answers_file) if answers_file else {},
+            answers.parse_data_pairs(data or []),
+        )
+        interactive = not defaults
+        if interactive and not (sys.stdin.isatty() and sys.stdout.isatty()):
+            raise UsageError(
+                "no terminal to ask questions; pass --defaults (and --data/--answers-file)"
+            )
+        result = create_project(destination, given, interactive=interactive, force=force)
+    except ScaffoldError as exc:
+        fail(exc)
+    report.print_generated(out, result)
+
+
+@app.command()
+def options(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """List every question with its choices and default, read from copier.yml."""
+    from aiarch_scaffold import report
+    from aiarch_scaffold.questions import load_questions
+
+    try:
+        questions = load_questions()
+    except ScaffoldError as exc:
+        fail(exc)
+    if as_json:
+        print(report.options_json(questions))
+    else:
+        out.print(report.options_table(questions))

@@ -1,0 +1,168 @@
+"""Renders a project atomically: into a staging folder next to the destination, then moved in."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from copier._main import Worker
+from copier._user_data import Question as CopierQuestion
+from copier.errors import CopierAnswersInterrupt, CopierError, InteractiveSessionError
+
+from aiarch_scaffold import answers as answer_checks
+from aiarch_scaffold.errors import ScaffoldError, UsageError
+from aiarch_scaffold.questions import load_questions
+from aiarch_scaffold.template_source import template_root
+
+STAGING_PREFIX = ".aiarch-staging-"
+
+
+@dataclass(frozen=True)
+class Generated:
+    destination: Path
+    answers: dict[str, Any]
+    files: int
+    seconds: float
+
+
+def check_destination(destination: Path, *, force: bool) -> None:
+    """Refuse destinations we must not write to; called before any prompt and before moving in."""
+    if ".." in destination.parts:
+        raise UsageError(f"destination {destination} must not contain '..'; pass a plain path")
+    resolved = destination.resolve()
+    if resolved == Path(resolved.anchor) or resolved == Path.home():
+        raise UsageError(f"refusing to generate into {resolved}")
+    if resolved.is_relative_to(template_root().resolve()):
+        raise UsageError(f"destination {resolved} is inside the template itself")
+    if resolved.exists() and not resolved.is_dir():
+        raise UsageError(f"destination {destination} exists and is not a directory")
+    if resolved.is_dir() and any(resolved.iterdir()) and not force:
+        raise UsageError(f"destination {destination} is not empty; pass --force to overwrite")
+    if not resolved.parent.is_dir():
+        raise UsageError(f"parent folder {resolved.parent} does not exist")
+
+
+def default_destination(parent: Path, answers: Mapping[str, Any]) -> Path:
+    return parent / str(answers["project_slug"]).replace("_", "-")
+
+
+def _resolve_answers(worker: Worker) -> dict[str, Any]:
+    """Ask (or take defaults), then validate every answer, defaults included.
+
+    copier validates only answers given as data; a default derived from another answer
+    (e.g. a long slug from a long name) would otherwise slip through.
+    """
+    worker._ask()
+    resolved: dict[str, Any] = {}
+    for name, details in worker.template.questions_data.items():
+        question = CopierQuestion(
+            answers=worker.answers,
+            context=worker._render_context(),
+            jinja_env=worker.jinja_env,
+            settings=worker.settings,
+            var_name=name,
+            **details,
+        )
+        if not question.get_when() or name not in worker.answers.combined:
+            continue
+        value = worker.answers.combined[name]
+        question.validate_answer(value)
+        resolved[name] = value
+    answer_checks.check_plain_text(resolved)
+    return resolved
+
+
+def _move_into(staging: Path, destination: Path) -> None:
+    if not destination.exists():
+        staging.rename(destination)
+        return
+    if not any(destination.iterdir()):
+        destination.rmdir()
+        staging.rename(destination)
+        return
+    # --force into a non-empty folder: replace entry by entry; the user asked for it.
+    for entry in staging.iterdir():
+        target = destination / entry.name
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        elif target.exists() or target.is_symlink():
+            target.unlink()
+        entry.rename(target)
+    staging.rmdir()
+
+
+def _translate(exc: BaseException) -> ScaffoldError:
+    if isinstance(exc, ScaffoldError):
+        return exc
+    if isinstance(exc, (KeyboardInterrupt, CopierAnswersInterrupt)):
+        return ScaffoldError("interrupted; nothing was written", exit_code=130)
+    if isinstance(exc, InteractiveSessionError):
+        return UsageError("no terminal to ask questions; pass --defaults and --data/--answers-file")
+    if isinstance(exc, ValueError) and "Validation error for question" in str(exc):
+        return UsageError(str(exc).replace("Validation error for question", "invalid answer for"))
+    if isinstance(exc, jinja2.TemplateError):
+        return ScaffoldError(f"template failed to render: {exc}")
+    if isinstance(exc, (CopierError, ValueError, OSError)):
+        return ScaffoldError(f"generation failed: {exc}")
+    return ScaffoldError(f"generation failed: {type(exc).__name__}: {exc}")
+
+
+def create_project(
+    destination: Path | None,
+    data: Mapping[str, Any] | None = None,
+    *,
+    interactive: bool = False,
+    force: bool = False,
+    source: Path | None = None,
+) -> Generated:
+    """Render the template into ``destination`` (default: ./<slug>) or leave nothing behind."""
+    started = time.perf_counter()
+    root = source or template_root()
+    data = dict(data or {})
+    questions = load_questions(root)
+    answer_checks.check_known(data, questions)
+    answer_checks.check_choices(data, questions)
+    answer_checks.check_plain_text(data)
+    if destination is not None:
+        check_destination(destination, force=force)
+    parent = (destination.resolve().parent if destination is not None else Path.cwd()).resolve()
+
+    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=parent))
+    try:
+        with Worker(
+            src_path=str(root),
+            dst_path=staging,
+            data=data,
+            defaults=not interactive,
+            unsafe=True,
+            quiet=True,
+            overwrite=True,
+            cleanup_on_error=False,
+        ) as worker:
+            resolved = _resolve_answers(worker)
+            if destination is None:
+                destination = default_destination(parent, resolved)
+                check_destination(destination, force=force)
+            worker.data = resolved
+            worker.defaults = True
+            worker.run_copy()
+        files = sum(1 for path in staging.rglob("*") if path.is_file())
+        _move_into(staging, destination.resolve())
+    except BaseException as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise _translate(exc) from exc
+    return Generated(destination, resolved, files, time.perf_counter() - started)
+
+
+def leftover_staging(parent: Path) -> list[Path]:
+    """Staging folders under ``parent`` (a test and debugging aid: there should be none)."""
+    return sorted(parent.glob(f"{STAGING_PREFIX}*"))
+
+
+__all__ = ["Generated", "check_destination", "create_project", "leftover_staging"]

@@ -1,0 +1,88 @@
+"""Reads the questions from copier.yml: the single source of truth for the option space."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from aiarch_scaffold.errors import ScaffoldError
+from aiarch_scaffold.template_source import CONFIG_FILE, template_root
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question as declared in copier.yml (raw, unrendered Jinja where it has any)."""
+
+    name: str
+    type: str = "str"
+    help: str = ""
+    default: Any = None
+    choices: dict[str, Any] = field(default_factory=dict)
+    when: Any = True
+    validator: str = ""
+
+    @property
+    def is_choice(self) -> bool:
+        return bool(self.choices)
+
+    @property
+    def values(self) -> list[Any]:
+        """The values a choice question accepts (not their labels)."""
+        return list(self.choices.values())
+
+    @property
+    def is_conditional(self) -> bool:
+        return self.when is not True
+
+
+def _normalise_choices(raw: Any) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    if isinstance(raw, dict):
+        return {
+            str(label): (value.get("value") if isinstance(value, dict) else value)
+            for label, value in raw.items()
+        }
+    if isinstance(raw, list):
+        return {str(item): item for item in raw}
+    raise ScaffoldError(f"{CONFIG_FILE}: choices must be a list or a mapping, got {raw!r}")
+
+
+def load_config(root: Path | None = None) -> dict[str, Any]:
+    path = (root or template_root()) / CONFIG_FILE
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ScaffoldError(f"cannot read {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ScaffoldError(f"{path} must be a mapping of questions")
+    return data
+
+
+def load_questions(root: Path | None = None) -> list[Question]:
+    """Every question in declaration order; keys starting with '_' are copier settings."""
+    questions = []
+    for name, spec in load_config(root).items():
+        if name.startswith("_"):
+            continue
+        if not isinstance(spec, dict):
+            spec = {"default": spec}
+        questions.append(
+            Question(
+                name=name,
+                type=str(spec.get("type", "str")),
+                help=str(spec.get("help", "")).strip(),
+                default=spec.get("default"),
+                choices=_normalise_choices(spec.get("choices")),
+                when=spec.get("when", True),
+                validator=str(spec.get("validator", "")),
+            )
+        )
+    return questions
+
+
+def question_names(root: Path | None = None) -> list[str]:
+    return [question.name for question in load_questions(root)]

@@ -1,0 +1,64 @@
+"""Human-facing output: rich tables for answers, options and next steps."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from aiarch_scaffold.generate import Generated
+from aiarch_scaffold.questions import Question
+
+
+def answers_table(answers: Mapping[str, Any], title: str = "Answers") -> Table:
+    table = Table(title=title, title_justify="left")
+    table.add_column("question", style="cyan", no_wrap=True)
+    table.add_column("answer")
+    for name, value in answers.items():
+        table.add_row(name, str(value))
+    return table
+
+
+def print_generated(console: Console, result: Generated) -> None:
+    console.print(
+        f"[green]Created[/] {result.destination} ({result.files} files in {result.seconds:.2f} s)"
+    )
+    console.print(answers_table(result.answers))
+    console.print("Next steps:")
+    console.print(f"  cd {result.destination}")
+    console.print("  git init && make install && make pipeline && make test")
+    console.print("  make serve   # then POST /v1/predict with an X-API-Key header")
+
+
+def options_table(questions: list[Question]) -> Table:
+    table = Table(title="Questions (from copier.yml)", title_justify="left")
+    table.add_column("question", style="cyan", no_wrap=True)
+    table.add_column("choices")
+    table.add_column("default")
+    table.add_column("help")
+    for question in questions:
+        choices = ", ".join(str(value) for value in question.values) if question.is_choice else ""
+        table.add_row(
+            question.name, choices or f"({question.type})", str(question.default), question.help
+        )
+    return table
+
+
+def options_json(questions: list[Question]) -> str:
+    return json.dumps(
+        [
+            {
+                "name": q.name,
+                "type": q.type,
+                "help": q.help,
+                "default": q.default,
+                "choices": q.values if q.is_choice else None,
+                "when": q.when,
+            }
+            for q in questions
+        ],
+        indent=2,
+    )
