@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import shutil
 import tempfile
 import time
@@ -134,17 +136,22 @@ def create_project(
     parent = (destination.resolve().parent if destination is not None else Path.cwd()).resolve()
 
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=parent))
+    # copier prints version notes to stderr even when quiet; our errors are the only output.
+    notes = io.StringIO()
     try:
-        with Worker(
-            src_path=str(root),
-            dst_path=staging,
-            data=data,
-            defaults=not interactive,
-            unsafe=True,
-            quiet=True,
-            overwrite=True,
-            cleanup_on_error=False,
-        ) as worker:
+        with (
+            contextlib.redirect_stderr(notes),
+            Worker(
+                src_path=str(root),
+                dst_path=staging,
+                data=data,
+                defaults=not interactive,
+                unsafe=True,
+                quiet=True,
+                overwrite=True,
+                cleanup_on_error=False,
+            ) as worker,
+        ):
             resolved = _resolve_answers(worker)
             if destination is None:
                 destination = default_destination(parent, resolved)
