@@ -1,0 +1,103 @@
+"""The default project: renders clean, installs, runs its pipeline, tests and hooks."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from aiarch_scaffold.generate import create_project
+from tests.tools import require, run
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("default-project")]
+
+# Our own Jinja would reference an answer or copier itself; `${{ }}` (GitHub Actions) and
+# `{{ $labels }}` (Prometheus) are the target languages' syntax, not leftovers.
+LEFTOVER = re.compile(
+    r"\{%|%\}|\{#|\{\{\s*(project_|description|organisation|python_version|use_case|_copier)"
+)
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return create_project(tmp_path_factory.mktemp("render") / "default").destination
+
+
+@pytest.fixture(scope="module")
+def installed(project: Path) -> Path:
+    require("uv")
+    run(["uv", "sync"], cwd=project)
+    return project
+
+
+def _text_files(root: Path) -> list[Path]:
+    files = []
+    for path in root.rglob("*"):
+        if path.is_file() and ".venv" not in path.parts and "data" not in path.parts:
+            try:
+                path.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                continue
+            files.append(path)
+    return files
+
+
+def test_no_leftover_jinja_or_template_suffixes(project: Path) -> None:
+    for path in _text_files(project):
+        assert not path.name.endswith(".jinja"), path
+        match = LEFTOVER.search(path.read_text(encoding="utf-8"))
+        assert match is None, f"{path.relative_to(project)}: {match and match.group(0)}"
+
+
+def test_no_blank_line_litter(project: Path) -> None:
+    for path in _text_files(project):
+        text = path.read_text(encoding="utf-8")
+        rel = path.relative_to(project)
+        assert not text.startswith("\n"), f"{rel} starts with a blank line"
+        assert "\n\n\n\n" not in text, f"{rel} has three blank lines in a row"
+        assert text.endswith("\n") or not text, f"{rel} does not end with a newline"
+
+
+def test_python_is_ruff_clean(project: Path) -> None:
+    run(["ruff", "check", "--no-cache", "."], cwd=project)
+    run(["ruff", "format", "--check", "--no-cache", "."], cwd=project)
+
+
+def test_every_service_has_its_parts(project: Path) -> None:
+    for service in ("ingestion", "features", "training", "serving", "monitoring"):
+        root = project / "services" / service
+        for part in ("pyproject.toml", "Dockerfile", "README.md", f"src/{service}/__main__.py"):
+            assert (root / part).is_file(), f"{service}: {part}"
+        assert list((root / "tests").glob("test_*.py")), f"{service} has no tests"
+
+
+def test_make_pipeline_runs_the_lifecycle(installed: Path) -> None:
+    require("make")
+    run(["make", "pipeline"], cwd=installed)
+    data = installed / "data"
+    assert list((data / "lake" / "raw" / "customers").glob("ingestion_date=*/part-0000.parquet"))
+    assert list((data / "lake" / "features" / "customers").glob("ingestion_date=*/features.parquet"))
+    assert (data / "lake" / "reference" / "customers" / "features.parquet").is_file()
+    assert (data / "reports" / "drift" / "drift_report.md").is_file()
+    assert list((data / "lake" / "lineage").glob("*.json"))
+
+
+def test_make_test_passes(installed: Path) -> None:
+    require("make")
+    result = run(["make", "test"], cwd=installed)
+    assert " passed" in result.stdout
+
+
+def test_pre_commit_runs_offline(installed: Path) -> None:
+    require("git")
+    run(["git", "init", "-q"], cwd=installed)
+    run(["git", "add", "-A"], cwd=installed)
+    run(["uv", "run", "--no-sync", "pre-commit", "run", "--all-files"], cwd=installed)
+
+
+def test_alert_rules_pass_promtool(project: Path) -> None:
+    promtool = require("promtool")
+    rules = project / "services" / "monitoring" / "prometheus"
+    run([promtool, "check", "rules", "alerts.yml"], cwd=rules)
+    run([promtool, "test", "rules", "alerts.test.yml"], cwd=rules)
