@@ -1,1 +1,1 @@
-"""features service."""
+"""Features service: validates raw batches, quarantines bad rows and builds the feature table."""

@@ -1,1 +1,1 @@
-"""ingestion service."""
+"""Ingestion service: lands a raw customer batch (synthetic or from a file) in the data lake."""

@@ -1,0 +1,160 @@
+"""One run of the features step: verify, validate, quarantine, derive, record lineage."""
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from contracts import (
+    FEATURE_COLUMNS,
+    LABEL_COLUMN,
+    PARTITION_KEY,
+    LineageRecord,
+    Settings,
+    add_derived_features,
+    latest_partition,
+    partition_dir,
+)
+from contracts.features import ID_COLUMN
+
+from features.lineage import code_version, new_run_id, write_lineage
+from features.storage import (
+    MANIFEST_FILE,
+    read_verified_partition,
+    remove_partition,
+    write_dataset_partition,
+    write_parquet_atomic,
+)
+from features.validation import split_batch
+
+logger = logging.getLogger(__name__)
+
+STEP = "features"
+FEATURES_DATASET = "features/customers"
+FEATURES_FILE = "features.parquet"
+REJECTED_FILE = "rejected.parquet"
+OUTPUT_COLUMNS: tuple[str, ...] = (ID_COLUMN, *FEATURE_COLUMNS, LABEL_COLUMN)
+
+
+class InputError(RuntimeError):
+    """The raw input cannot be used at all: missing partition or empty batch."""
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """What a run did; ``accepted`` is False when too many rows were rejected."""
+
+    day: date
+    rows_in: int
+    rows_valid: int
+    rows_rejected: int
+    accepted: bool
+    quarantine_path: Path
+    features_path: Path | None
+    lineage_path: Path
+
+    @property
+    def rejected_fraction(self) -> float:
+        return self.rows_rejected / self.rows_in if self.rows_in else 0.0
+
+
+def resolve_partition(raw_dir: Path, day: date | None) -> tuple[date, Path]:
+    """The raw partition of ``day``, or the newest one when ``day`` is None."""
+    if day is None:
+        try:
+            partition = latest_partition(raw_dir)
+        except FileNotFoundError as exc:
+            raise InputError(f"{exc}; run ingestion first") from exc
+        return date.fromisoformat(partition.name.removeprefix(f"{PARTITION_KEY}=")), partition
+    partition = partition_dir(raw_dir, day)
+    if not partition.is_dir():
+        raise InputError(f"no raw partition for {day.isoformat()} at {partition}")
+    return day, partition
+
+
+def build_features(
+    settings: Settings, day: date | None = None, max_reject_fraction: float = 0.05
+) -> RunReport:
+    """Turn one raw partition into the feature table, quarantining every invalid row.
+
+    Raises ``InputError`` or ``storage.IntegrityError`` before writing anything when the input
+    is unusable. When more than ``max_reject_fraction`` of the rows fail, the quarantine is
+    still written (for inspection) but the feature table of that day is removed rather than
+    left stale: downstream steps must not train on data that no longer matches the raw batch.
+    """
+    if not 0.0 <= max_reject_fraction <= 1.0:
+        raise ValueError(f"max_reject_fraction must be within [0, 1], got {max_reject_fraction}")
+    started_at = datetime.now(UTC)
+    run_id = new_run_id()
+    day, raw_partition = resolve_partition(settings.raw_dir, day)
+    raw = read_verified_partition(raw_partition)
+    if raw.frame.empty:
+        raise InputError(f"raw batch {raw.data_path} has no rows")
+
+    outcome = split_batch(raw.frame)
+    quarantine_path = partition_dir(settings.quarantine_dir, day) / REJECTED_FILE
+    write_parquet_atomic(outcome.rejected, quarantine_path)
+    if len(outcome.rejected):
+        logger.warning(
+            "quarantined %d of %d rows (%.2f%%) to %s: %s",
+            len(outcome.rejected),
+            outcome.rows_in,
+            100 * outcome.rejected_fraction,
+            quarantine_path,
+            outcome.reason_counts(),
+        )
+
+    accepted = outcome.rejected_fraction <= max_reject_fraction
+    features_partition = partition_dir(settings.features_dir, day)
+    features_path: Path | None = None
+    if accepted:
+        table = add_derived_features(outcome.valid).loc[:, list(OUTPUT_COLUMNS)]
+        features_path = write_dataset_partition(
+            table,
+            features_partition,
+            FEATURES_FILE,
+            dataset=FEATURES_DATASET,
+            source=f"{raw.data_path} (sha256 {raw.manifest.sha256})",
+        )
+        logger.info("wrote %d feature rows to %s", len(table), features_path)
+    else:
+        logger.error(
+            "rejected fraction %.4f exceeds the limit %.4f: batch not trusted, no features written",
+            outcome.rejected_fraction,
+            max_reject_fraction,
+        )
+        if remove_partition(features_partition):
+            logger.warning("removed stale feature partition %s", features_partition)
+
+    outputs = [quarantine_path]
+    if features_path is not None:
+        outputs += [features_path, features_path.parent / MANIFEST_FILE]
+    record = LineageRecord(
+        run_id=run_id,
+        step=STEP,
+        started_at=started_at,
+        finished_at=datetime.now(UTC),
+        inputs=[str(raw.data_path), str(raw_partition / MANIFEST_FILE)],
+        outputs=[str(path) for path in outputs],
+        code_version=code_version(),
+        parameters={
+            "partition_date": day.isoformat(),
+            "max_reject_fraction": max_reject_fraction,
+            "input_sha256": raw.manifest.sha256,
+            "rows_in": outcome.rows_in,
+            "rows_valid": len(outcome.valid),
+            "rows_rejected": len(outcome.rejected),
+            "accepted": accepted,
+        },
+    )
+    lineage_path = write_lineage(record, settings.lineage_dir)
+    return RunReport(
+        day=day,
+        rows_in=outcome.rows_in,
+        rows_valid=len(outcome.valid),
+        rows_rejected=len(outcome.rejected),
+        accepted=accepted,
+        quarantine_path=quarantine_path,
+        features_path=features_path,
+        lineage_path=lineage_path,
+    )

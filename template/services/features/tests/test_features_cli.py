@@ -1,0 +1,60 @@
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from contracts import Settings, partition_dir
+from features.__main__ import main
+
+MakeCustomers = Callable[[int], pd.DataFrame]
+WriteRaw = Callable[..., Path]
+
+
+def test_main_builds_features_and_prints_the_file(
+    settings: Settings,
+    make_customers: MakeCustomers,
+    write_raw: WriteRaw,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    write_raw(make_customers(30), date(2024, 3, 4))
+
+    assert main([]) == 0
+
+    expected = partition_dir(settings.features_dir, date(2024, 3, 4)) / "features.parquet"
+    assert capsys.readouterr().out.strip() == str(expected)
+    assert len(pd.read_parquet(expected)) == 30
+    assert len(list(settings.lineage_dir.glob("*.json"))) == 1
+
+
+def test_main_exits_1_when_the_batch_is_too_broken(
+    settings: Settings, make_customers: MakeCustomers, write_raw: WriteRaw
+) -> None:
+    raw = make_customers(20)
+    raw.loc[:1, "channel"] = "fax"
+    write_raw(raw, date(2024, 3, 4))
+
+    assert main(["--date", "2024-03-04"]) == 1
+    assert (partition_dir(settings.quarantine_dir, date(2024, 3, 4)) / "rejected.parquet").exists()
+    assert main(["--date", "2024-03-04", "--max-reject-fraction", "0.1"]) == 0
+
+
+def test_main_exits_2_on_unusable_input(
+    settings: Settings,
+    make_customers: MakeCustomers,
+    write_raw: WriteRaw,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    assert main([]) == 2
+    partition = write_raw(make_customers(20), date(2024, 3, 4))
+    (partition / "part-0000.parquet").write_bytes(b"not what the manifest describes")
+    assert main(["--date", "2024-03-04"]) == 2
+    assert "checksum mismatch" in caplog.text
+    assert main(["--date", "2024-03-05"]) == 2
+
+
+@pytest.mark.parametrize("argv", [["--date", "yesterday"], ["--max-reject-fraction", "1.5"]])
+def test_main_rejects_invalid_arguments(settings: Settings, argv: list[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2

@@ -1,0 +1,165 @@
+import json
+import subprocess
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from contracts import (
+    FEATURE_COLUMNS,
+    DatasetManifest,
+    LineageRecord,
+    Settings,
+    add_derived_features,
+    partition_dir,
+)
+from features import lineage
+from features.pipeline import OUTPUT_COLUMNS, InputError, build_features
+from features.storage import IntegrityError, sha256_file
+
+DAY = date(2024, 2, 1)
+MakeCustomers = Callable[[int], pd.DataFrame]
+WriteRaw = Callable[..., Path]
+
+
+def _with_bad_rows(frame: pd.DataFrame, n_bad: int) -> pd.DataFrame:
+    out = frame.copy()
+    out.loc[: n_bad - 1, "monthly_spend"] = -1.0
+    return out
+
+
+def test_clean_batch_becomes_the_feature_table(
+    settings: Settings, make_customers: MakeCustomers, write_raw: WriteRaw
+) -> None:
+    raw = make_customers(50)
+    write_raw(raw)
+
+    report = build_features(settings, DAY)
+
+    assert report.accepted
+    assert (report.rows_in, report.rows_valid, report.rows_rejected) == (50, 50, 0)
+    assert report.features_path == partition_dir(settings.features_dir, DAY) / "features.parquet"
+    table = pd.read_parquet(report.features_path)
+    assert tuple(table.columns) == OUTPUT_COLUMNS
+    assert set(FEATURE_COLUMNS) <= set(table.columns)
+    expected = add_derived_features(raw).loc[:, list(OUTPUT_COLUMNS)]
+    pd.testing.assert_frame_equal(table, expected, check_dtype=False)
+    manifest = DatasetManifest.model_validate_json(
+        (report.features_path.parent / "_manifest.json").read_text()
+    )
+    assert manifest.sha256 == sha256_file(report.features_path)
+    assert manifest.row_count == 50
+    # An empty quarantine file replaces any stale one from an earlier run of the same day.
+    assert pd.read_parquet(report.quarantine_path).empty
+
+
+def test_bad_rows_are_quarantined_not_dropped(
+    settings: Settings, make_customers: MakeCustomers, write_raw: WriteRaw
+) -> None:
+    write_raw(_with_bad_rows(make_customers(100), 3))
+
+    report = build_features(settings, DAY)
+
+    assert report.accepted
+    rejected = pd.read_parquet(partition_dir(settings.quarantine_dir, DAY) / "rejected.parquet")
+    assert rejected["customer_id"].tolist() == ["C0000", "C0001", "C0002"]
+    assert set(rejected["reason"]) == {"monthly_spend: greater_than_or_equal_to(0)"}
+    assert len(pd.read_parquet(report.features_path)) == 97
+
+
+def test_too_many_rejects_fails_keeps_quarantine_and_drops_stale_features(
+    settings: Settings, make_customers: MakeCustomers, write_raw: WriteRaw
+) -> None:
+    write_raw(make_customers(100))
+    assert build_features(settings, DAY).features_path is not None
+    write_raw(_with_bad_rows(make_customers(100), 6))
+
+    report = build_features(settings, DAY, max_reject_fraction=0.05)
+
+    assert not report.accepted
+    assert report.features_path is None
+    assert len(pd.read_parquet(report.quarantine_path)) == 6
+    assert not partition_dir(settings.features_dir, DAY).exists()
+    assert build_features(settings, DAY, max_reject_fraction=0.06).accepted
+
+
+def test_tampered_raw_file_is_refused_before_anything_is_written(
+    settings: Settings, make_customers: MakeCustomers, write_raw: WriteRaw
+) -> None:
+    partition = write_raw(make_customers(20))
+    make_customers(21).to_parquet(partition / "part-0000.parquet", index=False)
+
+    with pytest.raises(IntegrityError, match="checksum mismatch"):
+        build_features(settings, DAY)
+    assert not settings.quarantine_dir.exists()
+    assert not settings.features_dir.exists()
+
+
+def test_missing_manifest_or_partition_is_an_input_error(
+    settings: Settings, make_customers: MakeCustomers, write_raw: WriteRaw
+) -> None:
+    with pytest.raises(InputError, match="run ingestion first"):
+        build_features(settings)
+    with pytest.raises(InputError, match="2024-02-01"):
+        build_features(settings, DAY)
+    partition = write_raw(make_customers(20))
+    (partition / "_manifest.json").unlink()
+    with pytest.raises(IntegrityError, match="cannot verify"):
+        build_features(settings, DAY)
+
+
+def test_newest_partition_is_the_default(
+    settings: Settings, make_customers: MakeCustomers, write_raw: WriteRaw
+) -> None:
+    write_raw(make_customers(20), date(2024, 1, 31))
+    write_raw(make_customers(30), date(2024, 2, 2))
+
+    report = build_features(settings)
+
+    assert report.day == date(2024, 2, 2)
+    assert report.rows_in == 30
+
+
+def test_every_run_leaves_a_lineage_record(
+    settings: Settings, make_customers: MakeCustomers, write_raw: WriteRaw
+) -> None:
+    raw_partition = write_raw(_with_bad_rows(make_customers(20), 10))
+
+    report = build_features(settings, DAY)
+
+    record = LineageRecord.model_validate_json(report.lineage_path.read_text())
+    assert report.lineage_path == settings.lineage_dir / f"{record.run_id}.json"
+    assert len(record.run_id) == 32
+    assert record.step == "features"
+    assert record.code_version == "test-sha"
+    assert record.inputs[0] == str(raw_partition / "part-0000.parquet")
+    assert record.outputs == [str(report.quarantine_path)]
+    assert record.parameters["rows_rejected"] == 10
+    assert record.parameters["accepted"] is False
+    assert record.started_at <= record.finished_at
+    second = build_features(settings, DAY, max_reject_fraction=1.0)
+    assert second.lineage_path != report.lineage_path
+    assert str(second.features_path) in json.loads(second.lineage_path.read_text())["outputs"]
+
+
+def test_code_version_without_env_or_git_is_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("APP_CODE_VERSION", raising=False)
+    monkeypatch.setattr(lineage.shutil, "which", lambda _: None)
+    assert lineage.code_version() == "unknown"
+
+
+def test_code_version_survives_a_failing_git(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("APP_CODE_VERSION", raising=False)
+    monkeypatch.setattr(lineage.shutil, "which", lambda _: "/usr/bin/git")
+
+    def broken_git(*args: object, **kwargs: object) -> None:
+        raise subprocess.TimeoutExpired(cmd="git", timeout=5)
+
+    monkeypatch.setattr(lineage.subprocess, "run", broken_git)
+    assert lineage.code_version() == "unknown"
+
+
+def test_code_version_prefers_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APP_CODE_VERSION", " abc1234 ")
+    assert lineage.code_version() == "abc1234"
