@@ -3,9 +3,8 @@
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
-
 from contracts import Settings, get_settings
+from fastapi.testclient import TestClient
 
 API_KEY = "e2e-test-key-0123456789abcdef"
 

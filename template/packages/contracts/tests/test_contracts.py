@@ -1,7 +1,5 @@
 import pandas as pd
 import pytest
-from pydantic import ValidationError
-
 from contracts import (
     FEATURE_COLUMNS,
     CustomerRecord,
@@ -9,6 +7,7 @@ from contracts import (
     Settings,
     add_derived_features,
 )
+from pydantic import ValidationError
 
 
 def _record(**overrides: object) -> dict[str, object]:
@@ -38,7 +37,9 @@ def test_prediction_request_rejects_empty_and_unknown_fields() -> None:
     instance = {k: v for k, v in _record().items() if k != "churned"}
     with pytest.raises(ValidationError):
         PredictionRequest.model_validate({"instances": [{**instance, "extra": 1}]})
-    assert PredictionRequest.model_validate({"instances": [instance]}).instances[0].tenure_months == 12
+    assert (
+        PredictionRequest.model_validate({"instances": [instance]}).instances[0].tenure_months == 12
+    )
 
 
 def test_derived_features_cover_every_feature_column() -> None:
