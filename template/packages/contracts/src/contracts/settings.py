@@ -13,6 +13,9 @@ class Settings(BaseSettings):
 
     environment: Literal["local", "test", "production"] = "local"
     data_dir: Path = Path("data")
+    code_version: str = Field(
+        default="unknown", description="Git commit of the running code, set by CI or the image"
+    )
     seed: int = 42
     n_rows: int = Field(default=10_000, ge=100)
 
