@@ -115,3 +115,52 @@ def options(
         print(report.options_json(questions))
     else:
         out.print(report.options_table(questions))
+
+
+@app.command()
+def update(
+    path: Annotated[Path, typer.Argument(help="Generated project to update.")] = Path(),
+    to: Annotated[
+        str | None,
+        typer.Option("--to", metavar="REF", help="Template version (default: this kit's)."),
+    ] = None,
+    pretend: Annotated[
+        bool, typer.Option("--pretend", "--dry-run", help="Show what would change; write nothing.")
+    ] = False,
+    defaults: Annotated[
+        bool, typer.Option("--defaults", help="Keep recorded answers; defaults for new questions.")
+    ] = False,
+    data: DataOption = None,
+    conflict: Annotated[
+        str, typer.Option("--conflict", help="How to mark conflicts: inline or rej.")
+    ] = "inline",
+    template: Annotated[
+        Path | None,
+        typer.Option("--template", help="Template git repo or bundle to read instead."),
+    ] = None,
+) -> None:
+    """Update a generated project to a newer template version, keeping every local edit."""
+    from aiarch_scaffold import answers, report
+    from aiarch_scaffold.template_source import TemplateSource
+    from aiarch_scaffold.update import update_project
+
+    _interrupt_on_sigterm()
+    try:
+        if conflict not in ("inline", "rej"):
+            raise UsageError(f"invalid value {conflict!r} for --conflict; allowed: inline, rej")
+        if not defaults and not (sys.stdin.isatty() and sys.stdout.isatty()):
+            raise UsageError("no terminal to ask questions; pass --defaults (and --data)")
+        result = update_project(
+            path,
+            to=to,
+            pretend=pretend,
+            defaults=defaults,
+            data=answers.parse_data_pairs(data or []),
+            conflict="rej" if conflict == "rej" else "inline",
+            template=TemplateSource(root=template.resolve()) if template else None,
+        )
+    except ScaffoldError as exc:
+        fail(exc)
+    report.print_update(out, result)
+    if result.conflicts and not pretend:
+        raise typer.Exit(1)

@@ -13,16 +13,18 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import yaml
 from copier._main import Worker
 from copier._user_data import Question as CopierQuestion
 from copier.errors import CopierAnswersInterrupt, CopierError, InteractiveSessionError
 
 from aiarch_scaffold import answers as answer_checks
 from aiarch_scaffold.errors import ScaffoldError, UsageError
-from aiarch_scaffold.questions import load_questions
-from aiarch_scaffold.template_source import template_root
+from aiarch_scaffold.questions import parse_questions
+from aiarch_scaffold.template_source import TemplateSource, default_source, template_root
 
 STAGING_PREFIX = ".aiarch-staging-"
+ANSWERS_FILE = ".copier-answers.yml"
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,16 @@ def _resolve_answers(worker: Worker) -> dict[str, Any]:
     return resolved
 
 
+def record_source(project: Path, url: str, ref: str) -> None:
+    """Point the answers file at the template's git history instead of a plain folder."""
+    answers_file = project / ANSWERS_FILE
+    text = answers_file.read_text(encoding="utf-8")
+    header = "".join(line + "\n" for line in text.splitlines() if line.startswith("#"))
+    recorded = yaml.safe_load(text) or {}
+    recorded.update({"_src_path": url, "_commit": ref})
+    answers_file.write_text(header + yaml.safe_dump(recorded, sort_keys=True), encoding="utf-8")
+
+
 def _move_into(staging: Path, destination: Path) -> None:
     if not destination.exists():
         staging.rename(destination)
@@ -121,15 +133,13 @@ def create_project(
     *,
     interactive: bool = False,
     force: bool = False,
-    source: Path | None = None,
+    source: TemplateSource | None = None,
 ) -> Generated:
     """Render the template into ``destination`` (default: ./<slug>) or leave nothing behind."""
     started = time.perf_counter()
-    root = source or template_root()
+    source = source or default_source()
+    root = source.root
     data = dict(data or {})
-    questions = load_questions(root)
-    answer_checks.check_known(data, questions)
-    answer_checks.check_choices(data, questions)
     answer_checks.check_plain_text(data)
     if destination is not None:
         check_destination(destination, force=force)
@@ -143,6 +153,7 @@ def create_project(
             contextlib.redirect_stderr(notes),
             Worker(
                 src_path=str(root),
+                vcs_ref=source.vcs_ref,
                 dst_path=staging,
                 data=data,
                 defaults=not interactive,
@@ -152,6 +163,9 @@ def create_project(
                 cleanup_on_error=False,
             ) as worker,
         ):
+            questions = parse_questions(dict(worker.template.questions_data))
+            answer_checks.check_known(data, questions)
+            answer_checks.check_choices(data, questions)
             resolved = _resolve_answers(worker)
             if destination is None:
                 destination = default_destination(parent, resolved)
@@ -159,6 +173,8 @@ def create_project(
             worker.data = resolved
             worker.defaults = True
             worker.run_copy()
+        if source.record_url and source.record_ref:
+            record_source(staging, source.record_url, source.record_ref)
         files = sum(1 for path in staging.rglob("*") if path.is_file())
         _move_into(staging, destination.resolve())
     except BaseException as exc:

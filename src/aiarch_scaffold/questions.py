@@ -64,8 +64,12 @@ def load_config(root: Path | None = None) -> dict[str, Any]:
 
 def load_questions(root: Path | None = None) -> list[Question]:
     """Every question in declaration order; keys starting with '_' are copier settings."""
+    return parse_questions(load_config(root))
+
+
+def parse_questions(config: dict[str, Any]) -> list[Question]:
     questions = []
-    for name, spec in load_config(root).items():
+    for name, spec in config.items():
         if name.startswith("_"):
             continue
         if not isinstance(spec, dict):

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from aiarch_scaffold.generate import Generated
 from aiarch_scaffold.questions import Question
+from aiarch_scaffold.update import UpdateResult
 
 
 def answers_table(answers: Mapping[str, Any], title: str = "Answers") -> Table:
@@ -62,3 +63,29 @@ def options_json(questions: list[Question]) -> str:
         ],
         indent=2,
     )
+
+
+def print_update(console: Console, result: UpdateResult) -> None:
+    verb = "Would update" if result.pretend else "Updated"
+    console.print(f"[green]{verb}[/] {result.project}: {result.from_ref} -> {result.to_ref}")
+    if not result.changed:
+        console.print("Nothing changes.")
+        return
+    table = Table(title_justify="left")
+    table.add_column("change", style="cyan")
+    table.add_column("files")
+    for label, paths in (
+        ("added", result.added),
+        ("changed", result.modified),
+        ("deleted", result.deleted),
+        ("conflicts", result.conflicts),
+    ):
+        if paths:
+            table.add_row(f"{label} ({len(paths)})", "\n".join(paths))
+    console.print(table)
+    if result.conflicts:
+        console.print(
+            "Resolve the conflicts (markers '<<<<<<< before updating' or .rej files), then commit."
+        )
+    elif not result.pretend:
+        console.print("Review with `git diff`, run `make test`, then commit.")

@@ -1,21 +1,75 @@
-"""Where the template lives: inside the installed wheel, or at the root of a checkout."""
+"""Where the template lives, and what a generated project records as its source.
+
+Two layouts hold ``copier.yml`` + ``template/``:
+- the installed wheel (``aiarch_scaffold/_template``): a plain folder, fast to render, plus
+  ``history.bundle`` (the kit's tagged git history) and ``REF`` (the commit it was built from);
+- a git checkout of the kit (development): copier reads it as a git repository.
+
+Projects rendered from the wheel record the kit's public URL and ``REF`` in
+``.copier-answers.yml``, so plain ``copier update`` works wherever that URL is reachable,
+and ``aiarch update`` redirects that URL to the bundle to work offline.
+"""
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from aiarch_scaffold.errors import ScaffoldError
 
 CONFIG_FILE = "copier.yml"
+PUBLIC_URL = "https://github.com/aiarch-scaffold/aiarch-scaffold.git"
 _PACKAGED = Path(__file__).resolve().parent / "_template"
 _CHECKOUT = Path(__file__).resolve().parents[2]
 
 
-def template_root() -> Path:
-    """Folder holding ``copier.yml`` and ``template/``; the wheel's copy wins over a checkout."""
-    for candidate in (_PACKAGED, _CHECKOUT):
-        if (candidate / CONFIG_FILE).is_file() and (candidate / "template").is_dir():
-            return candidate
+@dataclass(frozen=True)
+class TemplateSource:
+    """A template to render, and the source/ref a rendered project should record."""
+
+    root: Path
+    vcs_ref: str | None = None
+    record_url: str | None = None
+    record_ref: str | None = None
+    bundle: Path | None = None
+
+    @property
+    def is_git(self) -> bool:
+        return (self.root / ".git").exists() or self.root.suffix == ".bundle"
+
+
+def public_url() -> str:
+    """The URL projects record; agencies with a fork set AIARCH_TEMPLATE_URL."""
+    return os.environ.get("AIARCH_TEMPLATE_URL", PUBLIC_URL)
+
+
+def _packaged() -> TemplateSource | None:
+    if not (_PACKAGED / CONFIG_FILE).is_file():
+        return None
+    bundle = _PACKAGED / "history.bundle"
+    ref_file = _PACKAGED / "REF"
+    has_history = bundle.is_file() and ref_file.is_file()
+    return TemplateSource(
+        root=_PACKAGED,
+        record_url=public_url() if has_history else None,
+        record_ref=ref_file.read_text(encoding="utf-8").strip() if has_history else None,
+        bundle=bundle if has_history else None,
+    )
+
+
+def default_source() -> TemplateSource:
+    """The wheel's copy wins over a checkout."""
+    packaged = _packaged()
+    if packaged is not None:
+        return packaged
+    if (_CHECKOUT / CONFIG_FILE).is_file() and (_CHECKOUT / "template").is_dir():
+        return TemplateSource(root=_CHECKOUT)
     raise ScaffoldError(
         f"template not found: neither {_PACKAGED} nor {_CHECKOUT} has {CONFIG_FILE}"
     )
+
+
+def template_root() -> Path:
+    """Folder holding ``copier.yml`` and ``template/``."""
+    return default_source().root

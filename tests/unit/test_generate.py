@@ -7,6 +7,7 @@ import yaml
 
 from aiarch_scaffold.errors import ScaffoldError, UsageError
 from aiarch_scaffold.generate import create_project, leftover_staging
+from aiarch_scaffold.template_source import TemplateSource
 
 
 def _nothing_written(parent: Path, name: str) -> bool:
@@ -82,7 +83,7 @@ def test_parent_segments_in_destination_are_refused(tmp_path: Path, dest: str) -
 def test_a_render_failure_leaves_nothing(tmp_path: Path, template_copy: Path) -> None:
     (template_copy / "template" / "broken.txt.jinja").write_text("{{ undefined_filter | nope }}")
     with pytest.raises(ScaffoldError, match="template failed to render"):
-        create_project(tmp_path / "proj", source=template_copy)
+        create_project(tmp_path / "proj", source=TemplateSource(template_copy))
     assert _nothing_written(tmp_path, "proj")
 
 
