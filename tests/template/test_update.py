@@ -205,3 +205,42 @@ def test_offline_update_reads_the_packaged_history(
     _assert_updated_keeping_edits(project, user_only)
     recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())
     assert recorded["_src_path"] == OFFLINE_URL  # no machine-local path leaks in
+
+
+def test_cli_update_on_a_dirty_tree_exits_non_zero(kit: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from aiarch_scaffold.cli import app
+
+    project = _generate_v1(kit, tmp_path / "p")
+    _user_edits(project)
+    (project / "README.md").write_text("uncommitted\n")
+    result = CliRunner().invoke(app, ["update", str(project), "--defaults", "--to", "v2.0.0"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: ") and "uncommitted" in result.stderr
+    assert (project / "README.md").read_text() == "uncommitted\n"
+
+
+def test_cli_update_reports_added_files_and_conflicts(kit: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from aiarch_scaffold.cli import app
+
+    project = _generate_v1(kit, tmp_path / "p")
+    _user_edits(project)
+    result = CliRunner().invoke(app, ["update", str(project), "--defaults", "--to", "v2.0.0"])
+    # Conflicts left to resolve: a non-zero exit so scripts notice, and the files are named.
+    assert result.exit_code == 1
+    assert "docs/runbook-v2.md" in result.stdout
+    assert "Makefile" in result.stdout
+    assert "v1.0.0 -> v2.0.0" in result.stdout
+
+
+def test_cli_update_rejects_an_unknown_conflict_mode(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from aiarch_scaffold.cli import app
+
+    result = CliRunner().invoke(app, ["update", str(tmp_path), "--defaults", "--conflict", "ours"])
+    assert result.exit_code == 2
+    assert "allowed: inline, rej" in result.stderr
