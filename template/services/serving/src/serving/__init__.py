@@ -1,1 +1,1 @@
-"""serving service."""
+"""Serving service: the champion churn model behind an authenticated FastAPI endpoint."""

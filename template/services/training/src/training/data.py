@@ -1,0 +1,101 @@
+"""Load and check the feature table, then split it for training and evaluation."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from contracts import FEATURE_COLUMNS, LABEL_COLUMN, NUMERIC_FEATURES, latest_partition
+from sklearn.model_selection import train_test_split
+
+from training.errors import TrainingInputError
+
+FEATURES_FILE = "features.parquet"
+# A stratified split needs both classes in train and test; below this the metrics mean nothing.
+MIN_ROWS_PER_CLASS = 5
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The loaded feature table plus where it came from, for tags and the drift reference."""
+
+    frame: pd.DataFrame
+    path: Path
+
+
+@dataclass(frozen=True)
+class Split:
+    x_train: pd.DataFrame
+    x_test: pd.DataFrame
+    y_train: pd.Series
+    y_test: pd.Series
+
+
+def resolve_features_path(features_dir: Path, override: Path | None) -> Path:
+    """The parquet file to train on: ``override`` (file or partition folder) or the newest one."""
+    if override is not None:
+        return override / FEATURES_FILE if override.is_dir() else override
+    try:
+        return latest_partition(features_dir) / FEATURES_FILE
+    except FileNotFoundError as exc:
+        raise TrainingInputError(
+            f"no feature partition under {features_dir}; run the features step first"
+        ) from exc
+
+
+def load_dataset(path: Path) -> Dataset:
+    """Read the feature table and refuse anything a model could silently learn garbage from."""
+    if not path.is_file():
+        raise TrainingInputError(f"feature table not found: {path}")
+    try:
+        frame = pd.read_parquet(path)
+    except (OSError, ValueError) as exc:
+        raise TrainingInputError(f"feature table unreadable ({path}): {exc}") from exc
+
+    required = [*FEATURE_COLUMNS, LABEL_COLUMN]
+    missing = [column for column in required if column not in frame.columns]
+    if missing:
+        raise TrainingInputError(f"feature table lacks columns {', '.join(missing)}: {path}")
+    incomplete = [column for column in required if frame[column].isna().any()]
+    if incomplete:
+        raise TrainingInputError(
+            f"feature table has missing values in {', '.join(incomplete)}: {path}"
+        )
+
+    frame = frame.assign(**{LABEL_COLUMN: _as_label(frame[LABEL_COLUMN], path)})
+    counts = frame[LABEL_COLUMN].value_counts()
+    smallest = int(min(counts.get(True, 0), counts.get(False, 0)))
+    if smallest < MIN_ROWS_PER_CLASS:
+        raise TrainingInputError(
+            f"feature table needs at least {MIN_ROWS_PER_CLASS} rows of each class, "
+            f"got {counts.to_dict()}: {path}"
+        )
+    return Dataset(frame=frame.reset_index(drop=True), path=path)
+
+
+def _as_label(label: pd.Series, path: Path) -> pd.Series:
+    """The label as bool; only bool or 0/1 columns qualify, never truthy strings."""
+    if pd.api.types.is_bool_dtype(label):
+        return label.astype(bool)
+    if pd.api.types.is_integer_dtype(label) and set(label.unique()) <= {0, 1}:
+        return label.astype(bool)
+    raise TrainingInputError(
+        f"label column {LABEL_COLUMN!r} must be boolean (or 0/1), got {label.dtype}: {path}"
+    )
+
+
+def model_input(frame: pd.DataFrame) -> pd.DataFrame:
+    """Exactly the columns the model sees, numerics as float so the MLflow signature is stable."""
+    features = frame.loc[:, list(FEATURE_COLUMNS)].copy()
+    return features.astype(dict.fromkeys(NUMERIC_FEATURES, "float64"))
+
+
+def split_dataset(dataset: Dataset, *, test_size: float, seed: int) -> Split:
+    """Stratified, seeded split so reruns on the same data give the same metrics."""
+    x_train, x_test, y_train, y_test = train_test_split(
+        model_input(dataset.frame),
+        dataset.frame[LABEL_COLUMN],
+        test_size=test_size,
+        random_state=seed,
+        stratify=dataset.frame[LABEL_COLUMN],
+    )
+    return Split(x_train=x_train, x_test=x_test, y_train=y_train, y_test=y_test)

@@ -1,0 +1,128 @@
+"""MLflow plumbing: where runs go, how models are logged and how the champion alias moves."""
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+import mlflow
+import mlflow.sklearn
+import pandas as pd
+from contracts import Settings
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import RESOURCE_DOES_NOT_EXIST, ErrorCode
+
+from training.gate import CHAMPION_ALIAS, Champion
+
+# Packages the logged model needs at load time. Listing them ourselves skips MLflow's
+# requirement inference, which re-imports the model in a subprocess and may call `uv export`.
+MODEL_REQUIREMENTS = ("scikit-learn", "skops", "pandas", "numpy")
+
+
+@dataclass(frozen=True)
+class RegisteredModel:
+    run_id: str
+    version: str
+
+
+def configure(settings: Settings) -> MlflowClient:
+    """Point MLflow at the project's store (SQLite under data/ unless configured)."""
+    mlflow.set_tracking_uri(settings.tracking_uri)
+    mlflow.set_registry_uri(settings.tracking_uri)
+    return MlflowClient(tracking_uri=settings.tracking_uri, registry_uri=settings.tracking_uri)
+
+
+def ensure_experiment(client: MlflowClient, name: str, artifact_location: str) -> str:
+    """Experiment id for ``name``, created with artifacts under data/ (never ./mlruns)."""
+    experiment = client.get_experiment_by_name(name)
+    if experiment is None:
+        return client.create_experiment(name, artifact_location=artifact_location)
+    if experiment.lifecycle_stage == "deleted":
+        client.restore_experiment(experiment.experiment_id)
+    return str(experiment.experiment_id)
+
+
+def pinned_requirements() -> list[str]:
+    pins = []
+    for package in MODEL_REQUIREMENTS:
+        try:
+            pins.append(f"{package}=={version(package)}")
+        except PackageNotFoundError:
+            pins.append(package)
+    return pins
+
+
+@contextmanager
+def _quiet(logger_name: str) -> Iterator[None]:
+    """Mute one MLflow logger for a call whose warnings do not apply to a uv environment."""
+    logger = logging.getLogger(logger_name)
+    previous = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)
+
+
+def log_and_register(
+    *,
+    model: Any,
+    model_name: str,
+    input_example: pd.DataFrame,
+    trusted_types: list[str],
+) -> RegisteredModel:
+    """Log the fitted pipeline in the active run and register it as a new model version."""
+    run = mlflow.active_run()
+    if run is None:
+        raise RuntimeError("log_and_register needs an active MLflow run")
+    # conda.yaml wants a pip version; uv environments have no pip, which is expected.
+    with _quiet("mlflow.utils.environment"):
+        info = mlflow.sklearn.log_model(
+            model,
+            name="model",
+            registered_model_name=model_name,
+            input_example=input_example,
+            pip_requirements=pinned_requirements(),
+            serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_SKOPS,
+            skops_trusted_types=trusted_types or None,
+        )
+    if info.registered_model_version is None:
+        raise RuntimeError(f"MLflow did not register a version of {model_name}")
+    return RegisteredModel(run_id=run.info.run_id, version=str(info.registered_model_version))
+
+
+def current_champion(client: MlflowClient, model_name: str, metric: str) -> Champion | None:
+    """The version behind the champion alias and its gate metric, or None before the first one."""
+    try:
+        registered = client.get_registered_model(model_name)
+    except MlflowException as exc:
+        if exc.error_code == ErrorCode.Name(RESOURCE_DOES_NOT_EXIST):
+            return None
+        raise
+    # Read the alias map instead of get_model_version_by_alias: a missing alias on an existing
+    # model is reported as INVALID_PARAMETER_VALUE, indistinguishable from real errors.
+    version = registered.aliases.get(CHAMPION_ALIAS)
+    if version is None:
+        return None
+    champion = client.get_model_version(model_name, str(version))
+    value = None
+    if champion.run_id:
+        value = client.get_run(champion.run_id).data.metrics.get(metric)
+    return Champion(version=str(champion.version), metric=value)
+
+
+def record_gate(
+    client: MlflowClient, registered: RegisteredModel, model_name: str, *, passed: bool, reason: str
+) -> None:
+    """Tag the version (and its run) so the registry explains every promotion decision."""
+    status = "passed" if passed else "failed"
+    for key, value in (("quality_gate", status), ("quality_gate_reason", reason)):
+        client.set_model_version_tag(model_name, registered.version, key, value)
+        client.set_tag(registered.run_id, key, value)
+
+
+def promote(client: MlflowClient, model_name: str, version: str) -> None:
+    client.set_registered_model_alias(model_name, CHAMPION_ALIAS, version)

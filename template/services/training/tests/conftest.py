@@ -1,0 +1,67 @@
+"""Synthetic feature tables shaped like the features service output, with a known signal."""
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from contracts import CHANNELS, LABEL_COLUMN, REGIONS, add_derived_features, partition_dir
+
+FeatureFactory = Callable[..., pd.DataFrame]
+
+
+def _features(rows: int = 800, seed: int = 0, *, shuffle_labels: bool = False) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(
+        {
+            "customer_id": [f"c-{i:05d}" for i in range(rows)],
+            "tenure_months": rng.integers(0, 72, rows),
+            "monthly_spend": rng.gamma(2.0, 30.0, rows).round(2),
+            "engagement_score": rng.uniform(0, 1, rows).round(3),
+            "support_tickets": rng.poisson(2.0, rows),
+            "channel": rng.choice(CHANNELS, rows),
+            "region": rng.choice(REGIONS, rows),
+        }
+    )
+    logit = (
+        2.0
+        - 0.08 * frame["tenure_months"]
+        - 4.0 * frame["engagement_score"]
+        + 0.6 * frame["support_tickets"]
+        + 1.0 * (frame["channel"] == "partner")
+    )
+    churned = rng.uniform(0, 1, rows) < 1 / (1 + np.exp(-logit))
+    if shuffle_labels:
+        # Same class balance, no relation to the features: no model can beat chance.
+        churned = rng.permutation(churned)
+    frame[LABEL_COLUMN] = churned
+    return add_derived_features(frame)
+
+
+@pytest.fixture
+def make_features() -> FeatureFactory:
+    return _features
+
+
+def write_partition(features_dir: Path, frame: pd.DataFrame, day: date) -> Path:
+    path = partition_dir(features_dir, day) / "features.parquet"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_parquet(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def write_features() -> Callable[[Path, pd.DataFrame, date], Path]:
+    return write_partition
+
+
+@pytest.fixture(scope="session")
+def good_features() -> pd.DataFrame:
+    return _features()
+
+
+@pytest.fixture(scope="session")
+def noisy_features() -> pd.DataFrame:
+    return _features(seed=1, shuffle_labels=True)

@@ -1,0 +1,148 @@
+"""End to end through MLflow (SQLite registry): three CLI runs sharing one registry.
+
+1. shuffled labels, no champion yet: registered as v1, not promoted, no drift reference;
+2. real signal: v2 passes the gate and becomes the champion, the reference is written;
+3. shuffled labels again: v3 is registered but the champion and the reference stay on v2.
+
+MLflow round trips are slow, so every test reads the same three runs.
+"""
+
+import contextlib
+import hashlib
+import io
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from contracts import Settings
+
+MODEL_NAME = "churn-test"
+
+
+@dataclass
+class Run:
+    exit_code: int
+    stdout: str
+    stderr: str
+    reference_sha256: str | None
+
+
+@dataclass
+class Scenario:
+    settings: Settings
+    first: Run
+    good: Run
+    noisy: Run
+
+
+def _sha256(path: Path) -> str | None:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory, good_features, noisy_features, write_features) -> Scenario:
+    from training.__main__ import main
+
+    data_dir = tmp_path_factory.mktemp("data")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("APP_DATA_DIR", str(data_dir))
+        patch.setenv("APP_ENVIRONMENT", "test")
+        patch.setenv("APP_MODEL_NAME", MODEL_NAME)
+        patch.setenv("APP_CODE_VERSION", "test-sha")
+        patch.delenv("APP_MLFLOW_TRACKING_URI", raising=False)
+        patch.chdir(data_dir)  # anything written relative to the cwd would show up here
+        settings = Settings()
+
+        def run() -> Run:
+            out, err = io.StringIO(), io.StringIO()
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                code = main([])
+            return Run(code, out.getvalue(), err.getvalue(), _sha256(settings.reference_path))
+
+        write_features(settings.features_dir, noisy_features, date(2024, 1, 1))
+        first = run()
+        write_features(settings.features_dir, good_features, date(2024, 1, 2))
+        good = run()
+        write_features(settings.features_dir, noisy_features, date(2024, 1, 3))
+        noisy = run()
+    return Scenario(settings=settings, first=first, good=good, noisy=noisy)
+
+
+@pytest.fixture(scope="module")
+def client(scenario: Scenario):
+    from mlflow import MlflowClient
+
+    uri = scenario.settings.tracking_uri
+    return MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
+def test_first_model_failing_the_gate_is_not_promoted(scenario: Scenario, client) -> None:
+    assert scenario.first.exit_code == 1
+    assert "quality gate FAILED" in scenario.first.stdout
+    assert "failed the quality gate" in scenario.first.stderr
+    first = client.get_model_version(MODEL_NAME, "1")
+    assert first.tags["quality_gate"] == "failed"
+    assert "below the threshold" in first.tags["quality_gate_reason"]
+    assert not first.aliases
+
+
+def test_good_model_passes_the_gate_and_becomes_champion(scenario: Scenario, client) -> None:
+    assert scenario.good.exit_code == 0, scenario.good.stderr
+    assert "quality gate PASSED" in scenario.good.stdout
+    champion = client.get_model_version_by_alias(MODEL_NAME, "champion")
+    assert str(champion.version) == "2"
+    assert champion.tags["quality_gate"] == "passed"
+
+
+def test_worse_model_does_not_replace_the_champion(scenario: Scenario, client) -> None:
+    assert scenario.noisy.exit_code == 1
+    third = client.get_model_version(MODEL_NAME, "3")
+    assert third.tags["quality_gate"] == "failed"
+    assert not third.aliases
+    assert str(client.get_model_version_by_alias(MODEL_NAME, "champion").version) == "2"
+
+
+def test_reference_is_written_only_on_promotion(scenario: Scenario, good_features) -> None:
+    assert scenario.first.reference_sha256 is None
+    assert scenario.good.reference_sha256 is not None
+    assert scenario.noisy.reference_sha256 == scenario.good.reference_sha256
+
+    path = scenario.settings.reference_path
+    reference = pd.read_parquet(path)
+    assert reference["churned"].tolist() == good_features["churned"].tolist()
+    assert pq.read_schema(path).metadata[b"reference.model_version"] == b"2"
+
+
+def test_run_records_metrics_params_and_lineage_tags(scenario: Scenario, client) -> None:
+    run = client.get_run(client.get_model_version(MODEL_NAME, "2").run_id)
+    metrics = run.data.metrics
+    assert set(metrics) >= {"roc_auc", "average_precision", "f1", "accuracy"}
+    assert all(0 <= value <= 1 for value in metrics.values())
+    assert metrics["roc_auc"] >= scenario.settings.quality_gate_threshold
+    assert run.data.params["model_kind"] == "logistic_regression"
+    assert run.data.tags["code_version"] == "test-sha"
+    assert run.data.tags["dataset_rows"] == "800"
+    assert run.data.tags["features_path"].endswith("ingestion_date=2024-01-02/features.parquet")
+
+
+def test_artifacts_stay_under_the_data_dir(scenario: Scenario) -> None:
+    data_dir = scenario.settings.data_dir
+    assert not (data_dir / "mlruns").exists()
+    assert any((data_dir / "mlflow" / "artifacts").rglob("MLmodel"))
+
+
+def test_champion_loads_from_the_registry_and_predicts_probabilities(
+    scenario: Scenario, good_features
+) -> None:
+    import mlflow
+    import mlflow.sklearn
+    from training.data import model_input
+
+    mlflow.set_registry_uri(scenario.settings.tracking_uri)
+    model = mlflow.sklearn.load_model(f"models:/{MODEL_NAME}@champion")
+    probabilities = model.predict_proba(model_input(good_features.head(20)))
+    assert probabilities.shape == (20, 2)
+    assert ((probabilities >= 0) & (probabilities <= 1)).all()
