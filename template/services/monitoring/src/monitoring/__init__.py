@@ -1,1 +1,1 @@
-"""monitoring service."""
+"""Monitoring of the churn model: feature drift reports, alert rules and dashboards."""

@@ -1,0 +1,168 @@
+"""The drift-report command as a user and the Makefile/CI run it."""
+
+import json
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from contracts import FEATURE_COLUMNS, Settings, get_settings, partition_dir
+from monitoring.__main__ import main
+
+MakeFeatures = Callable[..., pd.DataFrame]
+WriteParquet = Callable[[pd.DataFrame, Path], Path]
+SeedLake = Callable[..., Path]
+
+
+@pytest.fixture()
+def seed_lake(
+    settings: Settings, make_features: MakeFeatures, write_parquet: WriteParquet
+) -> SeedLake:
+    """Writes a reference and two feature partitions; returns the newest one's path."""
+
+    def seed(current_shift: float = 0.0) -> Path:
+        write_parquet(make_features(seed=1), settings.reference_path)
+        current = partition_dir(settings.features_dir, date(2026, 1, 2)) / "features.parquet"
+        # An older partition must be ignored: the report compares the newest batch.
+        old = partition_dir(settings.features_dir, date(2026, 1, 1)) / "features.parquet"
+        write_parquet(make_features(seed=9, shift=1.0), old)
+        return write_parquet(make_features(seed=2, shift=current_shift), current)
+
+    return seed
+
+
+def _report(settings: Settings) -> dict:
+    return json.loads((settings.reports_dir / "drift" / "drift_report.json").read_text())
+
+
+def test_same_distribution_exits_zero_and_writes_reports(
+    settings: Settings, seed_lake: SeedLake, capsys: pytest.CaptureFixture[str]
+) -> None:
+    current = seed_lake()
+
+    assert main([]) == 0
+
+    report = _report(settings)
+    assert report["status"] == "ok"
+    assert report["drifted_features"] == []
+    assert report["threshold"] == settings.drift_threshold
+    assert report["current"] == {"path": str(current), "rows": 2_000}
+    assert report["reference"]["rows"] == 2_000
+    assert {item["feature"] for item in report["features"]} == set(FEATURE_COLUMNS)
+    assert all(item["psi"] < settings.drift_threshold for item in report["features"])
+    markdown = (settings.reports_dir / "drift" / "drift_report.md").read_text()
+    assert "| monthly_spend | numeric |" in markdown
+    assert "No feature drifted" in markdown
+    assert "no drift" in capsys.readouterr().out
+
+
+def test_identical_batches_score_zero(
+    settings: Settings, make_features: MakeFeatures, write_parquet: WriteParquet
+) -> None:
+    path = write_parquet(make_features(seed=1), settings.reference_path)
+
+    assert main(["--current", str(path)]) == 0
+
+    assert all(item["psi"] == pytest.approx(0.0) for item in _report(settings)["features"])
+
+
+def test_shifted_batch_exits_one_and_names_the_features(
+    settings: Settings, seed_lake: SeedLake, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed_lake(1.0)
+
+    assert main([]) == 1
+
+    out = capsys.readouterr().out
+    assert "monthly_spend" in out
+    assert "channel" in out
+    report = _report(settings)
+    assert report["status"] == "drift"
+    assert {"monthly_spend", "channel"} <= set(report["drifted_features"])
+    assert "region" not in report["drifted_features"]
+    assert "**Drift detected**" in (settings.reports_dir / "drift" / "drift_report.md").read_text()
+
+
+def test_threshold_flag_overrides_settings(settings: Settings, seed_lake: SeedLake) -> None:
+    seed_lake(1.0)
+
+    assert main(["--threshold", "1000"]) == 0
+    assert _report(settings)["threshold"] == 1000
+
+
+def test_threshold_comes_from_the_environment(
+    settings: Settings, seed_lake: SeedLake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_lake()
+    monkeypatch.setenv("APP_DRIFT_THRESHOLD", "0.000001")
+    get_settings.cache_clear()
+
+    assert main([]) == 1
+
+
+def test_missing_reference_exits_two_with_one_line(
+    settings: Settings,
+    make_features: MakeFeatures,
+    write_parquet: WriteParquet,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    current = partition_dir(settings.features_dir, date(2026, 1, 2)) / "features.parquet"
+    write_parquet(make_features(), current)
+
+    assert main([]) == 2
+
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "reference features not found" in err
+    assert str(settings.reference_path) in err
+
+
+def test_missing_feature_partitions_exit_two(
+    settings: Settings,
+    make_features: MakeFeatures,
+    write_parquet: WriteParquet,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    write_parquet(make_features(), settings.reference_path)
+
+    assert main([]) == 2
+    assert "run build-features first" in capsys.readouterr().err
+
+
+def test_missing_columns_exit_two(
+    settings: Settings,
+    make_features: MakeFeatures,
+    write_parquet: WriteParquet,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    write_parquet(make_features(), settings.reference_path)
+    current = write_parquet(
+        make_features().drop(columns=["region"]), settings.data_dir / "batch.parquet"
+    )
+
+    assert main(["--current", str(current)]) == 2
+    assert "lack columns region" in capsys.readouterr().err
+
+
+def test_textfile_is_written_in_node_exporter_format(
+    settings: Settings, seed_lake: SeedLake
+) -> None:
+    seed_lake(1.0)
+    textfile = settings.data_dir / "textfile" / "drift.prom"
+
+    assert main(["--textfile", str(textfile)]) == 1
+
+    text = textfile.read_text()
+    assert "# TYPE model_feature_drift_psi gauge" in text
+    assert 'model_feature_drift_psi{feature="monthly_spend"}' in text
+    assert f"model_feature_drift_threshold {settings.drift_threshold!r}" in text
+    assert oct(textfile.stat().st_mode & 0o777) == "0o644"
+    assert not list(textfile.parent.glob(".*")), "temporary files must not be left behind"
+
+
+def test_help_works(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    assert "--textfile" in capsys.readouterr().out
