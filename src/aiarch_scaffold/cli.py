@@ -164,3 +164,35 @@ def update(
     report.print_update(out, result)
     if result.conflicts and not pretend:
         raise typer.Exit(1)
+
+
+@app.command()
+def matrix(
+    strategy: Annotated[
+        str, typer.Option("--strategy", "-s", help="each | pairwise | all.")
+    ] = "pairwise",
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="table | json | github | gitlab | data.")
+    ] = "table",
+    include: Annotated[
+        list[str] | None,
+        typer.Option("--include", "-i", metavar="KEY=VALUE", help="Pin a factor (repeatable)."),
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Size guard for --strategy all.")] = 5000,
+) -> None:
+    """Covering set of answer combinations computed from copier.yml (valid rows only)."""
+    from aiarch_scaffold import answers, report
+    from aiarch_scaffold import matrix as matrix_module
+
+    try:
+        if fmt not in matrix_module.FORMATS:
+            raise UsageError(f"unknown format {fmt!r}; allowed: {', '.join(matrix_module.FORMATS)}")
+        rows = matrix_module.compute(
+            strategy, includes=answers.parse_data_pairs(include or []), limit=limit
+        )
+    except ScaffoldError as exc:
+        fail(exc)
+    if fmt == "table":
+        out.print(report.matrix_table(rows, strategy))
+    else:
+        print(matrix_module.render(rows, fmt))

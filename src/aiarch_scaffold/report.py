@@ -89,3 +89,13 @@ def print_update(console: Console, result: UpdateResult) -> None:
         )
     elif not result.pretend:
         console.print("Review with `git diff`, run `make test`, then commit.")
+
+
+def matrix_table(rows: list[dict[str, Any]], strategy: str) -> Table:
+    table = Table(title=f"{strategy}: {len(rows)} variants", title_justify="left")
+    names = list(rows[0]) if rows else []
+    for name in names:
+        table.add_column(name, style="cyan" if name == names[0] else None)
+    for row in rows:
+        table.add_row(*(str(row.get(name, "")) for name in names))
+    return table

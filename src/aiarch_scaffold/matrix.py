@@ -1,0 +1,292 @@
+"""Covering sets of answer combinations, computed from copier.yml.
+
+Factors are the choice and boolean questions. A row is valid when every question's `when`
+and `validator` accept it, evaluated by copier itself; questions hidden by `when` keep one
+canonical value (they are not asked, so they form no pairs).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import itertools
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from copier._main import Worker
+from copier._user_data import AnswersMap
+from copier._user_data import Question as CopierQuestion
+
+from aiarch_scaffold.errors import UsageError
+from aiarch_scaffold.questions import Question, parse_questions
+from aiarch_scaffold.template_source import default_source
+
+Strategy = Literal["each", "pairwise", "all"]
+STRATEGIES: tuple[str, ...] = ("each", "pairwise", "all")
+FORMATS: tuple[str, ...] = ("table", "json", "github", "gitlab", "data")
+DEFAULT_ALL_LIMIT = 5000
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Factor:
+    name: str
+    values: tuple[Any, ...]
+
+
+def factors_of(questions: Sequence[Question]) -> list[Factor]:
+    found = []
+    for question in questions:
+        if question.is_choice:
+            found.append(Factor(question.name, tuple(question.values)))
+        elif question.type == "bool":
+            found.append(Factor(question.name, (True, False)))
+    return found
+
+
+class Evaluator:
+    """Asks copier whether a (partial) row is valid, and which questions it hides."""
+
+    def __init__(self, root: Path) -> None:
+        self._stack = contextlib.ExitStack()
+        self._stack.enter_context(contextlib.redirect_stderr(io.StringIO()))
+        self.worker = self._stack.enter_context(
+            Worker(src_path=str(root), dst_path=Path(), defaults=True, unsafe=True, quiet=True)
+        )
+        self.questions_data: dict[str, Any] = dict(self.worker.template.questions_data)
+        self.questions = parse_questions(self.questions_data)
+        self._cache: dict[tuple[tuple[str, Any], ...], tuple[bool, frozenset[str]]] = {}
+
+    def close(self) -> None:
+        self._stack.close()
+
+    def check(self, row: Mapping[str, Any]) -> tuple[bool, frozenset[str]]:
+        """(valid, hidden question names) for ``row``; unknown answers take their defaults."""
+        key = tuple(sorted(row.items(), key=lambda item: item[0]))
+        if key not in self._cache:
+            self._cache[key] = self._check(row)
+        return self._cache[key]
+
+    def _check(self, row: Mapping[str, Any]) -> tuple[bool, frozenset[str]]:
+        answers = AnswersMap(init=dict(row))
+        self.worker.answers = answers
+        hidden = set()
+        for name, details in self.questions_data.items():
+            question = CopierQuestion(
+                answers=answers,
+                context=self.worker._render_context(),
+                jinja_env=self.worker.jinja_env,
+                settings=self.worker.settings,
+                var_name=name,
+                **details,
+            )
+            if not question.get_when():
+                hidden.add(name)
+                answers.hide(name)
+                continue
+            value = row[name] if name in row else question.get_default()
+            try:
+                question.validate_answer(question.parse_answer(value))
+            except ValueError:
+                return False, frozenset(hidden)
+            answers.user[name] = value
+        return True, frozenset(hidden)
+
+
+def _visible(row: Row, hidden: frozenset[str]) -> Row:
+    return {key: value for key, value in row.items() if key not in hidden}
+
+
+def _canonical_ok(row: Row, hidden: frozenset[str], factors: Sequence[Factor]) -> bool:
+    """A hidden factor must carry its first value, so it cannot form pairs of its own."""
+    return all(row[f.name] == f.values[0] for f in factors if f.name in hidden and f.name in row)
+
+
+def _pairwise(factors: Sequence[Factor], evaluator: Evaluator) -> list[Row]:
+    from allpairspy import AllPairs
+
+    if len(factors) < 2:
+        return _each(factors, evaluator)
+    names = [f.name for f in factors]
+
+    def accept(values: Sequence[Any]) -> bool:
+        row = dict(zip(names, values, strict=False))
+        valid, hidden = evaluator.check(row)
+        return valid and _canonical_ok(row, hidden, factors)
+
+    rows = [
+        dict(zip(names, values, strict=True))
+        for values in AllPairs([list(f.values) for f in factors], filter_func=accept)
+    ]
+    return _cover_missing(rows, factors, evaluator)
+
+
+def _complete(partial: Row, factors: Sequence[Factor], evaluator: Evaluator) -> Row | None:
+    """Fill the missing factors with the first values that keep the row valid, preferring
+    values under which every pinned factor is asked; None when no such row is found."""
+    row: Row = dict(partial)
+    for factor in factors:
+        if factor.name in row:
+            continue
+        candidates = []
+        for value in factor.values:
+            trial = {**row, factor.name: value}
+            valid, hidden = evaluator.check(trial)
+            # A pinned value may be hidden until a later factor switches its question on.
+            if valid and _canonical_ok(trial, hidden - partial.keys(), factors):
+                candidates.append((bool(hidden & partial.keys()), value))
+        if not candidates:
+            return None
+        row[factor.name] = min(candidates, key=lambda item: item[0])[1]
+    valid, hidden = evaluator.check(row)
+    complete = valid and _canonical_ok(row, hidden, factors) and not hidden & partial.keys()
+    return row if complete else None
+
+
+Pair = tuple[tuple[str, Any], tuple[str, Any]]
+
+
+def _visible_pairs(row: Row, evaluator: Evaluator) -> set[Pair]:
+    _, hidden = evaluator.check(row)
+    items = sorted(_visible(row, hidden).items(), key=lambda item: item[0])
+    return set(itertools.combinations(items, 2))
+
+
+def _cover_missing(rows: list[Row], factors: Sequence[Factor], evaluator: Evaluator) -> list[Row]:
+    """Add rows for value pairs the generator counted as covered by a hidden factor.
+
+    allpairspy sees a hidden question's canonical value as a real one; a pair is only
+    covered when both questions are asked.
+    """
+    covered = set().union(*(_visible_pairs(row, evaluator) for row in rows)) if rows else set()
+    for first, second in itertools.combinations(factors, 2):
+        for a, b in itertools.product(first.values, second.values):
+            pair = ((first.name, a), (second.name, b))
+            if tuple(sorted(pair, key=lambda item: item[0])) in covered:
+                continue
+            row = _complete(dict(pair), factors, evaluator)
+            if row is None:
+                continue  # the two values never co-occur
+            rows.append(row)
+            covered |= _visible_pairs(row, evaluator)
+    return rows
+
+
+def _each(factors: Sequence[Factor], evaluator: Evaluator) -> list[Row]:
+    """Greedy: each row adds as many not-yet-seen values as stay valid together."""
+    uncovered = {(f.name, v) for f in factors for v in f.values}
+    rows: list[Row] = []
+    while uncovered:
+        name, value = min(uncovered, key=lambda item: (item[0], str(item[1])))
+        seed = _complete({name: value}, factors, evaluator)
+        if seed is None:
+            uncovered.discard((name, value))  # no valid row can hold this value
+            continue
+        for factor in factors:
+            for candidate in factor.values:
+                if (factor.name, candidate) in uncovered and seed[factor.name] != candidate:
+                    trial = {**seed, factor.name: candidate}
+                    valid, hidden = evaluator.check(trial)
+                    if valid and _canonical_ok(trial, hidden, factors):
+                        seed = trial
+                        break
+        rows.append(seed)
+        uncovered -= set(seed.items())
+    return rows
+
+
+def _all(factors: Sequence[Factor], evaluator: Evaluator, limit: int) -> list[Row]:
+    size = 1
+    for factor in factors:
+        size *= len(factor.values)
+    if size > limit:
+        raise UsageError(
+            f"strategy 'all' would check {size} combinations (limit {limit}); "
+            "use pairwise or --include to pin factors"
+        )
+    names = [f.name for f in factors]
+    rows = []
+    for values in itertools.product(*(f.values for f in factors)):
+        row = dict(zip(names, values, strict=True))
+        valid, hidden = evaluator.check(row)
+        if valid and _canonical_ok(row, hidden, factors):
+            rows.append(row)
+    return rows
+
+
+def _pin(factors: list[Factor], includes: Mapping[str, str]) -> list[Factor]:
+    by_name = {f.name: f for f in factors}
+    for key, value in includes.items():
+        if key not in by_name:
+            raise UsageError(
+                f"--include {key}: not a choice question; choose from {', '.join(sorted(by_name))}"
+            )
+        matches = [v for v in by_name[key].values if str(v) == value]
+        if not matches:
+            allowed = ", ".join(str(v) for v in by_name[key].values)
+            raise UsageError(f"--include {key}={value}: allowed values are {allowed}")
+        by_name[key] = Factor(key, (matches[0],))
+    return [by_name[f.name] for f in factors]
+
+
+def compute(
+    strategy: str = "pairwise",
+    *,
+    includes: Mapping[str, str] | None = None,
+    root: Path | None = None,
+    limit: int = DEFAULT_ALL_LIMIT,
+) -> list[Row]:
+    """Deterministic covering rows (visible factors only) for ``strategy``."""
+    if strategy not in STRATEGIES:
+        raise UsageError(f"unknown strategy {strategy!r}; allowed: {', '.join(STRATEGIES)}")
+    evaluator = Evaluator(root or default_source().root)
+    try:
+        factors = _pin(factors_of(evaluator.questions), includes or {})
+        if strategy == "each":
+            rows = _each(factors, evaluator)
+        elif strategy == "pairwise":
+            rows = _pairwise(factors, evaluator)
+        else:
+            rows = _all(factors, evaluator, limit)
+        unique: list[Row] = []
+        for row in rows:
+            _, hidden = evaluator.check(row)
+            visible = {f.name: row[f.name] for f in factors if f.name not in hidden}
+            if visible not in unique:
+                unique.append(visible)
+        return unique
+    finally:
+        evaluator.close()
+
+
+def row_id(row: Mapping[str, Any]) -> str:
+    return "-".join(str(value).lower().replace(".", "") for value in row.values()) or "default"
+
+
+def data_args(row: Mapping[str, Any]) -> str:
+    """The `aiarch new` arguments that reproduce ``row``."""
+    return " ".join(f"--data {key}={value}" for key, value in row.items())
+
+
+def render(rows: Iterable[Row], fmt: str) -> str:
+    rows = list(rows)
+    if fmt == "json":
+        return json.dumps(rows, indent=2)
+    if fmt == "github":
+        include = [{"id": row_id(r), "data": data_args(r), **r} for r in rows]
+        return json.dumps({"include": include})
+    if fmt == "gitlab":
+        matrix = [{"VARIANT": [row_id(r)], "VARIANT_DATA": [data_args(r)]} for r in rows]
+        return yaml.safe_dump({"parallel": {"matrix": matrix}}, sort_keys=False)
+    if fmt == "data":
+        return "\n".join(data_args(r) for r in rows)
+    raise UsageError(f"unknown format {fmt!r}; allowed: {', '.join(FORMATS)}")
+
+
+def iter_rows(rows: Sequence[Row]) -> Iterator[tuple[str, Row]]:
+    for row in rows:
+        yield row_id(row), row

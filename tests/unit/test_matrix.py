@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from aiarch_scaffold import matrix
+from aiarch_scaffold.errors import UsageError
+
+# A questionnaire shaped like the real option families: a cross-question validator and a
+# question that only exists when another is answered a certain way.
+COPIER_YML = """
+_subdirectory: template
+project_name:
+  type: str
+  default: Demo
+cloud:
+  type: str
+  choices: [aws, gcp, azure, local]
+  default: local
+iac:
+  type: str
+  choices: [terraform, cloudformation]
+  default: terraform
+  validator: >-
+    {% if iac == 'cloudformation' and cloud != 'aws' %}CloudFormation needs aws{% endif %}
+ci:
+  type: str
+  choices: {GitHub Actions: github, GitLab CI: gitlab, Jenkins: jenkins}
+  default: github
+gpu:
+  type: bool
+  default: false
+gpu_type:
+  type: str
+  choices: [t4, a100]
+  default: t4
+  when: "{{ gpu }}"
+"""
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("matrix-template")
+    (path / "copier.yml").write_text(COPIER_YML)
+    (path / "template").mkdir()
+    (path / "template" / "README.md.jinja").write_text("{{ project_name }}\n")
+    return path
+
+
+def _valid(row: dict[str, object]) -> bool:
+    return not (row["iac"] == "cloudformation" and row["cloud"] != "aws")
+
+
+def _all_valid_rows() -> list[dict[str, object]]:
+    rows = []
+    for cloud, iac, ci, gpu in itertools.product(
+        ["aws", "gcp", "azure", "local"],
+        ["terraform", "cloudformation"],
+        ["github", "gitlab", "jenkins"],
+        [True, False],
+    ):
+        row: dict[str, object] = {"cloud": cloud, "iac": iac, "ci": ci, "gpu": gpu}
+        if not _valid(row):
+            continue
+        for gpu_type in ["t4", "a100"] if gpu else [None]:
+            rows.append({**row, **({"gpu_type": gpu_type} if gpu_type else {})})
+    return rows
+
+
+def _pairs(row: dict[str, object]) -> set[tuple[tuple[str, object], tuple[str, object]]]:
+    return set(itertools.combinations(sorted(row.items(), key=lambda kv: kv[0]), 2))
+
+
+@pytest.mark.parametrize("strategy", ["each", "pairwise", "all"])
+def test_every_choice_appears_and_no_row_breaks_a_validator(root: Path, strategy: str) -> None:
+    rows = matrix.compute(strategy, root=root)
+    seen = {(k, v) for row in rows for k, v in row.items()}
+    for value in ("aws", "gcp", "azure", "local"):
+        assert ("cloud", value) in seen
+    assert ("iac", "cloudformation") in seen and ("ci", "jenkins") in seen
+    assert ("gpu_type", "a100") in seen and ("gpu", False) in seen
+    for row in rows:
+        assert _valid(row), row
+        assert ("gpu_type" in row) == row["gpu"], "gpu_type only when gpu is on"
+
+
+def test_pairwise_covers_every_pair_that_can_co_occur(root: Path) -> None:
+    rows = matrix.compute("pairwise", root=root)
+    possible = set().union(*(_pairs(r) for r in _all_valid_rows()))
+    covered = set().union(*(_pairs(r) for r in rows))
+    assert possible - covered == set()
+    assert len(rows) < len(_all_valid_rows())
+
+
+def test_all_is_exactly_the_valid_cartesian_product(root: Path) -> None:
+    rows = matrix.compute("all", root=root)
+    key = lambda r: json.dumps(r, sort_keys=True)  # noqa: E731
+    assert sorted(map(key, rows)) == sorted(map(key, _all_valid_rows()))
+
+
+def test_all_has_a_size_guard(root: Path) -> None:
+    with pytest.raises(UsageError, match="limit"):
+        matrix.compute("all", root=root, limit=10)
+
+
+def test_same_input_same_output(root: Path) -> None:
+    assert matrix.compute("pairwise", root=root) == matrix.compute("pairwise", root=root)
+    assert matrix.compute("each", root=root) == matrix.compute("each", root=root)
+
+
+def test_include_pins_a_factor(root: Path) -> None:
+    rows = matrix.compute("pairwise", root=root, includes={"cloud": "aws"})
+    assert rows and all(row["cloud"] == "aws" for row in rows)
+    assert {row["iac"] for row in rows} == {"terraform", "cloudformation"}
+
+
+@pytest.mark.parametrize(("key", "value"), [("colour", "red"), ("cloud", "mars")])
+def test_include_rejects_unknown_keys_and_values(root: Path, key: str, value: str) -> None:
+    with pytest.raises(UsageError):
+        matrix.compute("pairwise", root=root, includes={key: value})
+
+
+def test_formats(root: Path) -> None:
+    rows = matrix.compute("each", root=root)
+    github = json.loads(matrix.render(rows, "github"))
+    assert len(github["include"]) == len(rows)
+    assert github["include"][0]["data"].startswith("--data ")
+    gitlab = yaml.safe_load(matrix.render(rows, "gitlab"))
+    assert len(gitlab["parallel"]["matrix"]) == len(rows)
+    assert json.loads(matrix.render(rows, "json")) == rows
+    with pytest.raises(UsageError):
+        matrix.render(rows, "xml")
+
+
+def test_real_copier_yml_rows_render(tmp_path: Path) -> None:
+    from aiarch_scaffold.generate import create_project
+
+    for index, row in enumerate(matrix.compute("each")):
+        assert create_project(tmp_path / f"v{index}", row).answers.items() >= row.items()
