@@ -3,8 +3,9 @@
 from pathlib import Path
 
 import pytest
-from contracts import Settings, get_settings
 from fastapi.testclient import TestClient
+
+from contracts import Settings, get_settings
 
 API_KEY = "e2e-test-key-0123456789abcdef"
 

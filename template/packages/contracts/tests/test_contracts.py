@@ -1,5 +1,7 @@
 import pandas as pd
 import pytest
+from pydantic import ValidationError
+
 from contracts import (
     FEATURE_COLUMNS,
     CustomerRecord,
@@ -7,7 +9,6 @@ from contracts import (
     Settings,
     add_derived_features,
 )
-from pydantic import ValidationError
 
 
 def _record(**overrides: object) -> dict[str, object]:
@@ -55,3 +56,12 @@ def test_production_requires_an_api_key(monkeypatch: pytest.MonkeyPatch) -> None
         Settings()
     monkeypatch.setenv("APP_API_KEY", "k" * 32)
     assert Settings().api_key is not None
+
+
+def test_an_empty_api_key_means_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APP_API_KEY", "  ")
+    monkeypatch.setenv("APP_ENVIRONMENT", "local")
+    assert Settings().api_key is None
+    monkeypatch.setenv("APP_ENVIRONMENT", "production")
+    with pytest.raises(ValidationError, match="APP_API_KEY"):
+        Settings()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from contracts import CHANNELS, REGIONS, DatasetManifest, Settings, partition_dir
 
 DAY = date(2024, 2, 1)

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from contracts import Settings, partition_dir
 from features.__main__ import main
 

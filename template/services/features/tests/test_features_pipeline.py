@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from contracts import (
     FEATURE_COLUMNS,
     DatasetManifest,

@@ -3,6 +3,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import pytest
+
 from features.validation import REASON_COLUMN, split_batch
 
 MakeCustomers = Callable[[int], pd.DataFrame]

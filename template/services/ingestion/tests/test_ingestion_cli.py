@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from contracts import DatasetManifest, Settings, partition_dir
 from ingestion.__main__ import main
 from ingestion.lake import DATA_FILE, MANIFEST_FILE

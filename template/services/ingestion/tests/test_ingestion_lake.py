@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from contracts import DatasetManifest, latest_partition, partition_dir
 from ingestion.lake import DATA_FILE, MANIFEST_FILE, write_raw_partition
 from ingestion.sources import FileSource, SourceError, SyntheticSource

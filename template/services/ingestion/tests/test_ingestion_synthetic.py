@@ -1,6 +1,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+
 from contracts import CHANNELS, CustomerRecord
 from ingestion.schema import RAW_COLUMNS
 from ingestion.synthetic import generate_customers, inject_invalid_rows

@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
 from contracts import CHANNELS, REGIONS, Settings, add_derived_features, get_settings
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from contracts import FEATURE_COLUMNS, Settings, get_settings, partition_dir
 from monitoring.__main__ import main
 

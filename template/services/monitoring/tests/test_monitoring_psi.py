@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+
 from monitoring.psi import categorical_psi, numeric_psi, psi_from_shares, quantile_cut_points
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from contracts import Settings
 from monitoring.metrics import (
     DRIFT_METRICS,

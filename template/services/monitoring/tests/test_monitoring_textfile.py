@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
 from monitoring.drift import DriftReport, FeatureDrift
 from monitoring.textfile import render
 

@@ -6,6 +6,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.compose import ColumnTransformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
 from contracts import (
     CATEGORICAL_FEATURES,
     CHANNELS,
@@ -16,10 +21,6 @@ from contracts import (
     add_derived_features,
 )
 from serving.model import ModelHandle
-from sklearn.compose import ColumnTransformer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 API_KEY = "test-key-0123456789"
 

@@ -3,8 +3,9 @@
 from collections.abc import Iterator
 
 import pytest
-from contracts import PredictionResponse, Settings
 from fastapi.testclient import TestClient
+
+from contracts import PredictionResponse, Settings
 from serving.app import create_app
 from serving.model import ModelHandle
 
@@ -47,6 +48,7 @@ def test_predict_matches_the_model_on_derived_features(
     client: TestClient, instance, sk_model
 ) -> None:
     import pandas as pd
+
     from contracts import FEATURE_COLUMNS, add_derived_features
 
     raw = instance(customer_id=None, tenure_months=0, support_tickets=9)

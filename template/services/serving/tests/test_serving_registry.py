@@ -1,8 +1,9 @@
 """Startup against a real SQLite MLflow registry: the champion alias decides what is served."""
 
 import pytest
-from contracts import Settings
 from fastapi.testclient import TestClient
+
+from contracts import Settings
 from serving.app import create_app
 
 API_KEY = "test-key-0123456789"

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
 from contracts import CHANNELS, LABEL_COLUMN, REGIONS, add_derived_features, partition_dir
 
 FeatureFactory = Callable[..., pd.DataFrame]

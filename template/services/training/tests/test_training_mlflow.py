@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+
 from contracts import Settings
 
 MODEL_NAME = "churn-test"
@@ -139,6 +140,7 @@ def test_champion_loads_from_the_registry_and_predicts_probabilities(
 ) -> None:
     import mlflow
     import mlflow.sklearn
+
     from training.data import model_input
 
     mlflow.set_registry_uri(scenario.settings.tracking_uri)

@@ -6,6 +6,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+
 from contracts import FEATURE_COLUMNS, LABEL_COLUMN, Settings
 from training.__main__ import EXIT_BAD_INPUT, main
 from training.data import load_dataset, resolve_features_path, split_dataset

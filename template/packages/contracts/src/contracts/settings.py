@@ -4,7 +4,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(default=1_000_000, ge=1_024)
 
     drift_threshold: float = Field(default=0.2, gt=0)
+
+    @field_validator("api_key", mode="before")
+    @classmethod
+    def _empty_key_is_unset(cls, value: object) -> object:
+        # `APP_API_KEY=` in an env file means "not configured", never "the empty key".
+        return None if isinstance(value, str) and not value.strip() else value
 
     @model_validator(mode="after")
     def _production_needs_api_key(self) -> "Settings":

@@ -44,4 +44,6 @@ def write_text_atomic(text: str, path: Path) -> Path:
 
 
 def write_json_atomic(payload: Any, path: Path) -> Path:
-    return write_text_atomic(json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n", path)
+    return write_text_atomic(
+        json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n", path
+    )

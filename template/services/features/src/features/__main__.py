@@ -10,7 +10,6 @@ import sys
 from datetime import date
 
 from contracts import Settings
-
 from features.pipeline import InputError, build_features
 from features.storage import IntegrityError
 

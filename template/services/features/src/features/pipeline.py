@@ -16,7 +16,6 @@ from contracts import (
     partition_dir,
 )
 from contracts.features import ID_COLUMN
-
 from features.lineage import code_version, new_run_id, write_lineage
 from features.storage import (
     MANIFEST_FILE,

@@ -9,9 +9,10 @@ from types import UnionType
 from typing import Any, Literal, Union, get_args, get_origin
 
 import pandera.pandas as pa
+from pydantic.fields import FieldInfo
+
 from contracts import LABEL_COLUMN, CustomerRecord
 from contracts.features import ID_COLUMN
-from pydantic.fields import FieldInfo
 
 # Identifier first and label last, the layout ingestion writes.
 RAW_COLUMNS: tuple[str, ...] = (

@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
-from contracts import DatasetManifest
 from pydantic import ValidationError
+
+from contracts import DatasetManifest
 
 MANIFEST_FILE = "_manifest.json"
 

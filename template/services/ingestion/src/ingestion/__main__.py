@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from contracts import Settings
-
 from ingestion.lake import write_raw_partition
 from ingestion.sources import FileSource, Source, SyntheticSource
 

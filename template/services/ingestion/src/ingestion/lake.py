@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
+
 from contracts import DatasetManifest, partition_dir
 
 DATASET_NAME = "raw/customers"

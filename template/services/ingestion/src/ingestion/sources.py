@@ -5,8 +5,8 @@ from pathlib import Path
 from typing import Protocol
 
 import pandas as pd
-from contracts.features import ID_COLUMN
 
+from contracts.features import ID_COLUMN
 from ingestion.schema import RAW_COLUMNS
 from ingestion.synthetic import generate_customers, inject_invalid_rows
 

@@ -9,8 +9,8 @@ when ``drift`` shifts the inputs, the churn rate moves with them, as it would in
 
 import numpy as np
 import pandas as pd
-from contracts import CHANNELS, REGIONS
 
+from contracts import CHANNELS, REGIONS
 from ingestion.schema import RAW_COLUMNS
 
 _INTERCEPT = -2.0

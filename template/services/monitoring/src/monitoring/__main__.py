@@ -7,6 +7,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from contracts import (
     CATEGORICAL_FEATURES,
     FEATURE_COLUMNS,
@@ -15,8 +17,6 @@ from contracts import (
     get_settings,
     latest_partition,
 )
-from pydantic import ValidationError
-
 from monitoring.drift import DriftReport, InputError, compute_drift, load_features
 from monitoring.psi import DEFAULT_BINS
 from monitoring.report import write_atomic, write_report

@@ -9,8 +9,9 @@ import logging
 import os
 import sys
 
-from contracts import Settings
 from pydantic import ValidationError
+
+from contracts import Settings
 
 EXIT_BAD_CONFIG = 2
 

@@ -5,9 +5,9 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from contracts import Settings
 from fastapi import FastAPI
 
+from contracts import Settings
 from serving.auth import warn_if_open
 from serving.errors import install_error_handlers
 from serving.metrics import ServiceMetrics

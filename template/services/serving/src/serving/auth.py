@@ -4,10 +4,10 @@ import logging
 import secrets
 from typing import Annotated
 
-from contracts import Settings
 from fastapi import Request, Security
 from fastapi.security import APIKeyHeader
 
+from contracts import Settings
 from serving.errors import APIError
 
 API_KEY_HEADER = "X-API-Key"

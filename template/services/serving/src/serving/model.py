@@ -9,6 +9,7 @@ from urllib.parse import unquote, urlparse
 
 import numpy as np
 import pandas as pd
+
 from contracts import FEATURE_COLUMNS, NUMERIC_FEATURES, Settings, add_derived_features
 
 CHAMPION_ALIAS = "champion"

@@ -4,10 +4,10 @@ import logging
 from typing import Annotated, Any
 
 import pandas as pd
-from contracts import Prediction, PredictionRequest, PredictionResponse
 from fastapi import APIRouter, Depends, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from contracts import Prediction, PredictionRequest, PredictionResponse
 from serving.auth import require_api_key
 from serving.errors import APIError, error_body
 from serving.metrics import ServiceMetrics

@@ -9,9 +9,9 @@ import logging
 import sys
 from pathlib import Path
 
-from contracts import Settings
 from pydantic import ValidationError
 
+from contracts import Settings
 from training.errors import TrainingInputError
 from training.model import MODEL_KINDS, ModelKind
 from training.trainer import TrainingOptions, TrainingResult, train

@@ -4,9 +4,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from contracts import FEATURE_COLUMNS, LABEL_COLUMN, NUMERIC_FEATURES, latest_partition
 from sklearn.model_selection import train_test_split
 
+from contracts import FEATURE_COLUMNS, LABEL_COLUMN, NUMERIC_FEATURES, latest_partition
 from training.errors import TrainingInputError
 
 FEATURES_FILE = "features.parquet"

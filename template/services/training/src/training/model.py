@@ -4,7 +4,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from contracts import CATEGORICAL_FEATURES, NUMERIC_FEATURES
 from sklearn.base import ClassifierMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
@@ -12,6 +11,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, average_precision_score, f1_score, roc_auc_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from contracts import CATEGORICAL_FEATURES, NUMERIC_FEATURES
 
 ModelKind = Literal["logistic_regression", "gradient_boosting"]
 MODEL_KINDS: tuple[ModelKind, ...] = ("logistic_regression", "gradient_boosting")

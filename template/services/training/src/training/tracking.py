@@ -10,11 +10,11 @@ from typing import Any
 import mlflow
 import mlflow.sklearn
 import pandas as pd
-from contracts import Settings
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import RESOURCE_DOES_NOT_EXIST, ErrorCode
 
+from contracts import Settings
 from training.gate import CHAMPION_ALIAS, Champion
 
 # Packages the logged model needs at load time. Listing them ourselves skips MLflow's

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import mlflow
-from contracts import LABEL_COLUMN, Settings
 
+from contracts import LABEL_COLUMN, Settings
 from training import tracking
 from training.data import load_dataset, resolve_features_path, split_dataset
 from training.gate import GateDecision, decide
