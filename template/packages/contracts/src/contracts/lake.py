@@ -1,9 +1,19 @@
-"""The data lake layout every service agrees on: date partitions under one root per dataset."""
+"""The data lake layout every service agrees on: date partitions under one root per dataset.
 
-from datetime import date
+A partition folder holds the data file and a ``_manifest.json`` (``DatasetManifest``) with the
+file's checksum, so a consumer can prove it reads exactly what the producer wrote.
+"""
+
+from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pandas as pd
+
+from contracts.lineage import DatasetManifest
+from contracts.storage import replacing_dir, sha256_file
+
 PARTITION_KEY = "ingestion_date"
+MANIFEST_FILE = "_manifest.json"
 
 
 def partition_dir(root: Path, day: date) -> Path:
@@ -17,3 +27,28 @@ def latest_partition(root: Path) -> Path:
     if not partitions:
         raise FileNotFoundError(f"no {PARTITION_KEY}=* partition under {root}")
     return partitions[-1]
+
+
+def write_dataset_partition(
+    frame: pd.DataFrame, target: Path, file_name: str, *, dataset: str, source: str
+) -> Path:
+    """Replace the partition folder ``target`` by ``frame`` plus its manifest; return the file.
+
+    The folder is replaced as a whole (see ``storage.replacing_dir``), so re-running a day never
+    leaves stale files behind and a reader never sees data without its matching manifest.
+    """
+    with replacing_dir(target) as staging:
+        data_path = staging / file_name
+        # pyarrow explicitly: the same frame must give the same bytes, hence the same checksum.
+        frame.to_parquet(data_path, index=False, engine="pyarrow")
+        manifest = DatasetManifest(
+            dataset=dataset,
+            path=str(target / file_name),
+            row_count=len(frame),
+            columns={str(column): str(dtype) for column, dtype in frame.dtypes.items()},
+            sha256=sha256_file(data_path),
+            created_at=datetime.now(UTC),
+            source=source,
+        )
+        (staging / MANIFEST_FILE).write_text(manifest.model_dump_json(indent=2) + "\n")
+    return target / file_name
