@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
 from aiarch_scaffold.generate import create_project
+from tests.template.rendered import assert_clean_output
 from tests.tools import require, run
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("default-project")]
-
-# Our own Jinja would reference an answer or copier itself; `${{ }}` (GitHub Actions) and
-# `{{ $labels }}` (Prometheus) are the target languages' syntax, not leftovers.
-LEFTOVER = re.compile(
-    r"\{%|%\}|\{#|\{\{\s*(project_|description|organisation|python_version|use_case|_copier)"
-)
-
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -31,32 +24,8 @@ def installed(project: Path) -> Path:
     return project
 
 
-def _text_files(root: Path) -> list[Path]:
-    files = []
-    for path in root.rglob("*"):
-        if path.is_file() and ".venv" not in path.parts and "data" not in path.parts:
-            try:
-                path.read_text(encoding="utf-8")
-            except UnicodeDecodeError:
-                continue
-            files.append(path)
-    return files
-
-
-def test_no_leftover_jinja_or_template_suffixes(project: Path) -> None:
-    for path in _text_files(project):
-        assert not path.name.endswith(".jinja"), path
-        match = LEFTOVER.search(path.read_text(encoding="utf-8"))
-        assert match is None, f"{path.relative_to(project)}: {match and match.group(0)}"
-
-
-def test_no_blank_line_litter(project: Path) -> None:
-    for path in _text_files(project):
-        text = path.read_text(encoding="utf-8")
-        rel = path.relative_to(project)
-        assert not text.startswith("\n"), f"{rel} starts with a blank line"
-        assert "\n\n\n\n" not in text, f"{rel} has three blank lines in a row"
-        assert text.endswith("\n") or not text, f"{rel} does not end with a newline"
+def test_output_is_clean(project: Path) -> None:
+    assert_clean_output(project)
 
 
 def test_python_is_ruff_clean(project: Path) -> None:

@@ -1,0 +1,44 @@
+"""Assertions every rendered variant must satisfy, shared by the template tests."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+# Our own Jinja would reference an answer or copier itself; `${{ }}` (GitHub Actions) and
+# `{{ $labels }}` (Prometheus) are the target languages' syntax, not leftovers.
+LEFTOVER = re.compile(
+    r"\{%|%\}|\{#|\{\{\s*(project_|description|organisation|python_version|use_case|_copier)"
+)
+SKIP = {".venv", "data", ".git", ".ruff_cache", ".pytest_cache", "__pycache__"}
+
+
+def text_files(root: Path) -> list[Path]:
+    found = []
+    for path in root.rglob("*"):
+        if path.is_file() and not SKIP & set(path.relative_to(root).parts):
+            try:
+                path.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                continue
+            found.append(path)
+    return found
+
+
+def assert_clean_output(root: Path) -> None:
+    """No template suffixes or leftover Jinja, no blank-line litter, newline at EOF."""
+    for path in text_files(root):
+        rel = path.relative_to(root)
+        text = path.read_text(encoding="utf-8")
+        assert not path.name.endswith(".jinja"), rel
+        match = LEFTOVER.search(text)
+        assert match is None, f"{rel}: leftover {match and match.group(0)!r}"
+        assert not text.startswith("\n"), f"{rel} starts with a blank line"
+        assert "\n\n\n\n" not in text, f"{rel} has three blank lines in a row"
+        assert text.endswith("\n") or not text, f"{rel} does not end with a newline"
+
+
+def reproduce(answers: dict[str, object]) -> str:
+    """The one command that recreates a variant, for failure messages."""
+    data = " ".join(f"--data {key}={value}" for key, value in answers.items())
+    return f"aiarch new variant --defaults {data}"

@@ -1,0 +1,46 @@
+"""Every pairwise variant renders, installs, passes `make check` and `make test`;
+every `each` variant renders clean. Rows come from copier.yml via `aiarch matrix`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from aiarch_scaffold.generate import create_project
+from aiarch_scaffold.matrix import compute, row_id
+from tests.template.rendered import assert_clean_output, reproduce
+from tests.tools import REQUIRED, require, run
+
+PAIRWISE = compute("pairwise")
+EACH = compute("each")
+
+
+@pytest.mark.parametrize("answers", EACH, ids=[row_id(r) for r in EACH])
+def test_each_variant_renders_clean(tmp_path: Path, answers: dict[str, object]) -> None:
+    project = create_project(tmp_path / "v", answers).destination
+    try:
+        assert_clean_output(project)
+        run(["ruff", "check", "--no-cache", "."], cwd=project)
+        run(["ruff", "format", "--check", "--no-cache", "."], cwd=project)
+    except BaseException as exc:
+        raise AssertionError(f"variant fails; reproduce with: {reproduce(answers)}") from exc
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "answers",
+    [pytest.param(r, id=row_id(r), marks=pytest.mark.xdist_group(f"v-{row_id(r)}")) for r in PAIRWISE],
+)
+def test_pairwise_variant_checks_and_tests_pass(tmp_path: Path, answers: dict[str, object]) -> None:
+    require("uv")
+    require("make")
+    project = create_project(tmp_path / "v", answers).destination
+    env = {"CHECK_REQUIRE_ALL": "1"} if REQUIRED else {}
+    try:
+        run(["uv", "sync"], cwd=project)
+        run(["make", "check"], cwd=project, env={**env, "PATH": os.environ["PATH"]})
+        run(["make", "test"], cwd=project)
+    except BaseException as exc:
+        raise AssertionError(f"variant fails; reproduce with: {reproduce(answers)}") from exc
