@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import io
+import secrets
 import shutil
-import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -145,10 +145,12 @@ def create_project(
         check_destination(destination, force=force)
     parent = (destination.resolve().parent if destination is not None else Path.cwd()).resolve()
 
-    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=parent))
     # copier prints version notes to stderr even when quiet; our errors are the only output.
     notes = io.StringIO()
+    # Named before it exists, so a signal right after mkdir still finds it to clean up.
+    staging = parent / f"{STAGING_PREFIX}{secrets.token_hex(6)}"
     try:
+        staging.mkdir(mode=0o700)
         with (
             contextlib.redirect_stderr(notes),
             Worker(

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 
 from contracts import Settings, get_settings
 
-API_KEY = "e2e-test-key-0123456789abcdef"
+API_KEY = "e2e-test-key-0123456789abcdef"  # pragma: allowlist secret
 
 
 @pytest.fixture()

@@ -44,14 +44,16 @@ def test_main_exits_2_on_unusable_input(
     settings: Settings,
     make_customers: MakeCustomers,
     write_raw: WriteRaw,
-    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert main([]) == 2
+    assert "build-features: error: no ingestion_date=*" in capsys.readouterr().err
     partition = write_raw(make_customers(20), date(2024, 3, 4))
     (partition / "part-0000.parquet").write_bytes(b"not what the manifest describes")
     assert main(["--date", "2024-03-04"]) == 2
-    assert "checksum mismatch" in caplog.text
+    assert "build-features: error: checksum mismatch" in capsys.readouterr().err
     assert main(["--date", "2024-03-05"]) == 2
+    assert "no raw partition for 2024-03-05" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("argv", [["--date", "yesterday"], ["--max-reject-fraction", "1.5"]])

@@ -1,5 +1,4 @@
 import json
-import subprocess
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -15,9 +14,9 @@ from contracts import (
     add_derived_features,
     partition_dir,
 )
-from features import lineage
+from contracts.storage import sha256_file
 from features.pipeline import OUTPUT_COLUMNS, InputError, build_features
-from features.storage import IntegrityError, sha256_file
+from features.storage import IntegrityError
 
 DAY = date(2024, 2, 1)
 MakeCustomers = Callable[[int], pd.DataFrame]
@@ -142,25 +141,3 @@ def test_every_run_leaves_a_lineage_record(
     second = build_features(settings, DAY, max_reject_fraction=1.0)
     assert second.lineage_path != report.lineage_path
     assert str(second.features_path) in json.loads(second.lineage_path.read_text())["outputs"]
-
-
-def test_code_version_without_env_or_git_is_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("APP_CODE_VERSION", raising=False)
-    monkeypatch.setattr(lineage.shutil, "which", lambda _: None)
-    assert lineage.code_version() == "unknown"
-
-
-def test_code_version_survives_a_failing_git(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("APP_CODE_VERSION", raising=False)
-    monkeypatch.setattr(lineage.shutil, "which", lambda _: "/usr/bin/git")
-
-    def broken_git(*args: object, **kwargs: object) -> None:
-        raise subprocess.TimeoutExpired(cmd="git", timeout=5)
-
-    monkeypatch.setattr(lineage.subprocess, "run", broken_git)
-    assert lineage.code_version() == "unknown"
-
-
-def test_code_version_prefers_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("APP_CODE_VERSION", " abc1234 ")
-    assert lineage.code_version() == "abc1234"

@@ -5,8 +5,9 @@ import pandas as pd
 import pytest
 
 from contracts import DatasetManifest, Settings, partition_dir
+from contracts.lake import MANIFEST_FILE
 from ingestion.__main__ import main
-from ingestion.lake import DATA_FILE, MANIFEST_FILE
+from ingestion.lake import DATA_FILE
 
 
 @pytest.fixture
@@ -50,12 +51,26 @@ def test_main_ingests_a_source_file(settings: Settings, tmp_path: Path) -> None:
 
 
 def test_main_reports_bad_sources_without_a_traceback(
-    settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["--source", str(tmp_path / "customers.json")]) == 2
     assert main(["--source", str(tmp_path / "missing.csv")]) == 2
-    assert "unsupported file type" in caplog.text
-    assert "not found" in caplog.text
+    unsupported, missing = capsys.readouterr().err.strip().splitlines()
+    assert unsupported.startswith("ingest: error: cannot ingest: unsupported file type")
+    assert missing.startswith("ingest: error: cannot ingest: source file not found")
+    assert not settings.raw_dir.exists()
+
+
+def test_main_reports_invalid_settings_in_one_line(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("APP_N_ROWS", "5")
+
+    assert main([]) == 2
+
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("ingest: error: invalid configuration: APP_N_ROWS:")
+    assert len(err.splitlines()) == 1
     assert not settings.raw_dir.exists()
 
 

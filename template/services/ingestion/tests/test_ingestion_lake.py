@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from contracts import DatasetManifest, latest_partition, partition_dir
-from ingestion.lake import DATA_FILE, MANIFEST_FILE, write_raw_partition
+from contracts.lake import MANIFEST_FILE
+from ingestion.lake import DATA_FILE, write_raw_partition
 from ingestion.sources import FileSource, SourceError, SyntheticSource
 
 DAY = date(2024, 3, 1)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from contracts import FEATURE_COLUMNS, Settings, get_settings, partition_dir
+from contracts import FEATURE_COLUMNS, LineageRecord, Settings, get_settings, partition_dir
 from monitoring.__main__ import main
 
 MakeFeatures = Callable[..., pd.DataFrame]
@@ -119,31 +119,33 @@ def test_missing_reference_exits_two_with_one_line(
     assert str(settings.reference_path) in err
 
 
-def test_missing_feature_partitions_exit_two(
-    settings: Settings,
-    make_features: MakeFeatures,
-    write_parquet: WriteParquet,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    write_parquet(make_features(), settings.reference_path)
+@pytest.fixture()
+def reference(settings: Settings, make_features: MakeFeatures, write_parquet: WriteParquet) -> Path:
+    """The champion's reference features alone, without any feature partition."""
+    return write_parquet(make_features(), settings.reference_path)
 
+
+def test_missing_feature_partitions_exit_two(
+    settings: Settings, reference: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main([]) == 2
     assert "run build-features first" in capsys.readouterr().err
+    assert not settings.lineage_dir.exists(), "a failed report must not claim lineage"
 
 
 def test_missing_columns_exit_two(
     settings: Settings,
+    reference: Path,
     make_features: MakeFeatures,
     write_parquet: WriteParquet,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    write_parquet(make_features(), settings.reference_path)
     current = write_parquet(
         make_features().drop(columns=["region"]), settings.data_dir / "batch.parquet"
     )
 
     assert main(["--current", str(current)]) == 2
-    assert "lack columns region" in capsys.readouterr().err
+    assert "current features: missing columns region" in capsys.readouterr().err
 
 
 def test_textfile_is_written_in_node_exporter_format(
@@ -160,6 +162,40 @@ def test_textfile_is_written_in_node_exporter_format(
     assert f"model_feature_drift_threshold {settings.drift_threshold!r}" in text
     assert oct(textfile.stat().st_mode & 0o777) == "0o644"
     assert not list(textfile.parent.glob(".*")), "temporary files must not be left behind"
+
+
+def test_every_report_leaves_a_lineage_record(
+    settings: Settings, seed_lake: SeedLake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("APP_CODE_VERSION", "test-sha")
+    current = seed_lake(1.0)
+    textfile = settings.data_dir / "textfile" / "drift.prom"
+
+    assert main(["--textfile", str(textfile)]) == 1
+
+    [path] = settings.lineage_dir.glob("*.json")
+    record = LineageRecord.model_validate_json(path.read_text())
+    assert path.name == f"{record.run_id}.json"
+    assert record.step == "drift"
+    assert record.code_version == "test-sha"
+    assert record.inputs == [str(settings.reference_path), str(current)]
+    drift_dir = settings.reports_dir / "drift"
+    assert record.outputs == [
+        str(drift_dir / "drift_report.json"),
+        str(drift_dir / "drift_report.md"),
+        str(textfile),
+    ]
+    assert record.parameters["status"] == "drift"
+    assert "monthly_spend" in str(record.parameters["drifted_features"]).split(",")
+    assert record.parameters["psi.monthly_spend"] == pytest.approx(
+        next(
+            item["psi"]
+            for item in _report(settings)["features"]
+            if item["feature"] == "monthly_spend"
+        ),
+        abs=1e-6,
+    )
+    assert record.started_at <= record.finished_at
 
 
 def test_help_works(capsys: pytest.CaptureFixture[str]) -> None:

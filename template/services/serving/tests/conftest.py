@@ -22,7 +22,7 @@ from contracts import (
 )
 from serving.model import ModelHandle
 
-API_KEY = "test-key-0123456789"
+API_KEY = "test-key-0123456789"  # pragma: allowlist secret
 
 
 def training_frame(rows: int = 400, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:

@@ -9,7 +9,7 @@ from contracts import PredictionResponse, Settings
 from serving.app import create_app
 from serving.model import ModelHandle
 
-API_KEY = "test-key-0123456789"
+API_KEY = "test-key-0123456789"  # pragma: allowlist secret
 AUTH = {"X-API-Key": API_KEY}
 
 

@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 from contracts import Settings
 from serving.app import create_app
 
-API_KEY = "test-key-0123456789"
+API_KEY = "test-key-0123456789"  # pragma: allowlist secret
 
 
 @pytest.fixture

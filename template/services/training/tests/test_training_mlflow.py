@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from contracts import Settings
+from contracts import LineageRecord, Settings, partition_dir
 
 MODEL_NAME = "churn-test"
 
@@ -127,6 +127,39 @@ def test_run_records_metrics_params_and_lineage_tags(scenario: Scenario, client)
     assert run.data.tags["code_version"] == "test-sha"
     assert run.data.tags["dataset_rows"] == "800"
     assert run.data.tags["features_path"].endswith("ingestion_date=2024-01-02/features.parquet")
+
+
+def test_every_run_leaves_a_lineage_record(scenario: Scenario, client) -> None:
+    settings = scenario.settings
+    records = {
+        record.outputs[0]: record
+        for record in (
+            LineageRecord.model_validate_json(path.read_text())
+            for path in settings.lineage_dir.glob("*.json")
+        )
+    }
+    assert sorted(records) == [f"models:/{MODEL_NAME}/{version}" for version in "123"]
+
+    good = records[f"models:/{MODEL_NAME}/2"]
+    assert good.step == "training"
+    assert good.run_id == client.get_model_version(MODEL_NAME, "2").run_id
+    assert (settings.lineage_dir / f"{good.run_id}.json").is_file()
+    assert good.code_version == "test-sha"
+    assert good.inputs == [
+        str(partition_dir(settings.features_dir, date(2024, 1, 2)) / "features.parquet")
+    ]
+    assert good.outputs == [f"models:/{MODEL_NAME}/2", str(settings.reference_path)]
+    assert good.parameters["promoted"] is True
+    assert good.parameters["roc_auc"] == pytest.approx(
+        client.get_run(good.run_id).data.metrics["roc_auc"]
+    )
+    assert "quality_gate_reason" in good.parameters
+    assert f"lineage:  {settings.lineage_dir / f'{good.run_id}.json'}" in scenario.good.stdout
+
+    rejected = records[f"models:/{MODEL_NAME}/3"]
+    assert rejected.outputs == [f"models:/{MODEL_NAME}/3"]
+    assert rejected.parameters["promoted"] is False
+    assert "below the threshold" in str(rejected.parameters["quality_gate_reason"])
 
 
 def test_artifacts_stay_under_the_data_dir(scenario: Scenario) -> None:

@@ -8,7 +8,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from contracts import FEATURE_COLUMNS, LABEL_COLUMN, Settings
-from training.__main__ import EXIT_BAD_INPUT, main
+from contracts.cli import EXIT_BAD_INPUT
+from training.__main__ import main
 from training.data import load_dataset, resolve_features_path, split_dataset
 from training.errors import TrainingInputError
 from training.gate import Champion, decide
@@ -40,7 +41,7 @@ def test_missing_partition_is_a_clear_input_error(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
-        (lambda f: f.drop(columns=["engagement_score"]), "lacks columns engagement_score"),
+        (lambda f: f.drop(columns=["engagement_score"]), "missing columns engagement_score"),
         (lambda f: f.assign(monthly_spend=None), "missing values in monthly_spend"),
         (lambda f: f.assign(churned="yes"), "must be boolean"),
         (lambda f: f.assign(churned=False), "rows of each class"),
@@ -66,7 +67,7 @@ def test_cli_without_features_exits_2(
     monkeypatch.setenv("APP_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("APP_MLFLOW_TRACKING_URI", raising=False)
     assert main([]) == EXIT_BAD_INPUT
-    assert "no feature partition" in capsys.readouterr().err
+    assert "train: error: no feature partition" in capsys.readouterr().err
     assert not (tmp_path / "mlflow").exists(), "no MLflow store may be created for bad input"
 
 

@@ -1,8 +1,18 @@
-"""Metadata written next to every dataset: manifests and lineage records."""
+"""Metadata written next to every dataset: manifests and lineage records, and their writer."""
 
+import math
+import shutil
+import subprocess
+import uuid
 from datetime import datetime
+from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+
+from contracts.settings import Settings
+from contracts.storage import write_text_atomic
+
+UNKNOWN_VERSION = "unknown"
 
 
 class DatasetManifest(BaseModel):
@@ -28,3 +38,59 @@ class LineageRecord(BaseModel):
     outputs: list[str]
     code_version: str
     parameters: dict[str, str | int | float | bool] = Field(default_factory=dict)
+
+    @field_validator("parameters")
+    @classmethod
+    def _non_finite_as_text(
+        cls, parameters: dict[str, str | int | float | bool]
+    ) -> dict[str, str | int | float | bool]:
+        # JSON has no NaN/Infinity: as numbers they would be written as null and the record
+        # could not be read back. An undefined metric (e.g. ROC AUC of one class) is "nan".
+        return {
+            key: str(value) if isinstance(value, float) and not math.isfinite(value) else value
+            for key, value in parameters.items()
+        }
+
+
+def new_run_id() -> str:
+    """A fresh id for one run of a step; it also names the run's lineage file."""
+    return uuid.uuid4().hex
+
+
+def code_version(settings: Settings) -> str:
+    """The running commit: ``APP_CODE_VERSION`` (set by CI and images, which have no .git),
+    else ``git rev-parse --short HEAD`` of this source tree, else ``"unknown"``.
+
+    Never raises: lineage must not be the reason a pipeline step fails.
+    """
+    configured = settings.code_version.strip()
+    if configured and configured != UNKNOWN_VERSION:
+        return configured
+    return _git_commit() or UNKNOWN_VERSION
+
+
+def _git_commit() -> str | None:
+    git = shutil.which("git")
+    if git is None:
+        return None
+    try:
+        # Fixed argv with no user input; the source folder, not the caller's cwd, is the repo.
+        result = subprocess.run(  # noqa: S603
+            [git, "rev-parse", "--short", "HEAD"],
+            cwd=Path(__file__).resolve().parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    commit = result.stdout.strip()
+    return commit if result.returncode == 0 and commit else None
+
+
+def write_lineage(record: LineageRecord, lineage_dir: Path) -> Path:
+    """Write ``record`` to ``lineage_dir/<run_id>.json`` atomically and return the path."""
+    return write_text_atomic(
+        record.model_dump_json(indent=2) + "\n", lineage_dir / f"{record.run_id}.json"
+    )

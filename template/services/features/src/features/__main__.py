@@ -1,45 +1,33 @@
 """``build-features`` command: raw partition -> validated feature table + quarantine + lineage.
 
 Exit codes: 0 features written; 1 too many rows rejected (quarantine written, no features);
-2 unusable input (no partition, checksum mismatch, empty batch) or bad arguments.
+2 unusable input (no partition, checksum mismatch, empty batch), invalid configuration or bad
+arguments.
 """
 
 import argparse
 import logging
 import sys
-from datetime import date
 
-from contracts import Settings
+from contracts.cli import (
+    EXIT_OK,
+    configure_logging,
+    fraction,
+    iso_date,
+    load_settings,
+    run_command,
+)
 from features.pipeline import InputError, build_features
 from features.storage import IntegrityError
 
-logger = logging.getLogger("features")
-
-EXIT_OK = 0
+PROG = "build-features"
 EXIT_TOO_MANY_REJECTS = 1
-EXIT_BAD_INPUT = 2
-
-
-def _iso_date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD, got {value!r}") from exc
-
-
-def _fraction(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected a number, got {value!r}") from exc
-    if not 0.0 <= number <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be within [0, 1], got {number}")
-    return number
+logger = logging.getLogger("features")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="build-features",
+        prog=PROG,
         description=(
             "Verify and validate one raw partition, quarantine invalid rows with their reason, "
             "write the feature table and a lineage record. Exit 1 when too many rows are "
@@ -48,28 +36,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--date",
-        type=_iso_date,
+        type=iso_date,
         default=None,
         help="raw partition date YYYY-MM-DD (default: the newest partition)",
     )
     parser.add_argument(
         "--max-reject-fraction",
-        type=_fraction,
+        type=fraction,
         default=0.05,
         help="fail the run when a larger share of rows is invalid (default: %(default)s)",
     )
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    settings = Settings()
-    try:
-        report = build_features(settings, args.date, args.max_reject_fraction)
-    except (InputError, IntegrityError) as exc:
-        logger.error("cannot build features: %s", exc)
-        return EXIT_BAD_INPUT
+def _build(args: argparse.Namespace) -> int:
+    report = build_features(load_settings(), args.date, args.max_reject_fraction)
     logger.info(
         "%s: %d rows in, %d valid, %d rejected; lineage %s",
         report.day.isoformat(),
@@ -82,6 +63,12 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_TOO_MANY_REJECTS
     print(report.features_path)
     return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    configure_logging()
+    return run_command(PROG, lambda: _build(args), (InputError, IntegrityError))
 
 
 if __name__ == "__main__":

@@ -16,14 +16,10 @@ from contracts import (
     partition_dir,
 )
 from contracts.features import ID_COLUMN
-from features.lineage import code_version, new_run_id, write_lineage
-from features.storage import (
-    MANIFEST_FILE,
-    read_verified_partition,
-    remove_partition,
-    write_dataset_partition,
-    write_parquet_atomic,
-)
+from contracts.lake import MANIFEST_FILE, write_dataset_partition
+from contracts.lineage import code_version, new_run_id, write_lineage
+from contracts.storage import remove_dir_atomic, write_parquet_atomic
+from features.storage import read_verified_partition
 from features.validation import split_batch
 
 logger = logging.getLogger(__name__)
@@ -122,7 +118,7 @@ def build_features(
             outcome.rejected_fraction,
             max_reject_fraction,
         )
-        if remove_partition(features_partition):
+        if remove_dir_atomic(features_partition):
             logger.warning("removed stale feature partition %s", features_partition)
 
     outputs = [quarantine_path]
@@ -135,7 +131,7 @@ def build_features(
         finished_at=datetime.now(UTC),
         inputs=[str(raw.data_path), str(raw_partition / MANIFEST_FILE)],
         outputs=[str(path) for path in outputs],
-        code_version=code_version(),
+        code_version=code_version(settings),
         parameters={
             "partition_date": day.isoformat(),
             "max_reject_fraction": max_reject_fraction,

@@ -1,4 +1,8 @@
-"""``ingest`` command: land one day's raw customer batch in the lake and print its folder."""
+"""``ingest`` command: land one day's raw customer batch in the lake and print its folder.
+
+Exit codes: 0 partition written; 2 unreadable or unsupported source, invalid configuration or
+bad arguments.
+"""
 
 import argparse
 import logging
@@ -7,42 +11,26 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from contracts import Settings
+from contracts.cli import (
+    EXIT_OK,
+    CommandError,
+    configure_logging,
+    fraction,
+    iso_date,
+    load_settings,
+    positive_int,
+    run_command,
+)
 from ingestion.lake import write_raw_partition
 from ingestion.sources import FileSource, Source, SyntheticSource
 
+PROG = "ingest"
 logger = logging.getLogger("ingestion")
-
-
-def _iso_date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD, got {value!r}") from exc
-
-
-def _fraction(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected a number, got {value!r}") from exc
-    if not 0.0 <= number <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be within [0, 1], got {number}")
-    return number
-
-
-def _positive_int(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {value!r}") from exc
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be positive, got {number}")
-    return number
 
 
 def build_parser(settings: Settings) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="ingest",
+        prog=PROG,
         description=(
             "Write one raw customer batch to the lake partition of --date "
             "(synthetic by default, or read from --source) and print the partition folder."
@@ -50,7 +38,7 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--date",
-        type=_iso_date,
+        type=iso_date,
         default=None,
         help="partition date YYYY-MM-DD (default: today, UTC); an existing one is replaced",
     )
@@ -63,7 +51,7 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     synthetic = parser.add_argument_group("synthetic data (ignored with --source)")
     synthetic.add_argument(
         "--rows",
-        type=_positive_int,
+        type=positive_int,
         default=settings.n_rows,
         help="rows (default: %(default)s from APP_N_ROWS)",
     )
@@ -75,46 +63,52 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     )
     synthetic.add_argument(
         "--drift",
-        type=_fraction,
+        type=fraction,
         default=0.0,
         help="0..1 shift of the distributions, to demo drift monitoring (default: 0)",
     )
     synthetic.add_argument(
         "--invalid-fraction",
-        type=_fraction,
+        type=fraction,
         default=0.01,
         help="share of deliberately invalid rows for the quarantine to catch (default: 0.01)",
     )
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    settings = Settings()
+def _source(args: argparse.Namespace) -> Source:
+    if args.source is not None:
+        return FileSource(args.source)
+    return SyntheticSource(
+        n_rows=args.rows,
+        seed=args.seed,
+        drift=args.drift,
+        invalid_fraction=args.invalid_fraction,
+    )
+
+
+def _ingest(argv: list[str] | None) -> int:
+    # Settings first: they provide the defaults --help shows.
+    settings = load_settings()
     args = build_parser(settings).parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging()
 
     day: date = args.date or datetime.now(UTC).date()
-    source: Source
     try:
-        if args.source is not None:
-            source = FileSource(args.source)
-        else:
-            source = SyntheticSource(
-                n_rows=args.rows,
-                seed=args.seed,
-                drift=args.drift,
-                invalid_fraction=args.invalid_fraction,
-            )
+        source = _source(args)
         frame = source.load()
     except (OSError, ValueError) as exc:
         # Unreadable, missing or malformed input is a user error: say why, no traceback.
-        logger.error("cannot ingest: %s", exc)
-        return 2
+        raise CommandError(f"cannot ingest: {exc}") from exc
 
     partition = write_raw_partition(frame, settings.raw_dir, day, source.describe())
     logger.info("wrote %d rows from %s to %s", len(frame), source.describe(), partition)
     print(partition)
-    return 0
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_command(PROG, lambda: _ingest(argv))
 
 
 if __name__ == "__main__":

@@ -1,36 +1,45 @@
 """``drift-report``: PSI drift of the latest feature batch against the champion's training data.
 
-Exit codes: 0 no feature drifted, 1 drift detected, 2 input the report cannot be computed from.
+Exit codes: 0 no feature drifted, 1 drift detected, 2 input the report cannot be computed from
+or invalid configuration.
 """
 
 import argparse
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
-
-from pydantic import ValidationError
 
 from contracts import (
     CATEGORICAL_FEATURES,
     FEATURE_COLUMNS,
     NUMERIC_FEATURES,
+    LineageRecord,
     Settings,
-    get_settings,
     latest_partition,
 )
+from contracts.cli import (
+    EXIT_OK,
+    configure_logging,
+    load_settings,
+    positive_float,
+    run_command,
+)
+from contracts.lineage import code_version, new_run_id, write_lineage
+from contracts.storage import write_text_atomic
 from monitoring.drift import DriftReport, InputError, compute_drift, load_features
 from monitoring.psi import DEFAULT_BINS
-from monitoring.report import write_atomic, write_report
+from monitoring.report import READABLE, write_report
 from monitoring.textfile import render
 
-EXIT_OK = 0
+PROG = "drift-report"
 EXIT_DRIFT = 1
-EXIT_BAD_INPUT = 2
 CURRENT_FILE = "features.parquet"
+STEP = "drift"
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="drift-report",
+        prog=PROG,
         description=(
             "Population stability index (PSI) per feature between the champion's training "
             "features and a current batch. Exit 0: no drift, 1: drift, 2: bad input."
@@ -48,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--threshold",
-        type=_positive_float,
+        type=positive_float,
         help="PSI above which a feature drifts (default: APP_DRIFT_THRESHOLD)",
     )
     parser.add_argument(
@@ -67,16 +76,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0: {text}")
-    return value
-
-
 def _current_path(settings: Settings, explicit: Path | None) -> Path:
     if explicit is not None:
         return explicit
@@ -87,7 +86,8 @@ def _current_path(settings: Settings, explicit: Path | None) -> Path:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> DriftReport:
-    """Compute the report and write every requested output."""
+    """Compute the report, write every requested output and a lineage record of the run."""
+    started_at = datetime.now(UTC)
     if args.bins < 2:
         raise InputError("--bins must be at least 2")
     reference_path = args.reference or settings.reference_path
@@ -105,25 +105,40 @@ def run(args: argparse.Namespace, settings: Settings) -> DriftReport:
         bins=args.bins,
     )
     try:
-        write_report(report, args.output_dir or settings.reports_dir / "drift")
+        outputs = list(write_report(report, args.output_dir or settings.reports_dir / "drift"))
         if args.textfile is not None:
-            write_atomic(args.textfile, render(report))
+            outputs.append(write_text_atomic(render(report), args.textfile, mode=READABLE))
+        write_lineage(_lineage(report, started_at, outputs, settings), settings.lineage_dir)
     except OSError as exc:
         raise InputError(f"cannot write the report: {exc}") from exc
     return report
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        report = run(args, get_settings())
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        print(f"drift-report: error: invalid settings: {first['msg']}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except InputError as exc:
-        print(f"drift-report: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+def _lineage(
+    report: DriftReport, started_at: datetime, outputs: list[Path], settings: Settings
+) -> LineageRecord:
+    return LineageRecord(
+        run_id=new_run_id(),
+        step=STEP,
+        started_at=started_at,
+        finished_at=datetime.now(UTC),
+        inputs=[report.reference_path, report.current_path],
+        outputs=[str(path) for path in outputs],
+        code_version=code_version(settings),
+        parameters={
+            "status": report.status,
+            "threshold": report.threshold,
+            "bins": report.bins,
+            "reference_rows": report.reference_rows,
+            "current_rows": report.current_rows,
+            "drifted_features": ",".join(report.drifted),
+            **{f"psi.{item.feature}": item.psi for item in report.features},
+        },
+    )
+
+
+def _report(args: argparse.Namespace) -> int:
+    report = run(args, load_settings())
     if report.drifted:
         scores = ", ".join(
             f"{item.feature} (PSI {item.psi:.3f})"
@@ -138,6 +153,12 @@ def main(argv: list[str] | None = None) -> int:
         f"(highest {worst.feature} {worst.psi:.3f})"
     )
     return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    configure_logging()
+    return run_command(PROG, lambda: _report(args), (InputError,))
 
 
 if __name__ == "__main__":

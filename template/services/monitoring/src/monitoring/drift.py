@@ -8,6 +8,7 @@ from typing import Literal
 
 import pandas as pd
 
+from contracts.storage import TableError, read_table
 from monitoring.psi import DEFAULT_BINS, DEFAULT_EPSILON, categorical_psi, numeric_psi
 
 Status = Literal["ok", "drift"]
@@ -48,15 +49,10 @@ class DriftReport:
 
 def load_features(path: Path, columns: Sequence[str], role: str) -> pd.DataFrame:
     """Read ``columns`` of a parquet batch, failing with one line a user can act on."""
-    if not path.is_file():
-        raise InputError(f"{role} features not found: {path}")
     try:
-        frame = pd.read_parquet(path)
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{role} features unreadable ({path}): {exc}") from exc
-    missing = [column for column in columns if column not in frame.columns]
-    if missing:
-        raise InputError(f"{role} features lack columns {', '.join(missing)}: {path}")
+        frame = read_table(path, what=f"{role} features", columns=columns)
+    except TableError as exc:
+        raise InputError(str(exc)) from exc
     if frame.empty:
         raise InputError(f"{role} features are empty: {path}")
     return frame.loc[:, list(columns)]

@@ -1,14 +1,16 @@
 """Writes a drift report as JSON (for machines) and Markdown (for people)."""
 
 import json
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from contracts.storage import write_text_atomic
 from monitoring.drift import DriftReport
 
 JSON_NAME = "drift_report.json"
 MARKDOWN_NAME = "drift_report.md"
+# Reports and textfiles are read by other users (dashboards, node-exporter), whatever the umask.
+READABLE = 0o644
 
 
 def to_dict(report: DriftReport) -> dict[str, Any]:
@@ -57,27 +59,10 @@ def to_markdown(report: DriftReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` in one step so readers (dashboards, node-exporter) never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False
-    ) as handle:
-        handle.write(text)
-        temporary = Path(handle.name)
-    try:
-        # Temporary files are private (0600); node-exporter runs as another user and must read.
-        temporary.chmod(0o644)
-        temporary.replace(path)
-    except OSError:
-        temporary.unlink(missing_ok=True)
-        raise
-
-
 def write_report(report: DriftReport, directory: Path) -> tuple[Path, Path]:
     """Write both report files into ``directory``; returns (json path, markdown path)."""
-    json_path = directory / JSON_NAME
-    markdown_path = directory / MARKDOWN_NAME
-    write_atomic(json_path, json.dumps(to_dict(report), indent=2) + "\n")
-    write_atomic(markdown_path, to_markdown(report))
+    json_path = write_text_atomic(
+        json.dumps(to_dict(report), indent=2) + "\n", directory / JSON_NAME, mode=READABLE
+    )
+    markdown_path = write_text_atomic(to_markdown(report), directory / MARKDOWN_NAME, mode=READABLE)
     return json_path, markdown_path

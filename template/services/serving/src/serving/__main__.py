@@ -5,27 +5,24 @@ setting from the ``APP_*`` variables read by ``contracts.Settings``.
 """
 
 import argparse
-import logging
 import os
 import sys
 
-from pydantic import ValidationError
+from contracts.cli import (
+    EXIT_OK,
+    NOISY_LOGGERS,
+    configure_logging,
+    load_settings,
+    port,
+    run_command,
+)
 
-from contracts import Settings
-
-EXIT_BAD_CONFIG = 2
-
-
-def _port(text: str) -> int:
-    value = int(text)
-    if not 0 < value < 65536:
-        raise argparse.ArgumentTypeError(f"port must be 1-65535, got {text}")
-    return value
+PROG = "serve"
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="serve",
+        prog=PROG,
         description=(
             "Serve the champion churn model (MLflow alias 'champion') over HTTP. "
             "Endpoints: POST /v1/predict, GET /healthz, GET /readyz, GET /metrics."
@@ -38,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--port",
-        type=_port,
+        type=port,
         default=os.environ.get("APP_PORT", "8000"),
         help="port (env APP_PORT, default 8000)",
     )
@@ -57,17 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    for noisy in ("mlflow", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        print(f"error: invalid configuration: {exc}", file=sys.stderr)
-        return EXIT_BAD_CONFIG
-
+def _serve(args: argparse.Namespace) -> int:
+    settings = load_settings()
     # Imported late so `serve --help` stays fast and config errors surface first.
     import uvicorn
 
@@ -81,7 +69,13 @@ def main(argv: list[str] | None = None) -> int:
         server_header=False,
         log_level=args.log_level,
     )
-    return 0
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    configure_logging(args.log_level.upper(), quiet=NOISY_LOGGERS)
+    return run_command(PROG, lambda: _serve(args))
 
 
 if __name__ == "__main__":

@@ -5,39 +5,30 @@ Exit codes: 0 trained (and promoted, or gate failure allowed), 1 quality gate fa
 """
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 
-from pydantic import ValidationError
-
-from contracts import Settings
+from contracts.cli import (
+    EXIT_OK,
+    NOISY_LOGGERS,
+    configure_logging,
+    load_settings,
+    non_negative_float,
+    open_fraction,
+    report_error,
+    run_command,
+)
 from training.errors import TrainingInputError
 from training.model import MODEL_KINDS, ModelKind
 from training.trainer import TrainingOptions, TrainingResult, train
 
-EXIT_OK = 0
+PROG = "train"
 EXIT_GATE_FAILED = 1
-EXIT_BAD_INPUT = 2
-
-
-def _fraction(text: str) -> float:
-    value = float(text)
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (exclusive), got {text}")
-    return value
-
-
-def _non_negative(text: str) -> float:
-    value = float(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="train",
+        prog=PROG,
         description=(
             "Train the churn model on the latest feature partition, log it to MLflow, register "
             "a new version and move the 'champion' alias to it if the quality gate passes. "
@@ -58,13 +49,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--test-size",
-        type=_fraction,
+        type=open_fraction,
         default=0.2,
         help="held-out share for evaluation (default: %(default)s)",
     )
     parser.add_argument(
         "--max-regression",
-        type=_non_negative,
+        type=non_negative_float,
         default=0.01,
         help="how much worse than the champion the gate metric may be (default: %(default)s)",
     )
@@ -90,25 +81,11 @@ def _summary(result: TrainingResult) -> str:
     else:
         lines.append(f"  quality gate FAILED: {result.decision.reason}")
         lines.append("  not promoted: the champion alias did not move")
+    lines.append(f"  lineage:  {result.lineage_path}")
     return "\n".join(lines)
 
 
-def _quiet_libraries() -> None:
-    """MLflow and alembic log every migration and registration at INFO; the summary says enough."""
-    for name in ("mlflow", "alembic"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    _quiet_libraries()
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        print(f"error: invalid configuration: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-
+def _train(args: argparse.Namespace) -> int:
     model_kind: ModelKind = args.model
     options = TrainingOptions(
         model_kind=model_kind,
@@ -116,11 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         test_size=args.test_size,
         max_regression=args.max_regression,
     )
-    try:
-        result = train(settings, options)
-    except TrainingInputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    result = train(load_settings(), options)
 
     print(_summary(result))
     if result.decision.promote:
@@ -128,11 +101,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.allow_gate_failure:
         print("gate failure allowed (--allow-gate-failure): exiting 0", file=sys.stderr)
         return EXIT_OK
-    print(
-        f"error: model version {result.version} failed the quality gate and was not promoted",
-        file=sys.stderr,
+    report_error(
+        PROG, f"model version {result.version} failed the quality gate and was not promoted"
     )
     return EXIT_GATE_FAILED
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    configure_logging(quiet=NOISY_LOGGERS)
+    return run_command(PROG, lambda: _train(args), (TrainingInputError,))
 
 
 if __name__ == "__main__":

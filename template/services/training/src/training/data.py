@@ -7,6 +7,7 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from contracts import FEATURE_COLUMNS, LABEL_COLUMN, NUMERIC_FEATURES, latest_partition
+from contracts.storage import TableError, read_table
 from training.errors import TrainingInputError
 
 FEATURES_FILE = "features.parquet"
@@ -44,17 +45,11 @@ def resolve_features_path(features_dir: Path, override: Path | None) -> Path:
 
 def load_dataset(path: Path) -> Dataset:
     """Read the feature table and refuse anything a model could silently learn garbage from."""
-    if not path.is_file():
-        raise TrainingInputError(f"feature table not found: {path}")
-    try:
-        frame = pd.read_parquet(path)
-    except (OSError, ValueError) as exc:
-        raise TrainingInputError(f"feature table unreadable ({path}): {exc}") from exc
-
     required = [*FEATURE_COLUMNS, LABEL_COLUMN]
-    missing = [column for column in required if column not in frame.columns]
-    if missing:
-        raise TrainingInputError(f"feature table lacks columns {', '.join(missing)}: {path}")
+    try:
+        frame = read_table(path, what="feature table", columns=required)
+    except TableError as exc:
+        raise TrainingInputError(str(exc)) from exc
     incomplete = [column for column in required if frame[column].isna().any()]
     if incomplete:
         raise TrainingInputError(

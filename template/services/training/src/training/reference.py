@@ -1,12 +1,12 @@
 """The drift reference: the champion's training features, read by the monitoring service."""
 
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from contracts.storage import write_atomic
 
 
 def write_reference(frame: pd.DataFrame, path: Path, metadata: dict[str, str]) -> None:
@@ -15,17 +15,8 @@ def write_reference(frame: pd.DataFrame, path: Path, metadata: dict[str, str]) -
     ``metadata`` (model version, source features) goes into the parquet footer, which keeps
     the reference self-describing without a second file that could get out of sync.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
     table = pa.Table.from_pandas(frame, preserve_index=False)
     existing = table.schema.metadata or {}
     extra = {f"reference.{key}".encode(): value.encode() for key, value in metadata.items()}
     table = table.replace_schema_metadata({**existing, **extra})
-
-    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    temp_path = Path(temp_name)
-    try:
-        pq.write_table(table, temp_path)
-        temp_path.replace(path)
-    finally:
-        temp_path.unlink(missing_ok=True)
+    write_atomic(path, lambda temporary: pq.write_table(table, temporary))

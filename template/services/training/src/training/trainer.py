@@ -1,13 +1,14 @@
 """One training run end to end: data -> fit -> evaluate -> log -> gate -> promote."""
 
-import hashlib
-import os
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import mlflow
 
-from contracts import LABEL_COLUMN, Settings
+from contracts import LABEL_COLUMN, LineageRecord, Settings
+from contracts.lineage import code_version, write_lineage
+from contracts.storage import sha256_file
 from training import tracking
 from training.data import load_dataset, resolve_features_path, split_dataset
 from training.gate import GateDecision, decide
@@ -21,6 +22,7 @@ from training.model import (
 from training.reference import write_reference
 
 INPUT_EXAMPLE_ROWS = 5
+STEP = "training"
 
 
 @dataclass(frozen=True)
@@ -41,23 +43,15 @@ class TrainingResult:
     metrics: dict[str, float]
     decision: GateDecision
     reference_path: Path | None
-
-
-def code_version() -> str:
-    """Commit or image tag of the running code, injected by CI/containers."""
-    return os.environ.get("APP_CODE_VERSION", "unknown")
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    lineage_path: Path
 
 
 def train(settings: Settings, options: TrainingOptions) -> TrainingResult:
-    """Train and register a new version; move the champion alias only if the gate passes."""
+    """Train and register a new version; move the champion alias only if the gate passes.
+
+    Every completed run, promoted or not, leaves a lineage record named after its MLflow run.
+    """
+    started_at = datetime.now(UTC)
     features_path = resolve_features_path(settings.features_dir, options.features_path)
     dataset = load_dataset(features_path)
     split = split_dataset(dataset, test_size=options.test_size, seed=settings.seed)
@@ -65,6 +59,9 @@ def train(settings: Settings, options: TrainingOptions) -> TrainingResult:
     pipeline = build_pipeline(options.model_kind, settings.seed)
     pipeline.fit(split.x_train, split.y_train)
     metrics = evaluate(pipeline, split.x_test, split.y_test)
+
+    features_sha256 = sha256_file(features_path)
+    running_code = code_version(settings)
 
     client = tracking.configure(settings)
     experiment_id = tracking.ensure_experiment(
@@ -74,8 +71,8 @@ def train(settings: Settings, options: TrainingOptions) -> TrainingResult:
         mlflow.set_tags(
             {
                 "features_path": str(features_path.resolve()),
-                "features_sha256": file_sha256(features_path),
-                "code_version": code_version(),
+                "features_sha256": features_sha256,
+                "code_version": running_code,
                 "dataset_rows": str(len(dataset.frame)),
                 "model_kind": options.model_kind,
             }
@@ -137,6 +134,29 @@ def train(settings: Settings, options: TrainingOptions) -> TrainingResult:
         tracking.promote(client, settings.model_name, registered.version)
         reference_path = settings.reference_path
 
+    # The registry URI of this exact version (not the alias, which moves on).
+    outputs = [f"models:/{settings.model_name}/{registered.version}"]
+    if reference_path is not None:
+        outputs.append(str(reference_path))
+    record = LineageRecord(
+        run_id=registered.run_id,
+        step=STEP,
+        started_at=started_at,
+        finished_at=datetime.now(UTC),
+        inputs=[str(features_path)],
+        outputs=outputs,
+        code_version=running_code,
+        parameters={
+            **metrics,
+            "model_kind": options.model_kind,
+            "features_sha256": features_sha256,
+            "quality_gate_metric": settings.quality_gate_metric,
+            "quality_gate_threshold": settings.quality_gate_threshold,
+            "max_regression": options.max_regression,
+            "promoted": decision.promote,
+            "quality_gate_reason": decision.reason,
+        },
+    )
     return TrainingResult(
         model_name=settings.model_name,
         version=registered.version,
@@ -145,4 +165,5 @@ def train(settings: Settings, options: TrainingOptions) -> TrainingResult:
         metrics=metrics,
         decision=decision,
         reference_path=reference_path,
+        lineage_path=write_lineage(record, settings.lineage_dir),
     )
