@@ -157,6 +157,9 @@ def plan_update(
             raise UsageError(f"recorded template source {recorded_src} is not reachable from here")
         if substitute is not None:
             env = redirect_env(recorded_src, substitute)
+            if to is None and template is None:
+                # The installed kit's own version: the commit its wheel was built from.
+                to = _packaged_ref()
     if to is None:
         tags = _tags(recorded_src, env)
         installed = f"v{__version__}"
@@ -167,6 +170,12 @@ def plan_update(
 def _packaged_bundle() -> Path | None:
     with contextlib.suppress(ScaffoldError):
         return default_source().bundle
+    return None
+
+
+def _packaged_ref() -> str | None:
+    with contextlib.suppress(ScaffoldError):
+        return default_source().record_ref
     return None
 
 

@@ -20,8 +20,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("previous-release")]
 def _previous_release() -> str | None:
     try:
         tags = subprocess.run(
-            ["git", "tag", "--merged", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True,
-            check=True,
+            ["git", "tag", "--merged", "HEAD", "--no-contains", "HEAD"], cwd=REPO_ROOT,
+            capture_output=True, text=True, check=True,
         ).stdout.split()
     except (OSError, subprocess.CalledProcessError):
         return None

@@ -30,3 +30,15 @@ def test_installed_wheel_creates_a_project_outside_the_checkout(tmp_path: Path) 
     assert "project_slug: customer_churn_platform" in answers
     # The template came from the wheel, not from this checkout.
     assert str(REPO_ROOT) not in answers
+    assert "_src_path: https://" in answers
+
+    # Offline update from the wheel's own template history: git may use local transports only.
+    for args in (["init", "-q"], ["add", "-A"],
+                 ["-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "generated"]):
+        run(["git", *args], cwd=project)
+    offline = {"GIT_ALLOW_PROTOCOL": "file", "HTTPS_PROXY": "http://127.0.0.1:9"}
+    result = run([str(venv / "bin" / "aiarch"), "update", "--defaults"], cwd=project, env=offline)
+    assert "Nothing changes." in result.stdout
+    pretend = run([str(venv / "bin" / "aiarch"), "update", "--defaults", "--pretend"],
+                  cwd=project, env=offline)
+    assert "Would update" in pretend.stdout
