@@ -64,7 +64,10 @@ def default_source() -> TemplateSource:
     if packaged is not None:
         return packaged
     if (_CHECKOUT / CONFIG_FILE).is_file() and (_CHECKOUT / "template").is_dir():
-        return TemplateSource(root=_CHECKOUT)
+        # A development checkout renders what is checked out (copier's default is the newest tag).
+        return TemplateSource(
+            root=_CHECKOUT, vcs_ref="HEAD" if (_CHECKOUT / ".git").exists() else None
+        )
     raise ScaffoldError(
         f"template not found: neither {_PACKAGED} nor {_CHECKOUT} has {CONFIG_FILE}"
     )

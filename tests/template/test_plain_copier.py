@@ -28,11 +28,11 @@ def test_plain_copier_and_aiarch_new_render_identical_projects(tmp_path: Path) -
     # A clean clone: copier commits a dirty checkout anew on every run, changing `_commit`.
     kit = tmp_path / "kit"
     run(["git", "clone", "-q", str(REPO_ROOT), str(kit)], cwd=tmp_path)
-    ours = create_project(tmp_path / "ours", ANSWERS, source=TemplateSource(kit))
+    ours = create_project(tmp_path / "ours", ANSWERS, source=TemplateSource(kit, vcs_ref="HEAD"))
     data = [arg for key, value in ANSWERS.items() for arg in ("--data", f"{key}={value}")]
     run(
         [sys.executable, "-m", "copier", "copy", "--trust", "--defaults", "--quiet", *data,
-         str(kit), str(tmp_path / "plain")],
+         "--vcs-ref", "HEAD", str(kit), str(tmp_path / "plain")],
         cwd=tmp_path,
     )
     assert _tree(ours.destination) == _tree(tmp_path / "plain")
