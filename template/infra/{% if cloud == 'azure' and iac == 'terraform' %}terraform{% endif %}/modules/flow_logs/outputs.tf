@@ -1,0 +1,4 @@
+output "storage_account_id" {
+  description = "Flow-log archive storage account ID."
+  value       = module.archive.id
+}

@@ -1,0 +1,82 @@
+# Least privilege: one user-assigned identity per service with data roles scoped to the lake
+# container (never the account or the subscription), Key Vault secret access only for the
+# services that need a secret, and federated credentials instead of any client secret.
+
+locals {
+  audience = "api://AzureADTokenExchange"
+}
+
+resource "azurerm_user_assigned_identity" "service" {
+  for_each = var.services
+
+  name                = "id-${var.name}-${each.key}"
+  location            = var.location
+  resource_group_name = var.resource_group_name
+  tags                = var.tags
+}
+
+resource "azurerm_role_assignment" "data_lake" {
+  for_each = var.services
+
+  scope                = var.data_lake_container_id
+  role_definition_name = each.value.data_lake_role
+  principal_id         = azurerm_user_assigned_identity.service[each.key].principal_id
+  principal_type       = "ServicePrincipal"
+}
+
+resource "azurerm_role_assignment" "secrets" {
+  for_each = { for name, service in var.services : name => service if service.reads_secrets }
+
+  scope                = var.key_vault_id
+  role_definition_name = "Key Vault Secrets User"
+  principal_id         = azurerm_user_assigned_identity.service[each.key].principal_id
+  principal_type       = "ServicePrincipal"
+}
+
+resource "azurerm_role_assignment" "acr_pull" {
+  for_each = { for name, service in var.services : name => service if service.pulls_images }
+
+  scope                = var.registry_id
+  role_definition_name = "AcrPull"
+  principal_id         = azurerm_user_assigned_identity.service[each.key].principal_id
+  principal_type       = "ServicePrincipal"
+}
+
+# Azure workload identity: a pod running as ServiceAccount <namespace>/<service> exchanges its
+# projected token for this identity's Entra token.
+resource "azurerm_federated_identity_credential" "kubernetes" {
+  for_each = var.kubernetes_federation == null ? {} : var.services
+
+  name                      = "aks-${each.key}"
+  user_assigned_identity_id = azurerm_user_assigned_identity.service[each.key].id
+  audience                  = [local.audience]
+  issuer                    = var.kubernetes_federation.oidc_issuer_url
+  subject                   = "system:serviceaccount:${var.kubernetes_federation.namespace}:${each.key}"
+}
+
+# The identity CI federates into (OIDC, no stored credentials) to push images and roll out.
+resource "azurerm_user_assigned_identity" "ci" {
+  name                = "id-${var.name}-ci"
+  location            = var.location
+  resource_group_name = var.resource_group_name
+  tags                = var.tags
+}
+
+resource "azurerm_federated_identity_credential" "ci" {
+  for_each = var.ci_federated_subjects
+
+  name                      = "ci-${each.key}"
+  user_assigned_identity_id = azurerm_user_assigned_identity.ci.id
+  audience                  = [local.audience]
+  issuer                    = each.value.issuer
+  subject                   = each.value.subject
+}
+
+resource "azurerm_role_assignment" "ci" {
+  for_each = var.ci_role_assignments
+
+  scope                = each.value.scope
+  role_definition_name = each.value.role
+  principal_id         = azurerm_user_assigned_identity.ci.principal_id
+  principal_type       = "ServicePrincipal"
+}

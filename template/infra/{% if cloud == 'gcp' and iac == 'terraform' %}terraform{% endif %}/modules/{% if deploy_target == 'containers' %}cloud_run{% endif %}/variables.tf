@@ -1,0 +1,147 @@
+variable "project_id" {
+  description = "Project that owns the Cloud Run workloads."
+  type        = string
+}
+
+variable "region" {
+  description = "Region of the Cloud Run workloads."
+  type        = string
+}
+
+variable "name" {
+  description = "Name prefix of every workload (<name>-serving, <name>-<job>)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z]([-a-z0-9]{0,32}[a-z0-9])?$", var.name))
+    error_message = "name must be a lowercase RFC 1035 label of at most 34 characters."
+  }
+}
+
+variable "service_accounts" {
+  description = "Service => email of the service account it runs as (must contain serving and every job)."
+  type        = map(string)
+
+  validation {
+    condition     = contains(keys(var.service_accounts), "serving")
+    error_message = "service_accounts must contain serving."
+  }
+}
+
+variable "network_id" {
+  description = "VPC for Direct VPC egress."
+  type        = string
+}
+
+variable "subnet_id" {
+  description = "Private subnet for Direct VPC egress."
+  type        = string
+}
+
+variable "kms_key_id" {
+  description = "Cloud KMS key that encrypts the container images Cloud Run keeps (the Cloud Run service agent must be allowed to use it)."
+  type        = string
+}
+
+variable "data_lake_bucket" {
+  description = "Data lake bucket mounted at /app/data (APP_DATA_DIR); read-only for serving."
+  type        = string
+}
+
+variable "api_key_secret_id" {
+  description = "Secret Manager secret holding the serving API key (exposed as APP_API_KEY)."
+  type        = string
+}
+
+variable "environment_variables" {
+  description = "Extra non-secret APP_* variables of every workload."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for name in keys(var.environment_variables) : startswith(name, "APP_") && name != "APP_API_KEY"])
+    error_message = "environment_variables must be APP_* names; APP_API_KEY comes from Secret Manager only."
+  }
+}
+
+variable "bootstrap_image" {
+  description = "Image the serving service is created with before the first `make deploy` (listens on $PORT)."
+  type        = string
+  default     = "us-docker.pkg.dev/cloudrun/container/hello"
+}
+
+variable "bootstrap_job_image" {
+  description = "Image the jobs are created with before the first `make deploy`."
+  type        = string
+  default     = "us-docker.pkg.dev/cloudrun/container/job"
+}
+
+variable "serving" {
+  description = "Sizing of the serving service."
+  type = object({
+    cpu           = string
+    memory        = string
+    min_instances = number
+    max_instances = number
+    concurrency   = number
+  })
+
+  validation {
+    condition     = var.serving.min_instances >= 0 && var.serving.max_instances >= 1 && var.serving.max_instances >= var.serving.min_instances
+    error_message = "serving needs 0 <= min_instances <= max_instances and max_instances >= 1."
+  }
+
+  validation {
+    condition     = var.serving.concurrency >= 1 && var.serving.concurrency <= 1000
+    error_message = "serving.concurrency must be between 1 and 1000."
+  }
+}
+
+variable "jobs" {
+  description = "Batch job => sizing, timeout (e.g. '3600s') and retries."
+  type = map(object({
+    cpu         = string
+    memory      = string
+    timeout     = string
+    max_retries = number
+  }))
+
+  validation {
+    condition     = alltrue([for job in values(var.jobs) : can(regex("^[0-9]+s$", job.timeout)) && job.max_retries >= 0 && job.max_retries <= 10])
+    error_message = "every job needs a timeout like '3600s' and 0-10 retries."
+  }
+}
+
+variable "serving_domain" {
+  description = "Domain of the external HTTPS load balancer in front of serving; empty keeps serving internal only."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.serving_domain == "" || can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", var.serving_domain))
+    error_message = "serving_domain must be empty or a lowercase fully qualified domain name."
+  }
+}
+
+variable "serving_rate_limit_per_minute" {
+  description = "Requests per minute one client IP may send through the load balancer."
+  type        = number
+  default     = 600
+
+  validation {
+    condition     = var.serving_rate_limit_per_minute >= 1
+    error_message = "serving_rate_limit_per_minute must be at least 1."
+  }
+}
+
+variable "deletion_protection" {
+  description = "Refuse to destroy services and jobs (terraform destroy fails until this is false)."
+  type        = bool
+  default     = true
+}
+
+variable "labels" {
+  description = "Labels applied to every workload."
+  type        = map(string)
+  default     = {}
+}
