@@ -14,13 +14,25 @@ from tests.tools import require, run
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("seeded-defects")]
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+CLOUD_VARIANT = {"cloud": "aws", "iac": "terraform", "deploy_target": "kubernetes", "ci": "github"}
+
+
+def _rendered(factory: pytest.TempPathFactory, answers: dict[str, str]) -> Path:
     require("uv")
     require("make")
-    path = create_project(tmp_path_factory.mktemp("defects") / "p").destination
+    path = create_project(factory.mktemp("defects") / "p", answers).destination
     run(["uv", "sync"], cwd=path)
     return path
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _rendered(tmp_path_factory, {})
+
+
+@pytest.fixture(scope="module")
+def cloud_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _rendered(tmp_path_factory, CLOUD_VARIANT)
 
 
 def _edit(path: Path, old: str, new: str) -> None:
@@ -79,8 +91,39 @@ DEFECTS: dict[str, tuple[Callable[[Path], None], str]] = {
 }
 
 
-@pytest.fixture()
-def restored(project: Path) -> Iterator[Path]:
+def _public_bucket(p: Path) -> None:
+    _edit(p / "infra/terraform/modules/s3_bucket/main.tf", "block_public_acls       = true",
+          "block_public_acls       = false")
+
+
+def _dangling_terraform_variable(p: Path) -> None:
+    main = p / "infra/terraform/modules/s3_bucket/main.tf"
+    main.write_text(main.read_text() + '\nlocals {\n  dangling = var.not_declared_anywhere\n}\n')
+
+
+def _missing_network_policy(p: Path) -> None:
+    policies = p / "deploy/kubernetes/base/networkpolicies.yaml"
+    text = policies.read_text()
+    head, _, rest = text.partition("kind: NetworkPolicy\nmetadata:\n  name: default-deny-all")
+    assert rest, "the base should carry a default-deny policy"
+    policies.write_text(head.rsplit("apiVersion:", 1)[0] + rest.split("---\n", 1)[1])
+
+
+def _root_pod(p: Path) -> None:
+    _edit(p / "deploy/kubernetes/base/jobs/features.yaml", "runAsNonRoot: true",
+          "runAsNonRoot: false")
+
+
+CLOUD_DEFECTS: dict[str, tuple[Callable[[Path], None], str]] = {
+    "public bucket (checkov)": (_public_bucket, "checkov"),
+    "dangling terraform variable (terraform-refs)": (_dangling_terraform_variable,
+                                                     "terraform-refs"),
+    "missing default-deny NetworkPolicy (kubernetes)": (_missing_network_policy, "kubernetes"),
+    "root pod (kubernetes)": (_root_pod, "kubernetes"),
+}
+
+
+def _committed(project: Path) -> Iterator[Path]:
     run(["git", "init", "-q"], cwd=project)
     run(["git", "add", "-A"], cwd=project)
     run(["git", "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "clean",
@@ -90,15 +133,38 @@ def restored(project: Path) -> Iterator[Path]:
     run(["git", "clean", "-qfd", "-e", ".venv", "-e", "data"], cwd=project)
 
 
-@pytest.mark.parametrize(("defect", "check"), DEFECTS.values(), ids=DEFECTS.keys())
-def test_make_check_catches(restored: Path, defect: Callable[[Path], None], check: str) -> None:
+@pytest.fixture()
+def restored(project: Path) -> Iterator[Path]:
+    yield from _committed(project)
+
+
+@pytest.fixture()
+def restored_cloud(cloud_project: Path) -> Iterator[Path]:
+    yield from _committed(cloud_project)
+
+
+def _assert_caught(project: Path, defect: Callable[[Path], None], check: str) -> None:
     if check == "promtool":
         require("promtool")
-    clean = subprocess.run(["make", "check", f"ONLY={check}"], cwd=restored,
+    if check == "kubernetes":
+        require("kubectl")
+    clean = subprocess.run(["make", "check", f"ONLY={check}"], cwd=project,
                            capture_output=True, text=True, check=False)
     assert clean.returncode == 0, f"{check} fails on the clean project:\n{clean.stderr[-3000:]}"
-    defect(restored)
-    broken = subprocess.run(["make", "check", f"ONLY={check}"], cwd=restored,
+    defect(project)
+    broken = subprocess.run(["make", "check", f"ONLY={check}"], cwd=project,
                             capture_output=True, text=True, check=False)
     assert broken.returncode != 0, f"{check} did not catch the defect:\n{broken.stdout}"
     assert f"failed: {check}" in broken.stderr
+
+
+@pytest.mark.parametrize(("defect", "check"), DEFECTS.values(), ids=DEFECTS.keys())
+def test_make_check_catches(restored: Path, defect: Callable[[Path], None], check: str) -> None:
+    _assert_caught(restored, defect, check)
+
+
+@pytest.mark.parametrize(("defect", "check"), CLOUD_DEFECTS.values(), ids=CLOUD_DEFECTS.keys())
+def test_make_check_catches_in_the_cloud_variant(
+    restored_cloud: Path, defect: Callable[[Path], None], check: str
+) -> None:
+    _assert_caught(restored_cloud, defect, check)

@@ -151,8 +151,8 @@ resource "google_compute_firewall" "allow_internal_egress" {
   }
 }
 
-# Google Cloud load balancer health checks (GKE Ingress / Gateway backends) come from these
-# ranges; without this rule the default deny marks every backend unhealthy.
+# Google Cloud load balancer health checks come from these ranges; without this rule the
+# default deny marks every load-balanced backend in the VPC unhealthy.
 resource "google_compute_firewall" "allow_health_checks" {
   project   = var.project_id
   name      = "${var.name}-allow-health-checks"

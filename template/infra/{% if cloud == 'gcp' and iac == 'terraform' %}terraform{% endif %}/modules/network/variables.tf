@@ -19,7 +19,7 @@ variable "name" {
 }
 
 variable "subnet_cidr" {
-  description = "Primary range of the private subnet (nodes, Cloud Run Direct VPC egress)."
+  description = "Primary range of the private subnet (every workload's private address)."
   type        = string
 
   validation {
@@ -29,7 +29,7 @@ variable "subnet_cidr" {
 }
 
 variable "secondary_ranges" {
-  description = "Secondary range name => CIDR (GKE pods and services); empty when nothing needs alias IPs."
+  description = "Secondary range name => CIDR (alias IPs); empty when nothing needs them."
   type        = map(string)
   default     = {}
 
@@ -40,7 +40,7 @@ variable "secondary_ranges" {
 }
 
 variable "extra_internal_ranges" {
-  description = "More ranges treated as internal by the firewall (e.g. the GKE control plane block)."
+  description = "More ranges treated as internal by the firewall (e.g. a peered control plane block)."
   type        = list(string)
   default     = []
 

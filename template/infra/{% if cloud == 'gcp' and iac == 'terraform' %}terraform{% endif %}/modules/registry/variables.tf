@@ -35,7 +35,7 @@ variable "keep_recent_versions" {
 }
 
 variable "readers" {
-  description = "Name => member allowed to pull images (GKE nodes, the Cloud Run service agent). Names are static keys: members may be unknown until apply."
+  description = "Name => member allowed to pull images (the runtime's pulling identity). Names are static keys: members may be unknown until apply."
   type        = map(string)
   default     = {}
 }
