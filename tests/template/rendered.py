@@ -42,3 +42,30 @@ def reproduce(answers: dict[str, object]) -> str:
     """The one command that recreates a variant, for failure messages."""
     data = " ".join(f"--data {key}={value}" for key, value in answers.items())
     return f"aiarch new variant --defaults {data}"
+
+
+# Paths that belong to one option value, and the answers under which they must exist.
+OPTION_PATHS: dict[str, object] = {
+    "infra/terraform": lambda a: a.get("cloud", "local") != "local" and a.get("iac") == "terraform",
+    "tools/terraform_refs.py": lambda a: a.get("cloud", "local") != "local"
+    and a.get("iac") == "terraform",
+    "infra/cloudformation": lambda a: a.get("iac") == "cloudformation",
+    "deploy/kubernetes": lambda a: a.get("cloud", "local") != "local"
+    and a.get("deploy_target") == "kubernetes",
+    "tools/k8s_check.py": lambda a: a.get("cloud", "local") != "local"
+    and a.get("deploy_target") == "kubernetes",
+    "scripts/deploy.sh": lambda a: a.get("cloud", "local") != "local",
+    "scripts/deploy/rollout.sh": lambda a: a.get("cloud", "local") != "local"
+    and a.get("deploy_target") == "kubernetes",
+    ".github/workflows/ci.yml": lambda a: a.get("ci", "github") == "github",
+    ".gitlab-ci.yml": lambda a: a.get("ci") == "gitlab",
+    "Jenkinsfile": lambda a: a.get("ci") == "jenkins",
+}
+
+
+def assert_only_chosen_files(root: Path, answers: dict[str, object]) -> None:
+    """Files of an option exist exactly when that option was chosen."""
+    for rel, chosen in OPTION_PATHS.items():
+        exists = (root / rel).exists()
+        expected = chosen(answers)  # type: ignore[operator]
+        assert exists == expected, f"{rel}: exists={exists}, chosen={expected} for {answers}"

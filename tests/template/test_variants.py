@@ -10,7 +10,7 @@ import pytest
 
 from aiarch_scaffold.generate import create_project
 from aiarch_scaffold.matrix import compute, row_id
-from tests.template.rendered import assert_clean_output, reproduce
+from tests.template.rendered import assert_clean_output, assert_only_chosen_files, reproduce
 from tests.tools import REQUIRED, require, run
 
 PAIRWISE = compute("pairwise")
@@ -22,6 +22,7 @@ def test_each_variant_renders_clean(tmp_path: Path, answers: dict[str, object]) 
     project = create_project(tmp_path / "v", answers).destination
     try:
         assert_clean_output(project)
+        assert_only_chosen_files(project, answers)
         run(["ruff", "check", "--no-cache", "."], cwd=project)
         run(["ruff", "format", "--check", "--no-cache", "."], cwd=project)
     except BaseException as exc:
