@@ -46,3 +46,24 @@ def test_plain_copier_rejects_what_aiarch_rejects(tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert "project_slug must be a lowercase Python identifier" in result.stderr
+
+
+def test_copier_itself_rejects_cloudformation_outside_aws(tmp_path: Path) -> None:
+    result = __import__("subprocess").run(
+        [sys.executable, "-m", "copier", "copy", "--trust", "--defaults", "--quiet",
+         "--vcs-ref", "HEAD", "--data", "cloud=gcp", "--data", "iac=cloudformation",
+         str(REPO_ROOT), str(tmp_path / "plain")],
+        capture_output=True, text=True, check=False,
+    )
+    assert result.returncode != 0
+    assert "iac=cloudformation needs cloud=aws" in result.stderr
+    assert not (tmp_path / "plain").exists()
+
+
+def test_aiarch_names_the_cloudformation_rule_in_one_line(tmp_path: Path) -> None:
+    from aiarch_scaffold.errors import UsageError
+
+    with pytest.raises(UsageError, match=r"iac=cloudformation needs cloud=aws") as info:
+        create_project(tmp_path / "p", {"cloud": "azure", "iac": "cloudformation"})
+    assert "\n" not in info.value.message
+    assert not (tmp_path / "p").exists()
