@@ -7,13 +7,15 @@ import sys
 import warnings
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
-from rich.console import Console
 
 from aiarch_scaffold import __version__
 from aiarch_scaffold.errors import ScaffoldError, UsageError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 app = typer.Typer(
     name="aiarch",
@@ -22,8 +24,19 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(soft_wrap=True)
-err = Console(stderr=True)
+
+
+def console() -> Console:
+    """rich is imported only when there is something rich to show (it costs ~0.1 s)."""
+    from rich.console import Console
+
+    return Console(soft_wrap=True)
+
+
+def fancy_output() -> bool:
+    """Tables and colours on a terminal; one plain line per result when piped (CI, scripts)."""
+    return sys.stdout.isatty()
+
 
 DataOption = Annotated[
     list[str] | None,
@@ -32,7 +45,7 @@ DataOption = Annotated[
 
 
 def fail(exc: ScaffoldError) -> NoReturn:
-    err.print(f"[red]Error:[/] {exc.message}", highlight=False, soft_wrap=True)
+    typer.echo(f"Error: {exc.message}", err=True)
     raise typer.Exit(exc.exit_code)
 
 
@@ -45,7 +58,7 @@ def _interrupt_on_sigterm() -> None:
 
 def _version(value: bool) -> None:
     if value:
-        out.print(f"aiarch-scaffold {__version__}")
+        typer.echo(f"aiarch-scaffold {__version__}")
         raise typer.Exit
 
 
@@ -77,6 +90,9 @@ def new(
     force: Annotated[
         bool, typer.Option("--force", help="Allow writing into a non-empty destination.")
     ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show the full summary table when piped too.")
+    ] = False,
 ) -> None:
     """Create a new project: ask the questions from copier.yml, then render it atomically."""
     from aiarch_scaffold import answers, report
@@ -96,7 +112,10 @@ def new(
         result = create_project(destination, given, interactive=interactive, force=force)
     except ScaffoldError as exc:
         fail(exc)
-    report.print_generated(out, result)
+    if fancy_output() or verbose:
+        report.print_generated(console(), result)
+    else:
+        typer.echo(report.plain_generated(result))
 
 
 @app.command()
@@ -114,7 +133,7 @@ def options(
     if as_json:
         print(report.options_json(questions))
     else:
-        out.print(report.options_table(questions))
+        console().print(report.options_table(questions))
 
 
 @app.command()
@@ -161,7 +180,7 @@ def update(
         )
     except ScaffoldError as exc:
         fail(exc)
-    report.print_update(out, result)
+    report.print_update(console(), result)
     if result.conflicts and not pretend:
         raise typer.Exit(1)
 
@@ -193,6 +212,6 @@ def matrix(
     except ScaffoldError as exc:
         fail(exc)
     if fmt == "table":
-        out.print(report.matrix_table(rows, strategy))
+        console().print(report.matrix_table(rows, strategy))
     else:
         print(matrix_module.render(rows, fmt))

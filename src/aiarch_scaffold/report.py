@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
 
-from aiarch_scaffold.generate import Generated
-from aiarch_scaffold.questions import Question
-from aiarch_scaffold.update import UpdateResult
+    from aiarch_scaffold.generate import Generated
+    from aiarch_scaffold.questions import Question
+    from aiarch_scaffold.update import UpdateResult
+
+NEXT_STEPS = (
+    "git init && make install && make pipeline && make test",
+    "make serve   # then POST /v1/predict with an X-API-Key header",
+)
 
 
 def answers_table(answers: Mapping[str, Any], title: str = "Answers") -> Table:
+    from rich.table import Table
+
     table = Table(title=title, title_justify="left")
     table.add_column("question", style="cyan", no_wrap=True)
     table.add_column("answer")
@@ -29,12 +37,21 @@ def print_generated(console: Console, result: Generated) -> None:
     )
     console.print(answers_table(result.answers))
     console.print("Next steps:")
-    console.print(f"  cd {result.destination}")
-    console.print("  git init && make install && make pipeline && make test")
-    console.print("  make serve   # then POST /v1/predict with an X-API-Key header")
+    for step in (f"cd {result.destination}", *NEXT_STEPS):
+        console.print(f"  {step}", highlight=False)
+
+
+def plain_generated(result: Generated) -> str:
+    """The same summary without rich, for pipes and CI logs."""
+    lines = [f"Created {result.destination} ({result.files} files in {result.seconds:.2f} s)"]
+    lines += [f"  {name}: {value}" for name, value in result.answers.items()]
+    lines += ["Next steps:", f"  cd {result.destination}", *(f"  {s}" for s in NEXT_STEPS)]
+    return "\n".join(lines)
 
 
 def options_table(questions: list[Question]) -> Table:
+    from rich.table import Table
+
     table = Table(title="Questions (from copier.yml)", title_justify="left")
     table.add_column("question", style="cyan", no_wrap=True)
     table.add_column("choices")
@@ -71,6 +88,8 @@ def print_update(console: Console, result: UpdateResult) -> None:
     if not result.changed:
         console.print("Nothing changes.")
         return
+    from rich.table import Table
+
     table = Table(title_justify="left")
     table.add_column("change", style="cyan")
     table.add_column("files")
@@ -92,6 +111,8 @@ def print_update(console: Console, result: UpdateResult) -> None:
 
 
 def matrix_table(rows: list[dict[str, Any]], strategy: str) -> Table:
+    from rich.table import Table
+
     table = Table(title=f"{strategy}: {len(rows)} variants", title_justify="left")
     names = list(rows[0]) if rows else []
     for name in names:
