@@ -23,7 +23,7 @@ from copier._user_data import Question as CopierQuestion
 
 from aiarch_scaffold.errors import UsageError
 from aiarch_scaffold.questions import Question, parse_questions
-from aiarch_scaffold.template_source import default_source
+from aiarch_scaffold.template_source import TemplateSource, default_source
 
 Strategy = Literal["each", "pairwise", "all"]
 STRATEGIES: tuple[str, ...] = ("each", "pairwise", "all")
@@ -51,11 +51,18 @@ def factors_of(questions: Sequence[Question]) -> list[Factor]:
 class Evaluator:
     """Asks copier whether a (partial) row is valid, and which questions it hides."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, vcs_ref: str | None = None) -> None:
         self._stack = contextlib.ExitStack()
         self._stack.enter_context(contextlib.redirect_stderr(io.StringIO()))
         self.worker = self._stack.enter_context(
-            Worker(src_path=str(root), dst_path=Path(), defaults=True, unsafe=True, quiet=True)
+            Worker(
+                src_path=str(root),
+                vcs_ref=vcs_ref,
+                dst_path=Path(),
+                defaults=True,
+                unsafe=True,
+                quiet=True,
+            )
         )
         self.questions_data: dict[str, Any] = dict(self.worker.template.questions_data)
         self.questions = parse_questions(self.questions_data)
@@ -243,7 +250,9 @@ def compute(
     """Deterministic covering rows (visible factors only) for ``strategy``."""
     if strategy not in STRATEGIES:
         raise UsageError(f"unknown strategy {strategy!r}; allowed: {', '.join(STRATEGIES)}")
-    evaluator = Evaluator(root or default_source().root)
+    # The same template `aiarch new` renders: a checkout's HEAD, not copier's newest tag.
+    source = TemplateSource(root) if root is not None else default_source()
+    evaluator = Evaluator(source.root, source.vcs_ref)
     try:
         factors = _pin(factors_of(evaluator.questions), includes or {})
         if strategy == "each":

@@ -141,3 +141,11 @@ def test_real_copier_yml_rows_render(tmp_path: Path) -> None:
 
     for index, row in enumerate(matrix.compute("each")):
         assert create_project(tmp_path / f"v{index}", row).answers.items() >= row.items()
+
+
+def test_default_matrix_covers_the_questions_aiarch_new_asks() -> None:
+    from aiarch_scaffold.questions import load_questions
+
+    factors = {q.name for q in load_questions() if q.is_choice or q.type == "bool"}
+    rows = matrix.compute("each")
+    assert set().union(*(row.keys() for row in rows)) == factors
