@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.nodes
 import yaml
 from copier._main import Worker
 from copier._user_data import Question as CopierQuestion
@@ -54,6 +55,31 @@ def check_destination(destination: Path, *, force: bool) -> None:
 
 def default_destination(parent: Path, answers: Mapping[str, Any]) -> Path:
     return parent / str(answers["project_slug"]).replace("_", "-")
+
+
+def _memoize_string_templates(env: jinja2.Environment) -> None:
+    """Compile each distinct inline template once per render.
+
+    copier renders every path part, and the answers-file name, through ``from_string``,
+    which compiles anew on each call: a conditional folder name is compiled once for every
+    file below it. Compiled templates are immutable, so sharing them is safe; this roughly
+    halves copier's render time on this template.
+    """
+    compile_template = env.from_string
+    cache: dict[str, jinja2.Template] = {}
+
+    def from_string(
+        source: str | jinja2.nodes.Template,
+        globals: dict[str, Any] | None = None,
+        template_class: type[jinja2.Template] | None = None,
+    ) -> jinja2.Template:
+        if not isinstance(source, str) or globals is not None or template_class is not None:
+            return compile_template(source, globals, template_class)
+        if source not in cache:
+            cache[source] = compile_template(source)
+        return cache[source]
+
+    env.from_string = from_string  # type: ignore[method-assign,assignment]
 
 
 def _resolve_answers(worker: Worker) -> dict[str, Any]:
@@ -165,6 +191,7 @@ def create_project(
                 cleanup_on_error=False,
             ) as worker,
         ):
+            _memoize_string_templates(worker.jinja_env)
             questions = parse_questions(dict(worker.template.questions_data))
             answer_checks.check_known(data, questions)
             answer_checks.check_choices(data, questions)
