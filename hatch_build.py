@@ -17,6 +17,7 @@ from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
 BUNDLE_NAME = "template-history.bundle"
 REF_NAME = "template-history.ref"
+RELEASE_BRANCH = "aiarch-release"
 
 
 def _git(root: Path, *args: str) -> str:
@@ -33,7 +34,25 @@ class TemplateHistoryHook(BuildHookInterface):  # type: ignore[type-arg]
             return False
         try:
             ref = _git(root, "describe", "--tags", "--always")
-            _git(root, "bundle", "create", str(out / BUNDLE_NAME), "--tags", "HEAD")
+            head = _git(root, "rev-parse", "HEAD")
+            # copier keeps remote templates as `--mirror` clones, which fetch refs/* only: the
+            # built commit needs a branch ref, even when the build runs on a detached HEAD.
+            # A throwaway mirror gets that ref, so the source repository is not touched.
+            mirror = out / "history.git"
+            shutil.rmtree(mirror, ignore_errors=True)
+            _git(root, "clone", "--quiet", "--mirror", str(root), str(mirror))
+            _git(mirror, "update-ref", f"refs/heads/{RELEASE_BRANCH}", head)
+            _git(mirror, "symbolic-ref", "HEAD", f"refs/heads/{RELEASE_BRANCH}")
+            _git(
+                mirror,
+                "bundle",
+                "create",
+                str(out / BUNDLE_NAME),
+                "--tags",
+                f"refs/heads/{RELEASE_BRANCH}",
+                "HEAD",
+            )
+            shutil.rmtree(mirror, ignore_errors=True)
         except subprocess.CalledProcessError as exc:
             self.app.display_warning(f"no template history bundle: {exc.stderr.strip()}")
             return False
