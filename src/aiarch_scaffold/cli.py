@@ -44,6 +44,12 @@ DataOption = Annotated[
 ]
 
 
+def require_terminal(hint: str) -> None:
+    """Prompts need a terminal: fail fast instead of hanging on a pipe or in CI."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError(f"no terminal to ask questions; pass {hint}")
+
+
 def fail(exc: ScaffoldError) -> NoReturn:
     typer.echo(f"Error: {exc.message}", err=True)
     raise typer.Exit(exc.exit_code)
@@ -105,10 +111,8 @@ def new(
             answers.parse_data_pairs(data or []),
         )
         interactive = not defaults
-        if interactive and not (sys.stdin.isatty() and sys.stdout.isatty()):
-            raise UsageError(
-                "no terminal to ask questions; pass --defaults (and --data/--answers-file)"
-            )
+        if interactive:
+            require_terminal("--defaults (and --data/--answers-file)")
         result = create_project(destination, given, interactive=interactive, force=force)
     except ScaffoldError as exc:
         fail(exc)
@@ -167,8 +171,8 @@ def update(
     try:
         if conflict not in ("inline", "rej"):
             raise UsageError(f"invalid value {conflict!r} for --conflict; allowed: inline, rej")
-        if not defaults and not (sys.stdin.isatty() and sys.stdout.isatty()):
-            raise UsageError("no terminal to ask questions; pass --defaults (and --data)")
+        if not defaults:
+            require_terminal("--defaults (and --data)")
         result = update_project(
             path,
             to=to,

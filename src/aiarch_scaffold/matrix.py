@@ -11,7 +11,7 @@ import contextlib
 import io
 import itertools
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -294,8 +294,3 @@ def render(rows: Iterable[Row], fmt: str) -> str:
     if fmt == "data":
         return "\n".join(data_args(r) for r in rows)
     raise UsageError(f"unknown format {fmt!r}; allowed: {', '.join(FORMATS)}")
-
-
-def iter_rows(rows: Sequence[Row]) -> Iterator[tuple[str, Row]]:
-    for row in rows:
-        yield row_id(row), row

@@ -33,10 +33,6 @@ class Question:
         """The values a choice question accepts (not their labels)."""
         return list(self.choices.values())
 
-    @property
-    def is_conditional(self) -> bool:
-        return self.when is not True
-
 
 def _normalise_choices(raw: Any) -> dict[str, Any]:
     if raw is None:

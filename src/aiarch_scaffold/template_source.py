@@ -34,10 +34,6 @@ class TemplateSource:
     record_ref: str | None = None
     bundle: Path | None = None
 
-    @property
-    def is_git(self) -> bool:
-        return (self.root / ".git").exists() or self.root.suffix == ".bundle"
-
 
 def public_url() -> str:
     """The URL projects record; agencies with a fork set AIARCH_TEMPLATE_URL."""

@@ -34,7 +34,6 @@ CONFLICT_MARKER = "<<<<<<< before updating"
 
 @dataclass(frozen=True)
 class UpdatePlan:
-    project: Path
     recorded_src: str
     recorded_ref: str
     git_env: dict[str, str]
@@ -164,7 +163,7 @@ def plan_update(
         tags = _tags(recorded_src, env)
         installed = f"v{__version__}"
         to = installed if installed in tags else _newest(tags)
-    return UpdatePlan(project.resolve(), recorded_src, recorded_ref, env, to)
+    return UpdatePlan(recorded_src, recorded_ref, env, to)
 
 
 def _packaged_bundle() -> Path | None:
