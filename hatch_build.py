@@ -22,6 +22,8 @@ from packaging.version import Version
 BUNDLE_NAME = "template-history.bundle"
 REF_NAME = "template-history.ref"
 RELEASE_BRANCH = "aiarch-release"
+RECORD_FILE = "releases.toml"
+VERSION_FILE = "src/aiarch_scaffold/__init__.py"
 
 
 def _git(root: Path, *args: str) -> str:
@@ -37,7 +39,7 @@ def _load_releases(root: Path) -> tuple[Any, ...]:
         from aiarch_scaffold import releases
     finally:
         sys.path.remove(str(root / "src"))
-    return releases.load(root / releases.RECORD_FILE)
+    return releases.load(root / RECORD_FILE)
 
 
 def history_tags(root: Path, version: str, head: str) -> dict[str, str]:
@@ -53,6 +55,15 @@ def history_tags(root: Path, version: str, head: str) -> dict[str, str]:
             f"({last.commit[:12]}); bump src/aiarch_scaffold/__init__.py"
         )
     if not (current.is_prerelease or current.is_devrelease or current.is_postrelease):
+        # Only the release commit (the one that set this version) may carry the new tag.
+        set_by = _git(
+            root, "log", "-1", "--format=%H", f'-S__version__ = "{current}"', "--", VERSION_FILE
+        )
+        if set_by != head:
+            raise RuntimeError(
+                f"version {current} was released at {set_by[:12]}: record it in "
+                f"{RECORD_FILE} and move {VERSION_FILE} to the next .dev0 version"
+            )
         tags[f"v{current}"] = head
     return tags
 
