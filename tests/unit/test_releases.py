@@ -115,6 +115,16 @@ summary = "first"
         ),
         ("[tool]\nx = 1\n", "only [[release]]"),
     ],
+    ids=[
+        "short-sha",
+        "pre-release",
+        "v-prefix",
+        "no-summary",
+        "string-date",
+        "not-increasing",
+        "same-commit",
+        "other-table",
+    ],
 )
 def test_a_malformed_record_is_refused_in_one_line(text: str, message: str) -> None:
     with pytest.raises(ScaffoldError, match=re.escape(message)) as caught:
