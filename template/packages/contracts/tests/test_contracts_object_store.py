@@ -88,7 +88,7 @@ def test_settings_put_every_zone_under_the_configured_roots(
     assert settings.tracking_uri.startswith("sqlite:///")
 
 
-def test_writes_round_trip_through_the_object_store(root: str) -> None:
+def test_writes_round_trip_through_the_object_store(root: str, tmp_path: Path) -> None:
     lake = lake_path(root)
     text = write_text_atomic("first\n", lake / "out" / "note.txt")
     write_text_atomic("second\n", text)
@@ -98,7 +98,7 @@ def test_writes_round_trip_through_the_object_store(root: str) -> None:
     assert text.read_text() == "second\n"
     assert data.read_text() == '{\n  "a": [\n    1,\n    2\n  ],\n  "b": 1\n}\n'
     pd.testing.assert_frame_equal(read_table(table, what="table"), _frame())
-    local = write_parquet_atomic(_frame(), Path(fsspec.filesystem("file").mkdtemp()) / "t.pq")
+    local = write_parquet_atomic(_frame(), tmp_path / "table.parquet")
     assert sha256_file(table) == sha256_file(local), "same frame, same bytes, wherever written"
     assert _names(root) == ["out/data.json", "out/note.txt", "out/table.parquet"]
 

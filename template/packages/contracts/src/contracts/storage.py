@@ -173,7 +173,7 @@ def publish_dir(staging: Path, target: UPath) -> None:
     between finds new data with the old manifest: its checksum check fails loudly.
     """
     fs, root = target.fs, target.path.rstrip("/")
-    stale = {posixpath.relpath(found, root) for found in fs.find(root)} if fs.exists(root) else set()
+    stale = {posixpath.relpath(found, root) for found in fs.find(root)}
     files = sorted(
         (path for path in staging.rglob("*") if path.is_file()),
         key=lambda path: (path.name.startswith("_"), path.as_posix()),
