@@ -101,7 +101,12 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.data_dir / 'mlflow' / 'mlflow.db').resolve()}"
 
     @property
-    def artifact_location(self) -> str:
+    def artifact_location(self) -> str | None:
+        """Where new experiments keep artifacts: under data/ next to the local SQLite store;
+        None with a tracking server, which stores them itself (proxied ``mlflow-artifacts:``),
+        so no workload needs a shared volume to hand a model from training to serving."""
+        if self.tracking_uri.startswith(("http://", "https://")):
+            return None
         return (self.data_dir / "mlflow" / "artifacts").resolve().as_uri()
 
 
