@@ -35,7 +35,9 @@ LakePath: TypeAlias = Path | UPath
 """A file or folder of the lake: local (``Path``) or in an object store (``UPath``)."""
 
 # Credentials never come from the URL: the cloud SDK's default chain (workload identity).
-_STORAGE_OPTIONS: dict[str, dict[str, Any]] = {"abfs": {"anon": False}, "az": {"anon": False}}
+_STORAGE_OPTIONS: dict[str, dict[str, Any]] = {
+    protocol: {"anon": False} for protocol in ("abfs", "abfss", "az")
+}
 
 
 class TableError(ValueError):
