@@ -128,16 +128,17 @@ def options(
 ) -> None:
     """List every question with its choices and default, read from copier.yml."""
     from aiarch_scaffold import report
-    from aiarch_scaffold.questions import load_questions
+    from aiarch_scaffold.questions import load_questions, shown_defaults
 
     try:
-        questions = load_questions()
+        questions = [q for q in load_questions() if not q.is_computed]
+        defaults = shown_defaults(questions)
     except ScaffoldError as exc:
         fail(exc)
     if as_json:
-        print(report.options_json(questions))
+        print(report.options_json(questions, defaults))
     else:
-        console().print(report.options_table(questions))
+        console().print(report.options_table(questions, defaults))
 
 
 @app.command()
