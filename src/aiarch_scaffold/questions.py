@@ -120,7 +120,7 @@ def derived_from(question: Question, names: list[str]) -> tuple[str, ...]:
     if not question.is_templated:
         return ()
     try:
-        ast = jinja2.Environment().parse(question.default)
+        ast = jinja2.Environment(autoescape=True).parse(question.default)  # parsed, never rendered
     except jinja2.TemplateSyntaxError:
         return ()
     read = {node.name for node in ast.find_all(jinja2.nodes.Name) if node.ctx == "load"}
