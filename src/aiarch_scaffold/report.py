@@ -14,11 +14,6 @@ if TYPE_CHECKING:
     from aiarch_scaffold.questions import Question, ShownDefault
     from aiarch_scaffold.update import UpdateResult
 
-NEXT_STEPS = (
-    "git init && make install && make pipeline && make test",
-    "make serve   # then POST /v1/predict with an X-API-Key header",
-)
-
 
 def answers_table(answers: Mapping[str, Any], title: str = "Answers") -> Table:
     from rich.table import Table
@@ -31,21 +26,21 @@ def answers_table(answers: Mapping[str, Any], title: str = "Answers") -> Table:
     return table
 
 
-def print_generated(console: Console, result: Generated) -> None:
+def print_generated(console: Console, result: Generated, steps: list[str]) -> None:
     console.print(
         f"[green]Created[/] {result.destination} ({result.files} files in {result.seconds:.2f} s)"
     )
     console.print(answers_table(result.answers))
     console.print("Next steps:")
-    for step in (f"cd {result.destination}", *NEXT_STEPS):
+    for step in steps:
         console.print(f"  {step}", highlight=False)
 
 
-def plain_generated(result: Generated) -> str:
+def plain_generated(result: Generated, steps: list[str]) -> str:
     """The same summary without rich, for pipes and CI logs."""
     lines = [f"Created {result.destination} ({result.files} files in {result.seconds:.2f} s)"]
     lines += [f"  {name}: {value}" for name, value in result.answers.items()]
-    lines += ["Next steps:", f"  cd {result.destination}", *(f"  {s}" for s in NEXT_STEPS)]
+    lines += ["Next steps:", *(f"  {step}" for step in steps)]
     return "\n".join(lines)
 
 
