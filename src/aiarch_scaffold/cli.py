@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import signal
 import sys
@@ -53,7 +55,12 @@ class _AiarchGroup(TyperGroup):
     ) -> None:
         variable = complete_var or f"_{prog_name}_COMPLETE".replace("-", "_").upper()
         completion.prepare(os.environ, os.environ.get(variable))
-        super()._main_shell_completion(ctx_args, prog_name, complete_var)
+        captured = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(captured):
+                super()._main_shell_completion(ctx_args, prog_name, complete_var)
+        finally:
+            sys.stdout.write(completion.for_shell(captured.getvalue()))
 
 
 def _debugging(ctx: Any) -> bool:

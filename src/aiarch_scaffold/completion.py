@@ -5,7 +5,8 @@ Computed questions (``when: false``) and copier settings (``_`` keys) are never 
 bash splits words at ``=`` (it is in ``COMP_WORDBREAKS``), so ``--data cloud=a`` reaches the
 completer as ``cloud``, ``=``, ``a`` and bash replaces only the text after the ``=``.
 ``rejoin_bash_words`` glues such words back together before click parses them, and
-``for_shell`` then drops the ``KEY=`` part bash keeps anyway. zsh and fish pass whole words.
+``for_shell`` then drops, from the output, the ``KEY=`` part bash keeps anyway.
+zsh and fish pass whole words.
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ def data_candidates(incomplete: str, questions: list[Question]) -> list[Candidat
 
 
 class _State:
-    bash_split_at_equals = False
+    # Set when bash split the word being completed at `=`: bash keeps this part itself.
+    bash_kept_prefix: str | None = None
 
 
 def complete_data(incomplete: str) -> list[Candidate]:
@@ -55,18 +57,22 @@ def complete_data(incomplete: str) -> list[Candidate]:
         questions = load_questions()
     except ScaffoldError:
         return []
-    found = data_candidates(incomplete, questions)
-    if _State.bash_split_at_equals and "=" in incomplete:
-        prefix = incomplete.rsplit("=", 1)[0] + "="
-        return [(value.removeprefix(prefix), label) for value, label in found]
-    return found
+    return data_candidates(incomplete, questions)
 
 
 def prepare(env: MutableMapping[str, str], instruction: str | None) -> None:
     """Called once per completion request, before click parses the words."""
-    _State.bash_split_at_equals = False
+    _State.bash_kept_prefix = None
     if instruction == "complete_bash":
         rejoin_bash_words(env)
+
+
+def for_shell(output: str) -> str:
+    """Completions as the shell inserts them: without the ``KEY=`` bash keeps (see above)."""
+    prefix = _State.bash_kept_prefix
+    if not prefix:
+        return output
+    return "\n".join(line.removeprefix(prefix) for line in output.split("\n"))
 
 
 def rejoin_bash_words(env: MutableMapping[str, str]) -> None:
@@ -88,10 +94,12 @@ def rejoin_bash_words(env: MutableMapping[str, str]) -> None:
         after_option = len(joined) >= 2 and joined[-2] in DATA_OPTIONS
         if word == "=" and joined and _KEY.match(joined[-1]) and after_option and index <= cword:
             joined[-1] += "="
-            _State.bash_split_at_equals = True
             if index == cword:
                 new_cword -= 1
+                _State.bash_kept_prefix = joined[-1]
             elif index + 1 <= cword and index + 1 < len(words):
+                if index + 1 == cword:
+                    _State.bash_kept_prefix = joined[-1]
                 joined[-1] += words[index + 1]
                 new_cword -= 2
                 index += 1
@@ -105,4 +113,11 @@ def rejoin_bash_words(env: MutableMapping[str, str]) -> None:
     env["COMP_CWORD"] = str(new_cword)
 
 
-__all__ = ["askable", "complete_data", "data_candidates", "prepare", "rejoin_bash_words"]
+__all__ = [
+    "askable",
+    "complete_data",
+    "data_candidates",
+    "for_shell",
+    "prepare",
+    "rejoin_bash_words",
+]
