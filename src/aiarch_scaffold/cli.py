@@ -37,6 +37,8 @@ class _AiarchGroup(TyperGroup):
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, KeyboardInterrupt, SystemExit):
             raise
+        except ScaffoldError as exc:
+            fail(exc)
         except Exception as exc:
             if type(exc).__module__.startswith(("click", "typer")) or _debugging(ctx):
                 raise

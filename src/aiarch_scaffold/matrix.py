@@ -39,6 +39,8 @@ class Factor:
 def factors_of(questions: Sequence[Question]) -> list[Factor]:
     found = []
     for question in questions:
+        if question.is_computed:
+            continue  # derived by copier.yml, never asked: not a factor
         if question.is_choice:
             found.append(Factor(question.name, tuple(question.values)))
         elif question.type == "bool":

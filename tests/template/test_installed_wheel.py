@@ -35,18 +35,20 @@ class Installed:
     env: dict[str, str]
 
 
+# What points at this checkout or its dev venv; the machine's own settings (CA bundles, pip
+# config, HOME, the shared UV_CACHE_DIR) are the user's too and stay.
+OURS = ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "UV_PROJECT_ENVIRONMENT")
+
+
 def user_env(path: str) -> dict[str, str]:
-    """A user's shell: HOME, the shared uv cache, and ``path``; nothing else of ours."""
+    """A user's shell on this machine with ``path`` as PATH and nothing else of ours."""
     env = {
-        "PATH": path,
-        "HOME": os.environ.get("HOME", "/root"),
-        "LANG": "C.UTF-8",
-        "UV_CACHE_DIR": os.environ.get("UV_CACHE_DIR", str(Path.home() / ".cache/aiarch-uv")),
+        key: value
+        for key, value in os.environ.items()
+        if key not in OURS and not key.startswith(("PYTEST", "_AIARCH", "AIARCH"))
     }
-    # pip's machine config (extra wheels, constraints) applies to a user here too.
-    for key in ("PIP_CONFIG_FILE", "UV_FIND_LINKS", "UV_INDEX_URL", "UV_EXTRA_INDEX_URL"):
-        if key in os.environ:
-            env[key] = os.environ[key]
+    env["PATH"] = path
+    env.setdefault("UV_CACHE_DIR", str(Path.home() / ".cache" / "aiarch-uv"))
     return env
 
 

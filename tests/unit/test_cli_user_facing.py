@@ -279,3 +279,29 @@ def test_completion_in_a_real_bash(tmp_path: Path) -> None:
 def test_install_completion_is_offered() -> None:
     help_text = runner.invoke(app, ["--help"], env={"COLUMNS": "200"}).stdout
     assert "--install-completion" in help_text and "--show-completion" in help_text
+
+
+def test_computed_questions_are_neither_options_nor_matrix_factors(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from aiarch_scaffold import questions
+    from aiarch_scaffold.matrix import factors_of
+
+    monkeypatch.setattr(questions, "load_questions", lambda root=None: QUESTIONS)
+    shown = json.loads(runner.invoke(app, ["options", "--json"]).stdout)
+    assert [row["name"] for row in shown] == ["cloud", "ci", "strict", "name"]
+    assert [factor.name for factor in factors_of(QUESTIONS)] == ["cloud", "ci", "strict"]
+
+
+def test_a_library_error_outside_a_handler_is_still_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from aiarch_scaffold import report
+
+    def broken(*args: object) -> str:
+        raise ScaffoldError("cannot show the table", exit_code=1)
+
+    monkeypatch.setattr(report, "options_json", broken)
+    result = runner.invoke(app, ["options", "--json"])
+    assert result.exit_code == 1
+    assert result.stderr == "Error: cannot show the table\n"
