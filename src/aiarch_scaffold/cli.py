@@ -39,6 +39,11 @@ class _AiarchGroup(TyperGroup):
             raise
         except ScaffoldError as exc:
             fail(exc)
+        except BrokenPipeError:
+            # `aiarch matrix | head -1`: the reader is gone; stop quietly as `cat` would.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise typer.Exit(141) from None
         except Exception as exc:
             if type(exc).__module__.startswith(("click", "typer")) or _debugging(ctx):
                 raise

@@ -305,3 +305,18 @@ def test_a_library_error_outside_a_handler_is_still_one_line(
     result = runner.invoke(app, ["options", "--json"])
     assert result.exit_code == 1
     assert result.stderr == "Error: cannot show the table\n"
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    """`aiarch matrix | head -1`: no error line and no traceback when the reader goes away."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "aiarch_scaffold", "matrix", "-f", "data"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+    )
+    assert process.stdout is not None
+    process.stdout.close()  # before the rows are computed and written
+    _, stderr = process.communicate(timeout=300)
+    assert stderr.decode() == ""
+    assert process.returncode == 141
