@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import MutableMapping
+from typing import TYPE_CHECKING
 
 from aiarch_scaffold.errors import ScaffoldError
-from aiarch_scaffold.questions import Question, load_questions
+
+if TYPE_CHECKING:
+    from aiarch_scaffold.questions import Question
 
 DATA_OPTIONS = ("--data", "-d", "--include", "-i")
 _KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -53,6 +56,8 @@ class _State:
 
 def complete_data(incomplete: str) -> list[Candidate]:
     """typer's autocompletion callback for ``--data``: never raises (a shell is waiting)."""
+    from aiarch_scaffold.questions import load_questions  # only when completing: fast start
+
     try:
         questions = load_questions()
     except ScaffoldError:
