@@ -304,3 +304,22 @@ def matrix(
         console().print(report.matrix_table(rows, strategy))
     else:
         print(matrix_module.render(rows, fmt))
+
+
+@app.command()
+def audit(
+    path: Annotated[Path, typer.Argument(help="Repository to audit (generated or not).")] = Path(),
+    fmt: Annotated[str, typer.Option("--format", "-f", help="markdown | json.")] = "markdown",
+    fail_under: Annotated[
+        int | None, typer.Option("--fail-under", metavar="N", help="Exit 1 if the score < N.")
+    ] = None,
+) -> None:
+    """Score a repository against the target architecture; name what closes each gap."""
+    from aiarch_scaffold import audit as audit_module
+
+    if fmt not in ("markdown", "json"):
+        fail(UsageError(f"unknown format {fmt!r}; allowed: markdown, json"))
+    result = audit_module.audit(path)
+    print(audit_module.to_json(result) if fmt == "json" else audit_module.to_markdown(result))
+    if fail_under is not None and result.score < fail_under:
+        raise typer.Exit(1)
