@@ -323,3 +323,22 @@ def audit(
     print(audit_module.to_json(result) if fmt == "json" else audit_module.to_markdown(result))
     if fail_under is not None and result.score < fail_under:
         raise typer.Exit(1)
+
+
+export_app = typer.Typer(help="Export the kit to other tools (developer portals).")
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("backstage")
+def export_backstage(
+    dest: Annotated[Path, typer.Argument(help="Folder to write template.yaml and skeleton/ to.")],
+    owner: Annotated[str, typer.Option("--owner", help="Backstage owner of the template.")] = (
+        "platform-team"
+    ),
+    force: Annotated[bool, typer.Option("--force", help="Replace a non-empty DEST.")] = False,
+) -> None:
+    """Write a Backstage software template whose form is generated from copier.yml."""
+    from aiarch_scaffold import backstage
+
+    for path in backstage.export(dest, owner=owner, force=force):
+        typer.echo(f"wrote {path}")
