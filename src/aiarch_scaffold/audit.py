@@ -11,6 +11,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
+import stat
 import subprocess
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -112,12 +113,17 @@ class Repo:
         return out
 
     def text(self, name: str) -> str:
+        """A file's text (at most MAX_TEXT characters); "" for anything but a regular file
+        inside the repository, so a symlink out of it or a FIFO is never read."""
         if name not in self._texts:
+            self._texts[name] = ""
+            path = self.root / name
             try:
-                with (self.root / name).open(encoding="utf-8", errors="replace") as handle:
-                    self._texts[name] = handle.read(MAX_TEXT)
-            except OSError:
-                self._texts[name] = ""
+                if path.resolve().is_relative_to(self.root) and stat.S_ISREG(path.stat().st_mode):
+                    with path.open(encoding="utf-8", errors="replace") as handle:
+                        self._texts[name] = handle.read(MAX_TEXT)
+            except (OSError, RuntimeError):
+                pass
         return self._texts[name]
 
     def grep(self, names: Iterable[str], pattern: str) -> list[str]:

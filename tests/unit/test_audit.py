@@ -124,3 +124,20 @@ def test_cli_missing_path_and_bad_format() -> None:
     assert missing.exit_code == 2 and "Error: cannot audit /nonexistent/repo" in missing.output
     bad = runner.invoke(app, ["audit", str(FIXTURES / "ml-partial"), "--format", "xml"])
     assert bad.exit_code == 2 and "unknown format 'xml'" in bad.output
+
+
+def test_a_hostile_repository_cannot_make_the_audit_read_outside_it_or_hang(
+    tmp_path: Path,
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "Dockerfile").write_text("FROM python:3.11-slim\nUSER 10001\nHEALTHCHECK CMD true\n")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "Dockerfile").symlink_to(outside / "Dockerfile")  # would pass the container checks
+    os.mkfifo(repo / "Makefile")  # opening a FIFO for reading blocks until a writer comes
+    (repo / ".gitlab-ci.yml").write_text("test:\n  script: [make test]\n")
+    findings = {f.id: f for f in audit.audit(repo).checks}
+    assert findings["container-nonroot"].passed is False
+    assert findings["container-healthcheck"].passed is False
+    assert findings["ci-tests"].passed is False
