@@ -130,6 +130,11 @@ def test_new_then_exactly_the_printed_next_steps(installed: Installed, tmp_path:
     for args in (["add", "-A"], [*GIT_IDENTITY, "commit", "-qm", "generated"]):
         user_run(["git", *args], project, env)
     offline = {**env, "GIT_ALLOW_PROTOCOL": "file", "HTTPS_PROXY": "http://127.0.0.1:9"}
+    # The installed kit audits what it made (top marks: uv.lock is committed now) and exports
+    # its Backstage template from the copier.yml the wheel carries.
+    user_run([aiarch, "audit", ".", "--fail-under", "100"], project, offline)
+    user_run([aiarch, "export", "backstage", str(tmp_path / "portal")], project, offline)
+    assert (tmp_path / "portal" / "template.yaml").is_file()
     result = user_run([aiarch, "update", "--defaults"], project, offline)
     assert "Nothing changes." in result.stdout
     pretend = user_run([aiarch, "update", "--defaults", "--pretend"], project, offline)
