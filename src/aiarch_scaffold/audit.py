@@ -499,6 +499,14 @@ def check_pinned_ci(repo: Repo) -> tuple[bool | None, str]:
     return True, "every action is pinned to a commit SHA and every image to a tag or digest"
 
 
+def check_catalog(repo: Repo) -> tuple[bool | None, str]:
+    found = [n for n in repo.glob("**/catalog-info.yaml", "**/catalog-info.yml")]
+    entities = [n for n in found if re.search(r"^kind:\s*Component\b", repo.text(n), re.M)]
+    if found and not entities:
+        return False, _evidence("catalog file without a Component entity", found)
+    return _result(entities, "developer-portal catalog entry", "no catalog-info.yaml (Backstage)")
+
+
 # ---------------------------------------------------------------- the registry
 NEW = "`aiarch new` renders"
 CHECKS: tuple[Check, ...] = (
@@ -553,6 +561,9 @@ CHECKS: tuple[Check, ...] = (
     Check("ci-pinned", "CI actions and images pinned", 4,
           "pin actions to commit SHAs and images to tags; the kit's pins are in "
           "`template/includes/pins.jinja`", check_pinned_ci),
+    Check("portal", "Developer-portal catalog entry", 2,
+          f"{NEW} `catalog-info.yaml` (System, a Component per service, the API); "
+          "`aiarch export backstage` puts the kit itself in the portal", check_catalog),
 )  # fmt: skip
 
 
