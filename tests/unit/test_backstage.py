@@ -139,3 +139,19 @@ def test_shared_entity_schemas_are_resolved(document: dict[str, Any]) -> None:
     bad = {**document, "metadata": {k: v for k, v in document["metadata"].items() if k != "name"}}
     with pytest.raises(jsonschema.ValidationError, match="'name' is a required property"):
         validate(bad)
+
+
+def test_a_failed_export_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    real_write = Path.write_text
+
+    def fail_second(self: Path, *args: Any, **kwargs: Any) -> int:
+        calls.append(self)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # Ctrl-C half way through
+        return real_write(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", fail_second)
+    with pytest.raises(KeyboardInterrupt):
+        backstage.export(tmp_path / "portal")
+    assert list(tmp_path.iterdir()) == []
