@@ -311,7 +311,8 @@ def audit(
     path: Annotated[Path, typer.Argument(help="Repository to audit (generated or not).")] = Path(),
     fmt: Annotated[str, typer.Option("--format", "-f", help="markdown | json.")] = "markdown",
     fail_under: Annotated[
-        int | None, typer.Option("--fail-under", metavar="N", help="Exit 1 if the score < N.")
+        int | None,
+        typer.Option("--fail-under", metavar="N", min=0, max=100, help="Exit 1 if score < N."),
     ] = None,
 ) -> None:
     """Score a repository against the target architecture; name what closes each gap."""
