@@ -133,10 +133,13 @@ def parameters(questions: list[Question]) -> dict[str, Any]:
         if condition and condition[0] in by_name and by_name[condition[0]].is_choice:
             conditional.setdefault(condition[0], []).append((question, *condition[1:]))
             continue
-        properties[question.name] = parameter(question)
-        if question.when is not True and not condition:
-            properties[question.name]["description"] += f" (asked when {question.when})"
-        if not question.is_templated and question.type != "bool":
+        field = properties[question.name] = parameter(question)
+        if question.when is not True:
+            # A condition JSON Schema cannot express: shown always, optional, and copier
+            # ignores the answer when the condition is false.
+            note = f"asked when {str(question.when).strip()}"
+            field["description"] = f"{field.get('description', '')} ({note})".strip()
+        elif not question.is_templated and question.type != "bool":
             required.append(question.name)
     page: dict[str, Any] = {"title": "Project", "required": required, "properties": properties}
     dependencies = {}

@@ -155,3 +155,10 @@ def test_a_failed_export_leaves_nothing(tmp_path: Path, monkeypatch: pytest.Monk
     with pytest.raises(KeyboardInterrupt):
         backstage.export(tmp_path / "portal")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_condition_json_schema_cannot_express_keeps_the_field_optional() -> None:
+    odd = Question(name="odd", when="{{ cloud != 'local' and ci == 'github' }}")
+    form = backstage.parameters([*ASKED, odd])
+    assert form["properties"]["odd"]["description"].startswith("(asked when {{ cloud")
+    assert "odd" not in form["required"]
