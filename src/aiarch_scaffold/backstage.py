@@ -54,17 +54,29 @@ def regex_of(question: Question) -> str | None:
     return None
 
 
-def _condition(question: Question) -> tuple[str, set[Any], bool] | None:
-    """`{{ q == 'v' }}`, `!=`, `in [...]`, `not in [...]` as (controller, values, is_allowed)."""
-    when = str(question.when).strip()
-    match = re.fullmatch(r"\{\{\s*(.*?)\s*\}\}", when)
+def _expression(text: str) -> jinja2.nodes.Expr | None:
+    """The expression of a `{{ ... }}` string (a `when` or a computed default), if it is one."""
+    match = re.fullmatch(r"\{\{\s*(.*?)\s*\}\}", str(text).strip(), re.DOTALL)
     if not match:
         return None
     try:
-        expr = _ENV.parse("{{ " + match.group(1) + " }}").body[0]
+        body = _ENV.parse("{{ " + match.group(1) + " }}").body[0]
     except jinja2.TemplateSyntaxError:
         return None
-    node = expr.nodes[0] if isinstance(expr, jinja2.nodes.Output) else None
+    return body.nodes[0] if isinstance(body, jinja2.nodes.Output) else None
+
+
+def _condition(
+    question: Question, computed: dict[str, Any] | None = None
+) -> tuple[str, set[Any], bool] | None:
+    """`{{ q == 'v' }}`, `!=`, `in [...]`, `not in [...]` as (controller, values, is_allowed).
+
+    A `when` that names a computed value (`{{ has_cloud }}`) is read through its definition.
+    """
+    node = _expression(question.when)
+    computed = computed or {}
+    if isinstance(node, jinja2.nodes.Name) and node.name in computed:
+        node = _expression(computed[node.name])
     if not isinstance(node, jinja2.nodes.Compare) or len(node.ops) != 1:
         return None
     if not isinstance(node.expr, jinja2.nodes.Name):
@@ -124,12 +136,13 @@ def parameter(question: Question, context: dict[str, Any] | None = None) -> dict
 def parameters(questions: list[Question]) -> dict[str, Any]:
     """One form page: every asked question; conditional ones under `dependencies`."""
     asked = [q for q in questions if not q.is_computed]
+    computed = {q.name: q.default for q in questions if q.is_computed}
     by_name = {q.name: q for q in asked}
     properties: dict[str, Any] = {}
     required: list[str] = []
     conditional: dict[str, list[tuple[Question, set[Any], bool]]] = {}
     for question in asked:
-        condition = None if question.when is True else _condition(question)
+        condition = None if question.when is True else _condition(question, computed)
         if condition and condition[0] in by_name and by_name[condition[0]].is_choice:
             conditional.setdefault(condition[0], []).append((question, *condition[1:]))
             continue

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from aiarch_scaffold import backstage
 from aiarch_scaffold.cli import app
-from aiarch_scaffold.questions import Question, load_questions
+from aiarch_scaffold.questions import Question, load_config, load_questions, parse_questions
 from tests.backstage_schemas import validate
 
 QUESTIONS = load_questions()
@@ -162,3 +162,21 @@ def test_a_condition_json_schema_cannot_express_keeps_the_field_optional() -> No
     form = backstage.parameters([*ASKED, odd])
     assert form["properties"]["odd"]["description"].startswith("(asked when {{ cloud")
     assert "odd" not in form["required"]
+
+
+def test_a_when_through_a_computed_value_still_becomes_a_dependency() -> None:
+    # copier.yml may name a condition once as a computed value: `when: "{{ has_cloud }}"`.
+    config = load_config()
+    config = {
+        **{k: v for k, v in config.items() if k not in ("iac", "deploy_target")},
+        "has_cloud": {"type": "bool", "when": False, "default": "{{ cloud != 'local' }}"},
+        "iac": {**config["iac"], "when": "{{ has_cloud }}"},
+        "deploy_target": {**config["deploy_target"], "when": "{{ has_cloud }}"},
+    }
+    form = backstage.parameters(parse_questions(config))
+    branches = {
+        b["properties"]["cloud"]["enum"][0]: b for b in form["dependencies"]["cloud"]["oneOf"]
+    }
+    assert set(branches["aws"]["properties"]) == {"cloud", "iac", "deploy_target"}
+    assert set(branches["local"]["properties"]) == {"cloud"}
+    assert "has_cloud" not in backstage.parameter_names(form)
