@@ -1,13 +1,16 @@
 """MLflow plumbing: where runs go, how models are logged and how the champion alias moves."""
 
 import logging
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Any
 
 import mlflow
+import mlflow.artifacts
 import mlflow.sklearn
 import pandas as pd
 from mlflow import MlflowClient
@@ -15,6 +18,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import RESOURCE_DOES_NOT_EXIST, ErrorCode
 
 from contracts import Settings
+from contracts.artifacts import ARTIFACT_DIGEST_TAG, artifact_digest
 from training.gate import CHAMPION_ALIAS, Champion
 
 # Packages the logged model needs at load time. Listing them ourselves skips MLflow's
@@ -91,7 +95,23 @@ def log_and_register(
         )
     if info.registered_model_version is None:
         raise RuntimeError(f"MLflow did not register a version of {model_name}")
-    return RegisteredModel(run_id=run.info.run_id, version=str(info.registered_model_version))
+    registered = RegisteredModel(run_id=run.info.run_id, version=str(info.registered_model_version))
+    record_artifact_digest(model_name, registered.version)
+    return registered
+
+
+def record_artifact_digest(model_name: str, model_version: str) -> str:
+    """Tag the version with the sha256 of the files just logged; serving refuses any other.
+
+    Read back through the version's download URI, the same way serving fetches them.
+    """
+    client = MlflowClient()
+    source = client.get_model_version_download_uri(model_name, model_version)
+    with tempfile.TemporaryDirectory(prefix="model-digest-") as scratch:
+        local = mlflow.artifacts.download_artifacts(artifact_uri=source, dst_path=scratch)
+        digest = artifact_digest(Path(local))
+    client.set_model_version_tag(model_name, model_version, ARTIFACT_DIGEST_TAG, digest)
+    return digest
 
 
 def current_champion(client: MlflowClient, model_name: str, metric: str) -> Champion | None:
