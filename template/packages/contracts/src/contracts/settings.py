@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     api_key_hashes: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(), description="sha256 hex digests of valid keys, comma-separated"
     )
-    max_request_bytes: int = Field(default=1_000_000, ge=1_024)
+    max_request_bytes: int = Field(default=512 * 1024, ge=1_024)
     metrics_port: int = Field(
         default=9000, ge=0, le=65_535, description="Port of /metrics (serving); 0 turns it off"
     )

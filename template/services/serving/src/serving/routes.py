@@ -21,9 +21,11 @@ router = APIRouter()
 
 CHURN_THRESHOLD = 0.5
 JSON = "application/json"
-# Request parsing and validation hold the GIL in C for up to a few tens of milliseconds on a
-# body of the maximum size; one at a time keeps the event loop (and /healthz) responsive.
-_PARSE_SLOTS = anyio.CapacityLimiter(1)
+# Parsing, validation and prediction hold the GIL, in C for up to a few tens of milliseconds
+# on a body of the maximum size. One such job at a time leaves the event loop (and /healthz)
+# a turn at every GIL switch instead of one turn per many competing workers; scale out with
+# replicas (processes), not threads.
+_CPU_SLOTS = anyio.CapacityLimiter(1)
 
 
 def _error_doc(description: str) -> dict[str, Any]:
@@ -112,12 +114,10 @@ async def predict(
         raise APIError(415, "unsupported_media_type", f"Content-Type must be {JSON}")
     body = await request.body()
     try:
-        payload = await anyio.to_thread.run_sync(
-            parse_prediction_request, body, limiter=_PARSE_SLOTS
-        )
+        payload = await anyio.to_thread.run_sync(parse_prediction_request, body, limiter=_CPU_SLOTS)
     except InvalidRequest as exc:
         return validation_error_response(exc.errors, exc.total)
-    content = await anyio.to_thread.run_sync(_predict, payload, handle, metrics)
+    content = await anyio.to_thread.run_sync(_predict, payload, handle, metrics, limiter=_CPU_SLOTS)
     return Response(content, media_type=JSON)
 
 
