@@ -154,7 +154,10 @@ def test_unknown_fields_are_refused(client: TestClient, instance, payload) -> No
 
 @pytest.fixture
 def roomy_client(tmp_path, model_handle: ModelHandle) -> Iterator[TestClient]:
-    settings = Settings(data_dir=tmp_path, environment="test", api_key=API_KEY)
+    # The limit of the reviewed setup (1 MB), above today's default of 512 KiB.
+    settings = Settings(
+        data_dir=tmp_path, environment="test", api_key=API_KEY, max_request_bytes=1_000_000
+    )
     with TestClient(create_app(settings, model_handle)) as test_client:
         yield test_client
 
