@@ -33,6 +33,9 @@ class CustomerRecord(CustomerFeatures):
 
 
 class PredictionInstance(CustomerFeatures):
+    # Strict: what the API accepts is exactly what its schema says (no true -> 1, "3" -> 3).
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
     customer_id: str | None = Field(default=None, max_length=64)
 
 
