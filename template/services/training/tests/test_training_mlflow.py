@@ -181,3 +181,15 @@ def test_champion_loads_from_the_registry_and_predicts_probabilities(
     probabilities = model.predict_proba(model_input(good_features.head(20)))
     assert probabilities.shape == (20, 2)
     assert ((probabilities >= 0) & (probabilities <= 1)).all()
+
+
+def test_every_version_records_the_digest_of_its_files(scenario: Scenario, client) -> None:
+    """Serving only loads files matching this digest (a tampered artifact is refused)."""
+    from urllib.parse import unquote, urlparse
+
+    from contracts.artifacts import ARTIFACT_DIGEST_TAG, artifact_digest
+
+    for version in ("1", "2", "3"):
+        recorded = client.get_model_version(MODEL_NAME, version).tags[ARTIFACT_DIGEST_TAG]
+        source = client.get_model_version_download_uri(MODEL_NAME, version)
+        assert recorded == artifact_digest(Path(unquote(urlparse(source).path)))
