@@ -171,12 +171,29 @@ class RegistryTools:
         return Path(unquote(urlparse(source).path))
 
 
+@pytest.fixture(scope="session")
+def empty_registry(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty, fully migrated SQLite MLflow store: migrating one takes seconds, copying none."""
+    import os
+
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    from mlflow import MlflowClient
+
+    database = tmp_path_factory.mktemp("registry") / "mlflow.db"
+    uri = f"sqlite:///{database}"
+    MlflowClient(tracking_uri=uri, registry_uri=uri).search_registered_models()
+    return database
+
+
 @pytest.fixture
-def registry_settings(tmp_path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+def registry_settings(tmp_path, monkeypatch: pytest.MonkeyPatch, empty_registry: Path) -> Settings:
     """A real SQLite MLflow registry under tmp_path; the cwd moves there too."""
+    import shutil
+
     monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
     monkeypatch.chdir(tmp_path)
     (tmp_path / "mlflow").mkdir()
+    shutil.copyfile(empty_registry, tmp_path / "mlflow" / "mlflow.db")
     return Settings(
         data_dir=tmp_path,
         environment="test",

@@ -1,5 +1,6 @@
 """The ``serve`` command: configuration is checked before uvicorn starts."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,9 @@ def uvicorn_calls(
     """Record uvicorn.run calls instead of binding a port."""
     import uvicorn
 
+    # `serve` sets it for its process; monkeypatch restores it for the other tests.
+    monkeypatch.delenv("MLFLOW_ALLOW_PICKLE_DESERIALIZATION", raising=False)
+
     calls: list[dict[str, object]] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: calls.append(kwargs))
     return calls
@@ -53,6 +57,7 @@ def test_serve_starts_uvicorn_with_the_arguments(
     assert call["server_header"] is False
     assert call["proxy_headers"] is False
     assert metrics_servers == [("0.0.0.0", 9123)]
+    assert os.environ["MLFLOW_ALLOW_PICKLE_DESERIALIZATION"] == "false"
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "10.0.0.7"])
@@ -90,6 +95,7 @@ def test_the_image_runs_in_production_mode_by_default() -> None:
     """Without any env var the container refuses to start keyless (production by default)."""
     dockerfile = (Path(__file__).parents[1] / "Dockerfile").read_text()
     assert "APP_ENVIRONMENT=production" in dockerfile
+    assert "MLFLOW_ALLOW_PICKLE_DESERIALIZATION=false" in dockerfile
 
 
 def test_invalid_configuration_exits_2_before_uvicorn_starts(

@@ -5,6 +5,9 @@ from pathlib import Path
 
 # Model-version tag holding the digest of the version's artifact files.
 ARTIFACT_DIGEST_TAG = "artifact_sha256"
+# Written by MLflow itself, in place, whenever a version is loaded through a models:/ URI from
+# a local store; not part of the model, and never read by serving.
+IGNORED_FILES = frozenset({"registered_model_meta"})
 _CHUNK = 1 << 20
 
 
@@ -17,7 +20,7 @@ def _file_sha256(path: Path) -> str:
 
 
 def artifact_digest(directory: Path) -> str:
-    """sha256 over every file below ``directory``: relative path and content of each.
+    """sha256 over every file below ``directory`` (but ``IGNORED_FILES``): path and content.
 
     Adding, removing, renaming or changing any file changes the digest, so a model version
     whose files were edited after registration is recognised as such.
@@ -26,6 +29,8 @@ def artifact_digest(directory: Path) -> str:
         raise NotADirectoryError(f"no model artifact directory at {directory}")
     manifest = hashlib.sha256()
     for path in sorted(p for p in directory.rglob("*") if p.is_file() or p.is_symlink()):
+        if path.relative_to(directory).as_posix() in IGNORED_FILES:
+            continue
         if path.is_symlink():
             raise ValueError(f"model artifact contains a symbolic link: {path.name}")
         relative = path.relative_to(directory).as_posix()

@@ -116,6 +116,8 @@ def _serve(args: argparse.Namespace) -> int:
     settings = load_settings()
     check_exposure(settings, args.host)
     tune_for_latency()
+    # Serving never unpickles; should anything call MLflow's own loaders, they refuse too.
+    os.environ["MLFLOW_ALLOW_PICKLE_DESERIALIZATION"] = "false"
     # Imported late so `serve --help` stays fast and config errors surface first.
     import uvicorn
 

@@ -167,10 +167,8 @@ class ModelRegistry:
 
     def _client(self) -> Any:
         # MLflow starts a telemetry client on first import that reaches out to the network;
-        # opt out before importing it, unless the user chose otherwise. Pickle is never needed
-        # here, so MLflow's own loaders refuse it as well.
+        # opt out before importing it, unless the user chose otherwise.
         os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-        os.environ["MLFLOW_ALLOW_PICKLE_DESERIALIZATION"] = "false"
         from mlflow import MlflowClient
 
         return MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
