@@ -29,8 +29,9 @@ def uvicorn_calls(
     """Record uvicorn.run calls instead of binding a port."""
     import uvicorn
 
-    # `serve` sets it for its process; monkeypatch restores it for the other tests.
-    monkeypatch.delenv("MLFLOW_ALLOW_PICKLE_DESERIALIZATION", raising=False)
+    # `serve` turns pickle off for its process; setting it here first makes monkeypatch
+    # restore the original state for the other tests (delenv of an unset name would not).
+    monkeypatch.setenv("MLFLOW_ALLOW_PICKLE_DESERIALIZATION", "true")
 
     calls: list[dict[str, object]] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: calls.append(kwargs))
