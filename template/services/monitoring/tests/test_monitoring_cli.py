@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from contracts import FEATURE_COLUMNS, LineageRecord, Settings, get_settings, partition_dir
+from contracts.cli import EXIT_DATA_ERROR
 from monitoring.__main__ import main
 
 MakeFeatures = Callable[..., pd.DataFrame]
@@ -102,7 +103,7 @@ def test_threshold_comes_from_the_environment(
     assert main([]) == 1
 
 
-def test_missing_reference_exits_two_with_one_line(
+def test_missing_reference_exits_with_a_data_error_in_one_line(
     settings: Settings,
     make_features: MakeFeatures,
     write_parquet: WriteParquet,
@@ -111,7 +112,7 @@ def test_missing_reference_exits_two_with_one_line(
     current = partition_dir(settings.features_dir, date(2026, 1, 2)) / "features.parquet"
     write_parquet(make_features(), current)
 
-    assert main([]) == 2
+    assert main([]) == EXIT_DATA_ERROR
 
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
@@ -125,15 +126,15 @@ def reference(settings: Settings, make_features: MakeFeatures, write_parquet: Wr
     return write_parquet(make_features(), settings.reference_path)
 
 
-def test_missing_feature_partitions_exit_two(
+def test_missing_feature_partitions_are_a_data_error(
     settings: Settings, reference: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main([]) == 2
+    assert main([]) == EXIT_DATA_ERROR
     assert "run build-features first" in capsys.readouterr().err
     assert not settings.lineage_dir.exists(), "a failed report must not claim lineage"
 
 
-def test_missing_columns_exit_two(
+def test_missing_columns_are_a_data_error(
     settings: Settings,
     reference: Path,
     make_features: MakeFeatures,
@@ -144,7 +145,7 @@ def test_missing_columns_exit_two(
         make_features().drop(columns=["region"]), settings.data_dir / "batch.parquet"
     )
 
-    assert main(["--current", str(current)]) == 2
+    assert main(["--current", str(current)]) == EXIT_DATA_ERROR
     assert "current features: missing columns region" in capsys.readouterr().err
 
 
@@ -203,3 +204,36 @@ def test_help_works(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--help"])
     assert exit_info.value.code == 0
     assert "--textfile" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("nan")])
+def test_non_finite_current_values_are_a_data_error_in_one_line(
+    settings: Settings,
+    reference: Path,
+    make_features: MakeFeatures,
+    write_parquet: WriteParquet,
+    capsys: pytest.CaptureFixture[str],
+    value: float,
+) -> None:
+    frame = make_features()
+    frame.loc[3, "monthly_spend"] = value
+    current = write_parquet(frame, settings.data_dir / "batch.parquet")
+
+    assert main(["--current", str(current)]) == EXIT_DATA_ERROR
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        f"drift-report: error: current features have NaN or infinite values in monthly_spend: "
+        f"{current}"
+    ]
+
+
+def test_corrupt_current_parquet_is_a_data_error_in_one_line(
+    settings: Settings, reference: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    current = settings.data_dir / "batch.parquet"
+    current.write_bytes(b"PAR1 definitely not a parquet file PAR1")
+
+    assert main(["--current", str(current)]) == EXIT_DATA_ERROR
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert "current features unreadable" in err

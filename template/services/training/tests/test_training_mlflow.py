@@ -120,8 +120,10 @@ def test_reference_is_written_only_on_promotion(scenario: Scenario, good_feature
 def test_run_records_metrics_params_and_lineage_tags(scenario: Scenario, client) -> None:
     run = client.get_run(client.get_model_version(MODEL_NAME, "2").run_id)
     metrics = run.data.metrics
-    assert set(metrics) >= {"roc_auc", "average_precision", "f1", "accuracy"}
-    assert all(0 <= value <= 1 for value in metrics.values())
+    scores = {"roc_auc", "average_precision", "f1", "accuracy"}
+    assert set(metrics) >= scores | {"test_positives", "test_negatives"}
+    assert all(0 <= metrics[name] <= 1 for name in scores)
+    assert metrics["test_positives"] + metrics["test_negatives"] == 160
     assert metrics["roc_auc"] >= scenario.settings.quality_gate_threshold
     assert run.data.params["model_kind"] == "logistic_regression"
     assert run.data.tags["code_version"] == "test-sha"

@@ -20,9 +20,18 @@ class Settings(BaseSettings):
     n_rows: int = Field(default=10_000, ge=100)
 
     mlflow_tracking_uri: str | None = None
-    model_name: str = "churn-classifier"
+    # Also names the model's folder in the lake's reference zone: no path separators.
+    model_name: str = Field(
+        default="churn-classifier", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+    )
     quality_gate_metric: Literal["roc_auc", "average_precision", "f1"] = "roc_auc"
     quality_gate_threshold: float = Field(default=0.75, ge=0, le=1)
+    # Fewer positives or negatives than this in the evaluation split make every metric noise
+    # (one positive gives a ROC AUC of 0 or 1 by luck): the gate refuses to promote.
+    quality_gate_min_class_count: int = Field(default=20, ge=1)
+    # The model's PR AUC (average precision) must reach the positive rate times this lift; a
+    # model ranking at random scores the positive rate itself. 0 turns the check off.
+    quality_gate_min_pr_auc_lift: float = Field(default=1.5, ge=0)
 
     api_key: SecretStr | None = None
     max_request_bytes: int = Field(default=1_000_000, ge=1_024)
@@ -58,9 +67,16 @@ class Settings(BaseSettings):
         return self.lake_dir / "features" / "customers"
 
     @property
+    def reference_root(self) -> Path:
+        return self.lake_dir / "reference" / "customers"
+
+    @property
     def reference_path(self) -> Path:
-        """Training features of the current champion: the baseline for drift reports."""
-        return self.lake_dir / "reference" / "customers" / "features.parquet"
+        """Training features of ``model_name``'s champion: the baseline for its drift reports.
+
+        One folder per model name, so training another model never replaces this one's.
+        """
+        return self.reference_root / self.model_name / "features.parquet"
 
     @property
     def lineage_dir(self) -> Path:

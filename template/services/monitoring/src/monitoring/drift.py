@@ -6,16 +6,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
+from contracts.cli import DataError
 from contracts.storage import TableError, read_table
 from monitoring.psi import DEFAULT_BINS, DEFAULT_EPSILON, categorical_psi, numeric_psi
 
 Status = Literal["ok", "drift"]
 
 
-class InputError(Exception):
-    """Input the report cannot be computed from; the CLI turns it into exit code 2."""
+class InputError(DataError):
+    """Input the report cannot be computed from; the CLI turns it into exit code 3."""
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,12 @@ def load_features(path: Path, columns: Sequence[str], role: str) -> pd.DataFrame
         raise InputError(str(exc)) from exc
     if frame.empty:
         raise InputError(f"{role} features are empty: {path}")
-    return frame.loc[:, list(columns)]
+    frame = frame.loc[:, list(columns)]
+    numeric = frame.select_dtypes(include="number")
+    bad = [str(name) for name in numeric.columns if not np.isfinite(numeric[name]).all()]
+    if bad:
+        raise InputError(f"{role} features have NaN or infinite values in {', '.join(bad)}: {path}")
+    return frame
 
 
 def compute_drift(
