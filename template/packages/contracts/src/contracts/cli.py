@@ -159,7 +159,7 @@ def run_command(
         with handle_termination():
             return command()
     except Terminated as exc:
-        report_error(prog, f"{exc}; stopped before finishing, nothing half-written was kept")
+        report_error(prog, f"{exc}; stopped after cleaning up")
         return exc.exit_code
     except DataError as exc:
         report_error(prog, str(exc))
