@@ -130,9 +130,15 @@ def recover(client: MlflowClient, settings: Settings) -> list[str]:
             _discard(journal, path)
             repairs.append(f"rolled back the unfinished promotion of version {journal.version}")
     repairs += _clean_reference_leftovers(settings)
+    # Staged lineage of another model's promotion in progress is named in that model's journal.
+    in_progress = {
+        json.loads(other.read_text())["staged_lineage"]
+        for other in settings.reference_root.glob(".promotion-*.json")
+    }
     for leftover in sorted(settings.lineage_dir.glob(".staging-*")):
-        leftover.unlink(missing_ok=True)
-        repairs.append(f"removed {leftover}")
+        if str(leftover) not in in_progress:
+            leftover.unlink(missing_ok=True)
+            repairs.append(f"removed {leftover}")
     for version in tracking.fail_undecided_versions(
         client, settings.model_name, INTERRUPTED_REASON
     ):
