@@ -155,6 +155,7 @@ def run_command(
     A signal stops the command through its clean-up code (128 + signal). Anything else is a bug:
     its traceback is printed and the code is 5, never the 1 of a failed check.
     """
+    usage_errors: tuple[type[Exception], ...] = (CommandError, *expected)
     try:
         with handle_termination():
             return command()
@@ -164,7 +165,7 @@ def run_command(
     except DataError as exc:
         report_error(prog, str(exc))
         return EXIT_DATA_ERROR
-    except (CommandError, *expected) as exc:
+    except usage_errors as exc:
         report_error(prog, str(exc))
         return EXIT_USAGE
     except (UnavailableError, OSError) as exc:

@@ -74,6 +74,7 @@ def decide(evaluation: Evaluation, policy: GatePolicy, champion: Champion | None
         return GateDecision(
             False, f"{metric} {value:.4f} is below the threshold {policy.threshold:.4f}"
         )
+    passed = f"{metric} {value:.4f} >= {policy.threshold:.4f}"
     if policy.min_pr_auc_lift > 0:
         pr_auc = evaluation.metrics["average_precision"]
         floor = pr_auc_floor(evaluation.prevalence, policy.min_pr_auc_lift)
@@ -84,6 +85,7 @@ def decide(evaluation: Evaluation, policy: GatePolicy, champion: Champion | None
                 f"PR AUC {pr_auc:.4f} is below {floor:.4f} ({policy.min_pr_auc_lift:g} x the "
                 f"positive rate {evaluation.prevalence:.4f})",
             )
+        passed += f", PR AUC {pr_auc:.4f} >= {floor:.4f}"
     if champion is None:
         return GateDecision(
             True, f"{metric} {value:.4f} >= {policy.threshold:.4f}; no champion yet"
@@ -91,8 +93,7 @@ def decide(evaluation: Evaluation, policy: GatePolicy, champion: Champion | None
     if champion.metric is None or math.isnan(champion.metric):
         return GateDecision(
             True,
-            f"{metric} {value:.4f} >= {policy.threshold:.4f}; champion v{champion.version} "
-            f"has no {metric} to compare with",
+            f"{passed}; champion v{champion.version} has no {metric} to compare with",
         )
     floor = champion.metric - policy.max_regression
     if value < floor:
@@ -103,6 +104,6 @@ def decide(evaluation: Evaluation, policy: GatePolicy, champion: Champion | None
         )
     return GateDecision(
         True,
-        f"{metric} {value:.4f} >= {policy.threshold:.4f} and within {policy.max_regression:.4f} "
-        f"of champion v{champion.version} ({champion.metric:.4f})",
+        f"{passed}; within {policy.max_regression:.4f} of champion v{champion.version} "
+        f"({champion.metric:.4f})",
     )
