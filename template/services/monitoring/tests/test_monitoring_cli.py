@@ -14,17 +14,21 @@ from monitoring.__main__ import main
 
 MakeFeatures = Callable[..., pd.DataFrame]
 WriteParquet = Callable[[pd.DataFrame, Path], Path]
+WriteReference = Callable[[pd.DataFrame], Path]
 SeedLake = Callable[..., Path]
 
 
 @pytest.fixture()
 def seed_lake(
-    settings: Settings, make_features: MakeFeatures, write_parquet: WriteParquet
+    settings: Settings,
+    make_features: MakeFeatures,
+    write_parquet: WriteParquet,
+    write_reference: WriteReference,
 ) -> SeedLake:
     """Writes a reference and two feature partitions; returns the newest one's path."""
 
     def seed(current_shift: float = 0.0) -> Path:
-        write_parquet(make_features(seed=1), settings.reference_path)
+        write_reference(make_features(seed=1))
         current = partition_dir(settings.features_dir, date(2026, 1, 2)) / "features.parquet"
         # An older partition must be ignored: the report compares the newest batch.
         old = partition_dir(settings.features_dir, date(2026, 1, 1)) / "features.parquet"
@@ -60,9 +64,9 @@ def test_same_distribution_exits_zero_and_writes_reports(
 
 
 def test_identical_batches_score_zero(
-    settings: Settings, make_features: MakeFeatures, write_parquet: WriteParquet
+    settings: Settings, make_features: MakeFeatures, write_reference: WriteReference
 ) -> None:
-    path = write_parquet(make_features(seed=1), settings.reference_path)
+    path = write_reference(make_features(seed=1))
 
     assert main(["--current", str(path)]) == 0
 
@@ -116,14 +120,14 @@ def test_missing_reference_exits_with_a_data_error_in_one_line(
 
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
-    assert "reference features not found" in err
+    assert "no drift reference for model churn-classifier" in err
     assert str(settings.reference_path) in err
 
 
 @pytest.fixture()
-def reference(settings: Settings, make_features: MakeFeatures, write_parquet: WriteParquet) -> Path:
+def reference(make_features: MakeFeatures, write_reference: WriteReference) -> Path:
     """The champion's reference features alone, without any feature partition."""
-    return write_parquet(make_features(), settings.reference_path)
+    return write_reference(make_features())
 
 
 def test_missing_feature_partitions_are_a_data_error(
@@ -237,3 +241,29 @@ def test_corrupt_current_parquet_is_a_data_error_in_one_line(
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1 and "Traceback" not in err
     assert "current features unreadable" in err
+
+
+def test_tampered_reference_is_refused(
+    settings: Settings, seed_lake: SeedLake, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Someone rewrites the baseline to look like today's batch, hiding the drift.
+    current = seed_lake(1.0)
+    current.parent.joinpath("features.parquet").replace(settings.reference_path)
+
+    assert main([]) == EXIT_DATA_ERROR
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "checksum mismatch" in err
+
+
+def test_each_model_reads_its_own_reference(
+    settings: Settings,
+    seed_lake: SeedLake,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    seed_lake()
+    monkeypatch.setenv("APP_MODEL_NAME", "another-model")
+    get_settings.cache_clear()
+
+    assert main([]) == EXIT_DATA_ERROR
+    assert "no drift reference for model another-model" in capsys.readouterr().err

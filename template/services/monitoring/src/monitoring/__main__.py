@@ -30,7 +30,13 @@ from contracts.cli import (
 )
 from contracts.lineage import code_version, new_run_id, write_lineage
 from contracts.storage import write_text_atomic
-from monitoring.drift import DriftReport, InputError, compute_drift, load_features
+from monitoring.drift import (
+    DriftReport,
+    InputError,
+    compute_drift,
+    load_features,
+    load_verified_reference,
+)
 from monitoring.psi import DEFAULT_BINS
 from monitoring.report import READABLE, write_report
 from monitoring.textfile import render
@@ -97,7 +103,10 @@ def run(args: argparse.Namespace, settings: Settings) -> DriftReport:
         raise CommandError("--bins must be at least 2")
     reference_path = args.reference or settings.reference_path
     current_path = _current_path(settings, args.current)
-    reference = load_features(reference_path, FEATURE_COLUMNS, "reference")
+    if args.reference is None:
+        reference = load_verified_reference(reference_path, FEATURE_COLUMNS, settings.model_name)
+    else:
+        reference = load_features(reference_path, FEATURE_COLUMNS, "reference")
     current = load_features(current_path, FEATURE_COLUMNS, "current")
     report = compute_drift(
         reference,

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from contracts.cli import DataError
+from contracts.lake import read_verified_table, verify_partition
 from contracts.storage import TableError, read_table
 from monitoring.psi import DEFAULT_BINS, DEFAULT_EPSILON, categorical_psi, numeric_psi
 
@@ -55,6 +56,23 @@ def load_features(path: Path, columns: Sequence[str], role: str) -> pd.DataFrame
         frame = read_table(path, what=f"{role} features", columns=columns)
     except TableError as exc:
         raise InputError(str(exc)) from exc
+    return _checked(frame, path, columns, role)
+
+
+def load_verified_reference(path: Path, columns: Sequence[str], model_name: str) -> pd.DataFrame:
+    """The drift reference training published for ``model_name``, only if it still matches
+    its manifest (a tampered reference could hide drift); ``DataError`` otherwise.
+    """
+    if not path.parent.is_dir():
+        raise InputError(
+            f"no drift reference for model {model_name} at {path}: train and promote a model first"
+        )
+    verified = verify_partition(path.parent)
+    frame = read_verified_table(verified, what="reference features", columns=columns)
+    return _checked(frame, path, columns, "reference")
+
+
+def _checked(frame: pd.DataFrame, path: Path, columns: Sequence[str], role: str) -> pd.DataFrame:
     if frame.empty:
         raise InputError(f"{role} features are empty: {path}")
     frame = frame.loc[:, list(columns)]
