@@ -3,6 +3,8 @@
 A partition folder holds the data file and a ``_manifest.json`` (``DatasetManifest``) with the
 file's checksum, so a consumer can prove it reads exactly what the producer wrote, and with the
 manifest digests of the partitions it was built from, so a consumer can prove it is not stale.
+The root is a local folder or an object-store prefix (``storage.LakePath``); the layout is the
+same.
 """
 
 import hashlib
@@ -18,7 +20,13 @@ from pydantic import ValidationError
 
 from contracts.cli import DataError
 from contracts.lineage import DatasetManifest, UpstreamRef
-from contracts.storage import TableError, read_table, replacing_dir, sha256_file
+from contracts.storage import (
+    LakePath,
+    TableError,
+    read_table,
+    replacing_dir,
+    sha256_file,
+)
 
 PARTITION_KEY = "ingestion_date"
 MANIFEST_FILE = "_manifest.json"
@@ -35,8 +43,8 @@ class IntegrityError(DataError):
 class VerifiedPartition:
     """A partition whose data file has the checksum its manifest records."""
 
-    partition: Path
-    data_path: Path
+    partition: LakePath
+    data_path: LakePath
     manifest: DatasetManifest
     # sha256 of the manifest file itself: what a downstream dataset records as its upstream.
     manifest_sha256: str
@@ -49,12 +57,12 @@ class VerifiedPartition:
         )
 
 
-def partition_dir(root: Path, day: date) -> Path:
+def partition_dir(root: LakePath, day: date) -> LakePath:
     """Folder of one date partition, Hive-style (``ingestion_date=YYYY-MM-DD``)."""
     return root / f"{PARTITION_KEY}={day.isoformat()}"
 
 
-def latest_partition(root: Path) -> Path:
+def latest_partition(root: LakePath) -> LakePath:
     """Newest date partition under ``root``; raises FileNotFoundError when there is none."""
     partitions = sorted(p for p in root.glob(f"{PARTITION_KEY}=*") if p.is_dir())
     if not partitions:
@@ -64,13 +72,13 @@ def latest_partition(root: Path) -> Path:
 
 def write_dataset_partition(
     frame: pd.DataFrame,
-    target: Path,
+    target: LakePath,
     file_name: str,
     *,
     dataset: str,
     source: str,
     upstream: Sequence[UpstreamRef] = (),
-) -> Path:
+) -> LakePath:
     """Replace the partition folder ``target`` by ``frame`` plus its manifest; return the file.
 
     The folder is replaced as a whole (see ``storage.replacing_dir``), so re-running a day never
@@ -94,7 +102,7 @@ def write_dataset_partition(
     return target / file_name
 
 
-def read_manifest(partition: Path) -> tuple[DatasetManifest, str]:
+def read_manifest(partition: LakePath) -> tuple[DatasetManifest, str]:
     """The manifest of ``partition`` and the sha256 of its bytes; ``IntegrityError`` otherwise."""
     path = partition / MANIFEST_FILE
     try:
@@ -112,7 +120,7 @@ def read_manifest(partition: Path) -> tuple[DatasetManifest, str]:
     return manifest, hashlib.sha256(content).hexdigest()
 
 
-def verify_partition(partition: Path) -> VerifiedPartition:
+def verify_partition(partition: LakePath) -> VerifiedPartition:
     """Prove the data file of ``partition`` is the one its manifest describes (sha256).
 
     The data file is looked up by name inside ``partition`` (not by the manifest's full path)
@@ -134,7 +142,7 @@ def verify_partition(partition: Path) -> VerifiedPartition:
     )
 
 
-def verify_upstream(verified: VerifiedPartition, lake_root: Path) -> None:
+def verify_upstream(verified: VerifiedPartition, lake_root: LakePath) -> None:
     """Prove every input ``verified`` was built from is still the current version of it."""
     for ref in verified.manifest.upstream:
         source = lake_root / ref.dataset / ref.partition
@@ -169,14 +177,15 @@ def read_verified_table(
     return frame
 
 
-def clean_leftovers(root: Path) -> list[Path]:
+def clean_leftovers(root: LakePath) -> list[Path]:
     """Undo what a killed writer left under ``root`` and its partitions; return what changed.
 
     Staging folders and temporary files are deleted. A retired folder whose replacement never
     arrived (killed between the two renames of ``replacing_dir``) is put back. Assumes one
     writer per dataset at a time, which the schedulers' concurrency settings guarantee.
     """
-    if not root.is_dir():
+    # Object-store writes stage locally (see ``storage.replacing_dir``): nothing is left there.
+    if not isinstance(root, Path) or not root.is_dir():
         return []
     changed: list[Path] = []
     folders = [root, *(path for path in root.iterdir() if path.is_dir() and path.name[0] != ".")]

@@ -1,12 +1,12 @@
 """Reading raw partitions only after proving they are what ingestion wrote."""
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 
 from contracts import DatasetManifest
 from contracts.lake import IntegrityError, read_verified_table, verify_partition
+from contracts.storage import LakePath
 
 __all__ = ["IntegrityError", "RawBatch", "read_verified_partition"]
 
@@ -14,15 +14,15 @@ __all__ = ["IntegrityError", "RawBatch", "read_verified_partition"]
 @dataclass(frozen=True)
 class RawBatch:
     frame: pd.DataFrame
-    data_path: Path
+    data_path: LakePath
     manifest: DatasetManifest
     # sha256 of the raw manifest: recorded in the features manifest so training can prove the
     # features were built from the raw batch that is current now.
     manifest_sha256: str
-    partition: Path
+    partition: LakePath
 
 
-def read_verified_partition(partition: Path) -> RawBatch:
+def read_verified_partition(partition: LakePath) -> RawBatch:
     """Load the parquet file a partition's manifest describes, after proving it is that file.
 
     A checksum mismatch, a missing manifest, a corrupt file or a wrong row count raise

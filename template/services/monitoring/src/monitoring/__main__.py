@@ -29,7 +29,7 @@ from contracts.cli import (
     run_command,
 )
 from contracts.lineage import code_version, new_run_id, write_lineage
-from contracts.storage import write_text_atomic
+from contracts.storage import LakePath, lake_path, write_text_atomic
 from monitoring.drift import (
     DriftReport,
     InputError,
@@ -58,12 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--reference",
-        type=Path,
+        type=lake_path,
         help="Reference features parquet (default: the one of APP_MODEL_NAME's champion)",
     )
     parser.add_argument(
         "--current",
-        type=Path,
+        type=lake_path,
         help="Current features parquet (default: the latest feature partition)",
     )
     parser.add_argument(
@@ -76,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--output-dir",
-        type=Path,
+        type=lake_path,
         help="Where drift_report.json/.md go (default: APP_DATA_DIR/reports/drift)",
     )
     parser.add_argument(
@@ -87,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _current_path(settings: Settings, explicit: Path | None) -> Path:
+def _current_path(settings: Settings, explicit: LakePath | None) -> LakePath:
     if explicit is not None:
         return explicit
     try:
@@ -129,7 +129,7 @@ def run(args: argparse.Namespace, settings: Settings) -> DriftReport:
 
 
 def _lineage(
-    report: DriftReport, started_at: datetime, outputs: list[Path], settings: Settings
+    report: DriftReport, started_at: datetime, outputs: list[LakePath], settings: Settings
 ) -> LineageRecord:
     return LineageRecord(
         run_id=new_run_id(),

@@ -8,7 +8,6 @@ SIGTERM/SIGINT (MLflow run FAILED, nothing registered or promoted half-way).
 
 import argparse
 import sys
-from pathlib import Path
 
 from contracts.cli import (
     EXIT_CHECK_FAILED,
@@ -21,6 +20,8 @@ from contracts.cli import (
     report_error,
     run_command,
 )
+from contracts.storage import lake_path
+from training.errors import TrainingInputError
 from training.model import MODEL_KINDS, ModelKind
 from training.trainer import TrainingOptions, TrainingResult, train
 
@@ -39,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--features",
-        type=Path,
+        type=lake_path,
         default=None,
         help=(
             "feature partition folder, or the parquet file in one; its manifest and lineage "

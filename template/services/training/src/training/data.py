@@ -10,7 +10,7 @@ from sklearn.model_selection import train_test_split
 from contracts import FEATURE_COLUMNS, LABEL_COLUMN, NUMERIC_FEATURES, latest_partition
 from contracts.lake import read_verified_table, verify_partition, verify_upstream
 from contracts.lineage import UpstreamRef
-from contracts.storage import TableError, read_table
+from contracts.storage import LakePath, TableError, read_table
 from training.errors import TrainingInputError
 
 FEATURES_FILE = "features.parquet"
@@ -23,7 +23,7 @@ class Dataset:
     """The loaded feature table plus where it came from, for tags and the drift reference."""
 
     frame: pd.DataFrame
-    path: Path
+    path: LakePath
     # Set when the table was verified against its manifest (``load_verified_dataset``).
     upstream: UpstreamRef | None = None
 
@@ -36,7 +36,7 @@ class Split:
     y_test: pd.Series
 
 
-def resolve_features_path(features_dir: Path, override: Path | None) -> Path:
+def resolve_features_path(features_dir: LakePath, override: LakePath | None) -> LakePath:
     """The parquet file to train on: ``override`` (file or partition folder) or the newest one."""
     if override is not None:
         return override / FEATURES_FILE if override.is_dir() else override
@@ -48,7 +48,7 @@ def resolve_features_path(features_dir: Path, override: Path | None) -> Path:
         ) from exc
 
 
-def load_verified_dataset(path: Path, lake_dir: Path) -> Dataset:
+def load_verified_dataset(path: LakePath, lake_dir: LakePath) -> Dataset:
     """The feature table at ``path``, only if it is exactly what the features job wrote (its
     manifest's sha256) from the raw batch that is current now (the raw manifest's sha256 the
     features manifest records); ``contracts.lake.IntegrityError`` (exit code 3) otherwise.
@@ -67,7 +67,7 @@ def load_verified_dataset(path: Path, lake_dir: Path) -> Dataset:
     return _checked(frame, path, upstream=verified.upstream_ref())
 
 
-def load_dataset(path: Path) -> Dataset:
+def load_dataset(path: LakePath) -> Dataset:
     """Read a feature table (no manifest check) and refuse anything a model could silently
     learn garbage from.
     """
@@ -78,7 +78,7 @@ def load_dataset(path: Path) -> Dataset:
     return _checked(frame, path)
 
 
-def _checked(frame: pd.DataFrame, path: Path, upstream: UpstreamRef | None = None) -> Dataset:
+def _checked(frame: pd.DataFrame, path: LakePath, upstream: UpstreamRef | None = None) -> Dataset:
     required = [*FEATURE_COLUMNS, LABEL_COLUMN]
     incomplete = [column for column in required if frame[column].isna().any()]
     if incomplete:
@@ -113,7 +113,7 @@ def _checked(frame: pd.DataFrame, path: Path, upstream: UpstreamRef | None = Non
     return Dataset(frame=frame.reset_index(drop=True), path=path, upstream=upstream)
 
 
-def _as_label(label: pd.Series, path: Path) -> pd.Series:
+def _as_label(label: pd.Series, path: LakePath) -> pd.Series:
     """The label as bool; only bool or 0/1 columns qualify, never truthy strings."""
     if pd.api.types.is_bool_dtype(label):
         return label.astype(bool)

@@ -11,11 +11,9 @@ gate decision are tagged as failed, so the registry never holds an undecided ver
 import json
 import logging
 import re
-import shutil
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pandas as pd
 from mlflow import MlflowClient
@@ -23,7 +21,15 @@ from mlflow import MlflowClient
 from contracts import LineageRecord, Settings
 from contracts.lake import MANIFEST_FILE
 from contracts.lineage import DatasetManifest, UpstreamRef
-from contracts.storage import sha256_file, write_text_atomic
+from contracts.storage import (
+    LakePath,
+    lake_path,
+    move_dir,
+    move_file,
+    remove_tree,
+    sha256_file,
+    write_text_atomic,
+)
 from training import tracking
 from training.reference import write_reference
 
@@ -45,7 +51,7 @@ class Journal:
     lineage_path: str
 
 
-def journal_path(settings: Settings) -> Path:
+def journal_path(settings: Settings) -> LakePath:
     return settings.reference_root / f".promotion-{settings.model_name}.json"
 
 
@@ -58,11 +64,11 @@ def publish(
     metadata: dict[str, str],
     features: UpstreamRef | None,
     record: LineageRecord,
-) -> Path:
+) -> LakePath:
     """Make ``version`` the champion together with its drift reference and lineage record."""
     reference_dir = settings.reference_path.parent
     staged = reference_dir.with_name(f".staging-{reference_dir.name}-{uuid.uuid4().hex}")
-    staged.mkdir(parents=True)
+    staged.mkdir(parents=True, exist_ok=True)
     data_path = staged / settings.reference_path.name
     write_reference(frame, data_path, metadata)
     manifest = DatasetManifest(
@@ -94,25 +100,21 @@ def publish(
     return settings.reference_path
 
 
-def _complete(journal: Journal, path: Path) -> None:
+def _complete(journal: Journal, path: LakePath) -> None:
     """Roll forward: move the staged reference and lineage into place, drop the journal."""
-    staged, target = Path(journal.staged_reference), Path(journal.reference_dir)
+    staged = lake_path(journal.staged_reference)
     if staged.exists():
-        retired = target.with_name(f".retired-{target.name}-{uuid.uuid4().hex}")
-        if target.exists():
-            target.rename(retired)
-        staged.rename(target)
-        shutil.rmtree(retired, ignore_errors=True)
-    staged_lineage = Path(journal.staged_lineage)
+        move_dir(staged, lake_path(journal.reference_dir))
+    staged_lineage = lake_path(journal.staged_lineage)
     if staged_lineage.exists():
-        staged_lineage.replace(journal.lineage_path)
+        move_file(staged_lineage, lake_path(journal.lineage_path))
     path.unlink(missing_ok=True)
 
 
-def _discard(journal: Journal, path: Path) -> None:
+def _discard(journal: Journal, path: LakePath) -> None:
     """Roll back: the alias never moved, so nothing staged may become visible."""
-    shutil.rmtree(journal.staged_reference, ignore_errors=True)
-    Path(journal.staged_lineage).unlink(missing_ok=True)
+    remove_tree(lake_path(journal.staged_reference))
+    remove_tree(lake_path(journal.staged_lineage))
     path.unlink(missing_ok=True)
 
 
@@ -137,7 +139,7 @@ def recover(client: MlflowClient, settings: Settings) -> list[str]:
     }
     for leftover in sorted(settings.lineage_dir.glob(".staging-*")):
         if str(leftover) not in in_progress:
-            leftover.unlink(missing_ok=True)
+            remove_tree(leftover)
             repairs.append(f"removed {leftover}")
     for version in tracking.fail_undecided_versions(
         client, settings.model_name, INTERRUPTED_REASON
@@ -165,6 +167,6 @@ def _clean_reference_leftovers(settings: Settings) -> list[str]:
             path.rename(target)
             repairs.append(f"restored {target} from {path.name}")
         else:
-            shutil.rmtree(path, ignore_errors=True)
+            remove_tree(path)
             repairs.append(f"removed {path}")
     return repairs
