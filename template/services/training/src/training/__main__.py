@@ -21,7 +21,6 @@ from contracts.cli import (
     run_command,
 )
 from contracts.storage import lake_path
-from training.errors import TrainingInputError
 from training.model import MODEL_KINDS, ModelKind
 from training.trainer import TrainingOptions, TrainingResult, train
 

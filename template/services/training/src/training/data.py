@@ -1,7 +1,6 @@
 """Load and check the feature table, then split it for training and evaluation."""
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
