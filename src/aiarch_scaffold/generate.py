@@ -21,7 +21,7 @@ from copier.errors import CopierAnswersInterrupt, CopierError, InteractiveSessio
 
 from aiarch_scaffold import answers as answer_checks
 from aiarch_scaffold.errors import ScaffoldError, UsageError
-from aiarch_scaffold.questions import parse_questions
+from aiarch_scaffold.questions import computed_names, parse_questions
 from aiarch_scaffold.template_source import TemplateSource, default_source, template_root
 
 STAGING_PREFIX = ".aiarch-staging-"
@@ -192,7 +192,9 @@ def create_project(
             ) as worker,
         ):
             _memoize_string_templates(worker.jinja_env)
-            questions = parse_questions(dict(worker.template.questions_data))
+            config = dict(worker.template.questions_data)
+            answer_checks.check_not_computed(data, computed_names(config))
+            questions = parse_questions(config)
             answer_checks.check_known(data, questions)
             answer_checks.check_choices(data, questions)
             resolved = _resolve_answers(worker)

@@ -18,10 +18,12 @@ from typing import Any, Literal
 
 import yaml
 from copier._main import Worker
+from copier._types import MISSING
 from copier._user_data import AnswersMap
 from copier._user_data import Question as CopierQuestion
 
 from aiarch_scaffold.errors import UsageError
+from aiarch_scaffold.generate import _memoize_string_templates
 from aiarch_scaffold.questions import Question, parse_questions
 from aiarch_scaffold.template_source import TemplateSource, default_source
 
@@ -64,6 +66,8 @@ class Evaluator:
                 quiet=True,
             )
         )
+        # Every check renders the same `when`, default and validator strings: compile each once.
+        _memoize_string_templates(self.worker.jinja_env)
         self.questions_data: dict[str, Any] = dict(self.worker.template.questions_data)
         self.questions = parse_questions(self.questions_data)
         self._cache: dict[tuple[tuple[str, Any], ...], tuple[bool, frozenset[str]]] = {}
@@ -92,8 +96,13 @@ class Evaluator:
                 **details,
             )
             if not question.get_when():
+                # As copier does: not recorded, yet later questions and computed values
+                # (`when: false`) see the default.
                 hidden.add(name)
                 answers.hide(name)
+                default = question.get_default()
+                if default is not MISSING:
+                    answers.user[name] = default
                 continue
             value = row[name] if name in row else question.get_default()
             try:
