@@ -1,0 +1,148 @@
+"""The layout refactoring (computed values in copier.yml, docs/adr/0003) changes no output.
+
+Every pairwise and every `each` row is rendered twice: from the template as it was at
+BASELINE (extracted from this repository's own history with `git archive`) and from the
+working tree. Both file sets and every file's bytes must match, except for the short list
+of intended changes below.
+
+When a later change is meant to alter the output, this test is not the place to record it:
+move BASELINE to the commit before the next layout refactoring instead.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+import tarfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from aiarch_scaffold.generate import create_project
+from aiarch_scaffold.matrix import compute, row_id
+from aiarch_scaffold.template_source import TemplateSource, template_root
+from tests.conftest import REPO_ROOT
+
+BASELINE = "501d1c8"
+ANSWERS_FILE = ".copier-answers.yml"
+
+Answers = dict[str, object]
+
+
+def _has_cloud(answers: Answers) -> bool:
+    return answers.get("cloud", "local") != "local"
+
+
+def _on_kubernetes(answers: Answers) -> bool:
+    return _has_cloud(answers) and answers.get("deploy_target") == "kubernetes"
+
+
+# Files the working tree adds on purpose (issue 9, point 4): the scanner config in the root.
+ADDED: dict[str, Callable[[Answers], bool]] = {
+    ".checkov.yaml": lambda answers: True,
+}
+# Files whose content changes on purpose (issue 9, point 4): `make check` runs checkov with the
+# config above, and the Kubernetes docs say that checkov scans the built kustomizations. Each
+# must differ exactly where listed, so the list stays exact.
+CHANGED: dict[str, Callable[[Answers], bool]] = {
+    "tools/check.py": lambda answers: True,
+    "deploy/kubernetes/README.md": lambda answers: _on_kubernetes(answers),
+    "docs/security.md": lambda answers: _on_kubernetes(answers),
+}
+# Folders the baseline left empty (issue 9, point 5): gone now.
+EMPTIED: dict[str, Callable[[Answers], bool]] = {
+    "deploy": lambda answers: not _on_kubernetes(answers),
+    "infra": lambda answers: not _has_cloud(answers),
+    "scripts/deploy": lambda answers: not _has_cloud(answers),
+}
+
+
+def _rows() -> list[Answers]:
+    rows: list[Answers] = []
+    for row in compute("pairwise") + compute("each"):
+        if row not in rows:
+            rows.append(row)
+    return rows
+
+
+ROWS = _rows()
+
+
+@pytest.fixture(scope="module")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> tuple[TemplateSource, TemplateSource]:
+    """(baseline, current) as plain folders: deterministic and fast (no git per file)."""
+    root = tmp_path_factory.mktemp("layout")
+    baseline = root / "baseline"
+    baseline.mkdir()
+    archive = subprocess.run(
+        [
+            "git",
+            "-C",
+            str(REPO_ROOT),
+            "archive",
+            "--format=tar",
+            BASELINE,
+            "copier.yml",
+            "template",
+        ],
+        capture_output=True,
+        check=False,
+    )
+    if archive.returncode:
+        pytest.fail(
+            f"baseline commit {BASELINE} is not in this clone's history "
+            f"(fetch full history): {archive.stderr.decode(errors='replace').strip()}"
+        )
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(baseline, filter="data")
+    current = root / "current"
+    current.mkdir()
+    shutil.copy2(template_root() / "copier.yml", current / "copier.yml")
+    shutil.copytree(template_root() / "template", current / "template")
+    return TemplateSource(root=baseline), TemplateSource(root=current)
+
+
+def _tree(project: Path) -> tuple[dict[str, bytes], set[str]]:
+    """Files (path -> bytes) and folders of a rendered project, paths relative and POSIX."""
+    files: dict[str, bytes] = {}
+    folders: set[str] = set()
+    for path in sorted(project.rglob("*")):
+        rel = path.relative_to(project).as_posix()
+        if path.is_dir():
+            folders.add(rel)
+        else:
+            data = path.read_bytes()
+            if rel == ANSWERS_FILE:
+                # The one line that names where the template was read from (two temp folders).
+                data = b"".join(
+                    line
+                    for line in data.splitlines(keepends=True)
+                    if not line.startswith(b"_src_path:")
+                )
+            files[rel] = data
+    return files, folders
+
+
+@pytest.mark.parametrize("answers", ROWS, ids=[row_id(r) for r in ROWS])
+def test_layout_renders_the_same_project(
+    tmp_path: Path, templates: tuple[TemplateSource, TemplateSource], answers: Answers
+) -> None:
+    baseline_source, current_source = templates
+    before = create_project(tmp_path / "before", answers, source=baseline_source).destination
+    after = create_project(tmp_path / "after", answers, source=current_source).destination
+    old_files, old_folders = _tree(before)
+    new_files, new_folders = _tree(after)
+
+    added = {rel for rel, applies in ADDED.items() if applies(answers)}
+    emptied = {rel for rel, applies in EMPTIED.items() if applies(answers)}
+    assert set(new_files) - set(old_files) == added
+    assert set(old_files) - set(new_files) == set()
+    assert old_folders - new_folders == emptied
+    assert new_folders - old_folders == set()
+    for rel in emptied:
+        assert not any((before / rel).iterdir()), f"{rel} was not empty in the baseline"
+    changed = {rel for rel, applies in CHANGED.items() if applies(answers)}
+    differing = {rel for rel in old_files if old_files[rel] != new_files[rel]}
+    assert differing == changed, f"rendered differently from {BASELINE}: {sorted(differing)}"
