@@ -72,6 +72,7 @@ OPTION_PATHS: dict[str, object] = {
     and a.get("deploy_target") == "kubernetes",
     "infra": lambda a: a.get("cloud", "local") != "local",
     "scripts/deploy.sh": lambda a: a.get("cloud", "local") != "local",
+    "scripts": lambda a: a.get("cloud", "local") != "local",
     "scripts/deploy": lambda a: a.get("cloud", "local") != "local",
     "scripts/deploy/rollout.sh": lambda a: a.get("cloud", "local") != "local"
     and a.get("deploy_target") == "kubernetes",

@@ -24,6 +24,7 @@ from aiarch_scaffold.generate import create_project
 from aiarch_scaffold.matrix import compute, row_id
 from aiarch_scaffold.template_source import TemplateSource, template_root
 from tests.conftest import REPO_ROOT
+from tests.template.rendered import empty_folders
 
 BASELINE = "501d1c8"
 ANSWERS_FILE = ".copier-answers.yml"
@@ -51,10 +52,11 @@ CHANGED: dict[str, Callable[[Answers], bool]] = {
     "deploy/kubernetes/README.md": lambda answers: _on_kubernetes(answers),
     "docs/security.md": lambda answers: _on_kubernetes(answers),
 }
-# Folders the baseline left empty (issue 9, point 5): gone now.
+# Folders that held no file in the baseline (issue 9, point 5): gone now.
 EMPTIED: dict[str, Callable[[Answers], bool]] = {
     "deploy": lambda answers: not _on_kubernetes(answers),
     "infra": lambda answers: not _has_cloud(answers),
+    "scripts": lambda answers: not _has_cloud(answers),
     "scripts/deploy": lambda answers: not _has_cloud(answers),
 }
 
@@ -105,7 +107,8 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> tuple[TemplateSource,
 
 
 def _tree(project: Path) -> tuple[dict[str, bytes], set[str]]:
-    """Files (path -> bytes) and folders of a rendered project, paths relative and POSIX."""
+    """Files (path -> bytes, plus a marker when executable) and folders of a rendered project,
+    paths relative and POSIX."""
     files: dict[str, bytes] = {}
     folders: set[str] = set()
     for path in sorted(project.rglob("*")):
@@ -121,7 +124,8 @@ def _tree(project: Path) -> tuple[dict[str, bytes], set[str]]:
                     for line in data.splitlines(keepends=True)
                     if not line.startswith(b"_src_path:")
                 )
-            files[rel] = data
+            # The executable bit is part of what a user gets (scripts/, tools/).
+            files[rel] = data + (b"\0+x" if path.stat().st_mode & 0o111 else b"")
     return files, folders
 
 
@@ -142,7 +146,9 @@ def test_layout_renders_the_same_project(
     assert old_folders - new_folders == emptied
     assert new_folders - old_folders == set()
     for rel in emptied:
-        assert not any((before / rel).iterdir()), f"{rel} was not empty in the baseline"
+        held = [path for path in (before / rel).rglob("*") if path.is_file()]
+        assert held == [], f"{rel} held files in the baseline"
+    assert empty_folders(after) == []
     changed = {rel for rel, applies in CHANGED.items() if applies(answers)}
     differing = {rel for rel in old_files if old_files[rel] != new_files[rel]}
     assert differing == changed, f"rendered differently from {BASELINE}: {sorted(differing)}"
