@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import jinja2
+import jinja2.nodes
 import yaml
 
 from aiarch_scaffold.errors import ScaffoldError
-from aiarch_scaffold.template_source import CONFIG_FILE, template_root
+from aiarch_scaffold.template_source import (
+    CONFIG_FILE,
+    TemplateSource,
+    default_source,
+    template_root,
+)
 
 
 @dataclass(frozen=True)
@@ -27,6 +36,16 @@ class Question:
     @property
     def is_choice(self) -> bool:
         return bool(self.choices)
+
+    @property
+    def is_computed(self) -> bool:
+        """A value copier.yml derives for the template (``when: false``): never asked."""
+        return is_computed(self.when)
+
+    @property
+    def is_templated(self) -> bool:
+        """The default is a Jinja expression over other answers."""
+        return isinstance(self.default, str) and ("{{" in self.default or "{%" in self.default)
 
     @property
     def values(self) -> list[Any]:
@@ -102,3 +121,49 @@ def parse_questions(config: dict[str, Any]) -> list[Question]:
 
 def question_names(root: Path | None = None) -> list[str]:
     return [question.name for question in load_questions(root)]
+
+
+@dataclass(frozen=True)
+class ShownDefault:
+    """A default as a user gets it: rendered, and which answers it is derived from."""
+
+    value: Any
+    derived_from: tuple[str, ...] = ()
+
+
+def derived_from(question: Question, names: list[str]) -> tuple[str, ...]:
+    """The other questions a templated default reads, in declaration order."""
+    if not question.is_templated:
+        return ()
+    try:
+        ast = jinja2.Environment(autoescape=True).parse(question.default)  # parsed, never rendered
+    except jinja2.TemplateSyntaxError:
+        return ()
+    read = {node.name for node in ast.find_all(jinja2.nodes.Name) if node.ctx == "load"}
+    return tuple(name for name in names if name in read and name != question.name)
+
+
+def shown_defaults(
+    questions: list[Question], source: TemplateSource | None = None
+) -> dict[str, ShownDefault]:
+    """Every question's default; templated ones rendered by copier from the other defaults."""
+    shown = {q.name: ShownDefault(q.default) for q in questions}
+    templated = [q for q in questions if q.is_templated]
+    if not templated:
+        return shown
+    from aiarch_scaffold import copier_adapter
+
+    source = source or default_source()
+    names = [q.name for q in questions]
+    notes = io.StringIO()
+    with (
+        contextlib.redirect_stderr(notes),
+        copier_adapter.open_worker(source.root, vcs_ref=source.vcs_ref) as worker,
+    ):
+        rendered = copier_adapter.evaluate(worker, {}).values
+    for question in templated:
+        if question.name in rendered:
+            shown[question.name] = ShownDefault(
+                rendered[question.name], derived_from(question, names)
+            )
+    return shown

@@ -76,6 +76,7 @@ OPTION_PATHS: dict[str, object] = {
     "scripts/deploy": lambda a: a.get("cloud", "local") != "local",
     "scripts/deploy/rollout.sh": lambda a: a.get("cloud", "local") != "local"
     and a.get("deploy_target") == "kubernetes",
+    "packages/contracts/tests/test_contracts_s3.py": lambda a: a.get("cloud") == "aws",
     ".github/workflows/ci.yml": lambda a: a.get("ci", "github") == "github",
     ".gitlab-ci.yml": lambda a: a.get("ci") == "gitlab",
     "Jenkinsfile": lambda a: a.get("ci") == "jenkins",

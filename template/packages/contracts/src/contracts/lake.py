@@ -1,27 +1,27 @@
 """The data lake layout every service agrees on: date partitions under one root per dataset.
 
 A partition folder holds the data file and a ``_manifest.json`` (``DatasetManifest``) with the
-file's checksum, so a consumer can prove it reads exactly what the producer wrote.
+file's checksum, so a consumer can prove it reads exactly what the producer wrote. The root is
+a local folder or an object-store prefix (``storage.LakePath``); the layout is the same.
 """
 
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pandas as pd
 
 from contracts.lineage import DatasetManifest
-from contracts.storage import replacing_dir, sha256_file
+from contracts.storage import LakePath, replacing_dir, sha256_file
 
 PARTITION_KEY = "ingestion_date"
 MANIFEST_FILE = "_manifest.json"
 
 
-def partition_dir(root: Path, day: date) -> Path:
+def partition_dir(root: LakePath, day: date) -> LakePath:
     """Folder of one date partition, Hive-style (``ingestion_date=YYYY-MM-DD``)."""
     return root / f"{PARTITION_KEY}={day.isoformat()}"
 
 
-def latest_partition(root: Path) -> Path:
+def latest_partition(root: LakePath) -> LakePath:
     """Newest date partition under ``root``; raises FileNotFoundError when there is none."""
     partitions = sorted(p for p in root.glob(f"{PARTITION_KEY}=*") if p.is_dir())
     if not partitions:
@@ -30,8 +30,8 @@ def latest_partition(root: Path) -> Path:
 
 
 def write_dataset_partition(
-    frame: pd.DataFrame, target: Path, file_name: str, *, dataset: str, source: str
-) -> Path:
+    frame: pd.DataFrame, target: LakePath, file_name: str, *, dataset: str, source: str
+) -> LakePath:
     """Replace the partition folder ``target`` by ``frame`` plus its manifest; return the file.
 
     The folder is replaced as a whole (see ``storage.replacing_dir``), so re-running a day never

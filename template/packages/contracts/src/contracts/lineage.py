@@ -10,7 +10,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field, field_validator
 
 from contracts.settings import Settings
-from contracts.storage import write_text_atomic
+from contracts.storage import LakePath, write_text_atomic
 
 UNKNOWN_VERSION = "unknown"
 
@@ -89,7 +89,7 @@ def _git_commit() -> str | None:
     return commit if result.returncode == 0 and commit else None
 
 
-def write_lineage(record: LineageRecord, lineage_dir: Path) -> Path:
+def write_lineage(record: LineageRecord, lineage_dir: LakePath) -> LakePath:
     """Write ``record`` to ``lineage_dir/<run_id>.json`` atomically and return the path."""
     return write_text_atomic(
         record.model_dump_json(indent=2) + "\n", lineage_dir / f"{record.run_id}.json"

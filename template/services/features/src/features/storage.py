@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from contracts import DatasetManifest
 from contracts.lake import MANIFEST_FILE
-from contracts.storage import sha256_file
+from contracts.storage import LakePath, read_parquet, sha256_file
 
 
 class IntegrityError(RuntimeError):
@@ -18,11 +18,11 @@ class IntegrityError(RuntimeError):
 @dataclass(frozen=True)
 class RawBatch:
     frame: pd.DataFrame
-    data_path: Path
+    data_path: LakePath
     manifest: DatasetManifest
 
 
-def read_verified_partition(partition: Path) -> RawBatch:
+def read_verified_partition(partition: LakePath) -> RawBatch:
     """Load the parquet file a partition's manifest describes, after proving it is that file.
 
     The data file is looked up by name inside ``partition`` (not by the manifest's full path)
@@ -43,7 +43,7 @@ def read_verified_partition(partition: Path) -> RawBatch:
         raise IntegrityError(
             f"checksum mismatch for {data_path}: manifest says {manifest.sha256}, file is {actual}"
         )
-    frame = pd.read_parquet(data_path)
+    frame = read_parquet(data_path)
     if len(frame) != manifest.row_count:
         raise IntegrityError(
             f"{data_path} has {len(frame)} rows, manifest says {manifest.row_count}"

@@ -25,7 +25,7 @@ from contracts.cli import (
     run_command,
 )
 from contracts.lineage import code_version, new_run_id, write_lineage
-from contracts.storage import write_text_atomic
+from contracts.storage import LakePath, lake_path, write_text_atomic
 from monitoring.drift import DriftReport, InputError, compute_drift, load_features
 from monitoring.psi import DEFAULT_BINS
 from monitoring.report import READABLE, write_report
@@ -47,12 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--reference",
-        type=Path,
+        type=lake_path,
         help="Reference features parquet (default: APP_DATA_DIR/lake/reference/...)",
     )
     parser.add_argument(
         "--current",
-        type=Path,
+        type=lake_path,
         help="Current features parquet (default: the latest feature partition)",
     )
     parser.add_argument(
@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--output-dir",
-        type=Path,
+        type=lake_path,
         help="Where drift_report.json/.md go (default: APP_DATA_DIR/reports/drift)",
     )
     parser.add_argument(
@@ -76,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _current_path(settings: Settings, explicit: Path | None) -> Path:
+def _current_path(settings: Settings, explicit: LakePath | None) -> LakePath:
     if explicit is not None:
         return explicit
     try:

@@ -6,7 +6,6 @@ Exit codes: 0 trained (and promoted, or gate failure allowed), 1 quality gate fa
 
 import argparse
 import sys
-from pathlib import Path
 
 from contracts.cli import (
     EXIT_OK,
@@ -18,6 +17,7 @@ from contracts.cli import (
     report_error,
     run_command,
 )
+from contracts.storage import lake_path
 from training.errors import TrainingInputError
 from training.model import MODEL_KINDS, ModelKind
 from training.trainer import TrainingOptions, TrainingResult, train
@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--features",
-        type=Path,
+        type=lake_path,
         default=None,
         help="feature parquet file or partition folder (default: newest partition)",
     )

@@ -7,7 +7,7 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from contracts import FEATURE_COLUMNS, LABEL_COLUMN, NUMERIC_FEATURES, latest_partition
-from contracts.storage import TableError, read_table
+from contracts.storage import LakePath, TableError, read_table
 from training.errors import TrainingInputError
 
 FEATURES_FILE = "features.parquet"
@@ -31,7 +31,7 @@ class Split:
     y_test: pd.Series
 
 
-def resolve_features_path(features_dir: Path, override: Path | None) -> Path:
+def resolve_features_path(features_dir: LakePath, override: LakePath | None) -> LakePath:
     """The parquet file to train on: ``override`` (file or partition folder) or the newest one."""
     if override is not None:
         return override / FEATURES_FILE if override.is_dir() else override
@@ -43,7 +43,7 @@ def resolve_features_path(features_dir: Path, override: Path | None) -> Path:
         ) from exc
 
 
-def load_dataset(path: Path) -> Dataset:
+def load_dataset(path: LakePath) -> Dataset:
     """Read the feature table and refuse anything a model could silently learn garbage from."""
     required = [*FEATURE_COLUMNS, LABEL_COLUMN]
     try:

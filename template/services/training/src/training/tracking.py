@@ -35,8 +35,9 @@ def configure(settings: Settings) -> MlflowClient:
     return MlflowClient(tracking_uri=settings.tracking_uri, registry_uri=settings.tracking_uri)
 
 
-def ensure_experiment(client: MlflowClient, name: str, artifact_location: str) -> str:
-    """Experiment id for ``name``, created with artifacts under data/ (never ./mlruns)."""
+def ensure_experiment(client: MlflowClient, name: str, artifact_location: str | None) -> str:
+    """Experiment id for ``name``, created with artifacts under data/ (never ./mlruns) or, with
+    a tracking server (``artifact_location`` None), in the server's artifact store."""
     experiment = client.get_experiment_by_name(name)
     if experiment is None:
         return client.create_experiment(name, artifact_location=artifact_location)

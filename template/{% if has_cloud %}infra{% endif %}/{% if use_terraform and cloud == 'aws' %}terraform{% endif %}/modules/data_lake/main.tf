@@ -32,6 +32,12 @@ module "bucket" {
       noncurrent_expiration_days = var.noncurrent_version_days
     },
     {
+      id                         = "reports"
+      prefix                     = "reports/"
+      expiration_days            = var.reports_retention_days
+      noncurrent_expiration_days = var.noncurrent_version_days
+    },
+    {
       id                         = "all-objects"
       transitions                = [{ days = 90, storage_class = "INTELLIGENT_TIERING" }]
       noncurrent_expiration_days = var.noncurrent_version_days

@@ -35,6 +35,17 @@ variable "quarantine_retention_days" {
   }
 }
 
+variable "reports_retention_days" {
+  type        = number
+  description = "Days drift reports are kept."
+  default     = 400
+
+  validation {
+    condition     = var.reports_retention_days >= 30
+    error_message = "reports_retention_days must be at least 30."
+  }
+}
+
 variable "noncurrent_version_days" {
   type        = number
   description = "Days overwritten or deleted object versions are recoverable."

@@ -22,3 +22,32 @@ resource "azurerm_storage_container" "lake" {
   storage_account_id    = module.account.id
   container_access_type = "private"
 }
+
+# Retention per zone: blobs under each prefix are deleted this many days after their last
+# change (null keeps them forever); overwritten versions follow the account's soft delete.
+resource "azurerm_storage_management_policy" "lake" {
+  storage_account_id = module.account.id
+
+  dynamic "rule" {
+    for_each = { for prefix, days in var.retention_days : prefix => days if days != null }
+
+    content {
+      name    = "expire-${trim(replace(rule.key, "/", "-"), "-")}"
+      enabled = true
+
+      filters {
+        prefix_match = ["${azurerm_storage_container.lake.name}/${rule.key}"]
+        blob_types   = ["blockBlob"]
+      }
+
+      actions {
+        base_blob {
+          delete_after_days_since_modification_greater_than = rule.value
+        }
+        version {
+          delete_after_days_since_creation = rule.value
+        }
+      }
+    }
+  }
+}

@@ -68,6 +68,17 @@ variable "log_analytics_workspace_id" {
   type        = string
 }
 
+variable "retention_days" {
+  description = "Lake prefix (zone) => days its blobs are kept after their last change; null keeps them forever."
+  type        = map(number)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for days in values(var.retention_days) : days == null || try(days >= 7, false)])
+    error_message = "retention_days values must be null or at least 7."
+  }
+}
+
 variable "tags" {
   description = "Tags applied to every resource of the module."
   type        = map(string)

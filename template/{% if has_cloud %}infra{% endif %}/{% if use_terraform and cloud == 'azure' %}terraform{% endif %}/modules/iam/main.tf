@@ -15,13 +15,62 @@ resource "azurerm_user_assigned_identity" "service" {
   tags                = var.tags
 }
 
+# The lake: role assignments on the container narrowed by ABAC conditions on the blob path.
+# Listing is not path-scoped, so every service may list blob names (dates, run ids); reading
+# needs a readable prefix, writing, adding, deleting or renaming a writable one.
+locals {
+  blob_path   = "@Resource[Microsoft.Storage/storageAccounts/blobServices/containers/blobs:path]"
+  blob_action = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs"
+  lake_read   = { for name, service in var.services : name => distinct(concat(service.lake_read, service.lake_write)) }
+  lake_write  = { for name, service in var.services : name => service.lake_write if length(service.lake_write) > 0 }
+}
+
 resource "azurerm_role_assignment" "data_lake" {
-  for_each = var.services
+  for_each = local.lake_read
 
   scope                = var.data_lake_container_id
-  role_definition_name = each.value.data_lake_role
+  role_definition_name = "Storage Blob Data Reader"
   principal_id         = azurerm_user_assigned_identity.service[each.key].principal_id
   principal_type       = "ServicePrincipal"
+  description          = "Read ${join(", ", each.value)} of the lake"
+  condition_version    = "2.0"
+  condition            = <<-EOT
+    (
+      (
+        !(ActionMatches{'${local.blob_action}/read'} AND NOT SubOperationMatches{'Blob.List'})
+      )
+      OR
+      (
+        ${join("\n        OR ", [for prefix in each.value : "${local.blob_path} StringStartsWith '${prefix}'"])}
+      )
+    )
+  EOT
+}
+
+resource "azurerm_role_assignment" "data_lake_write" {
+  for_each = local.lake_write
+
+  scope                = var.data_lake_container_id
+  role_definition_name = "Storage Blob Data Contributor"
+  principal_id         = azurerm_user_assigned_identity.service[each.key].principal_id
+  principal_type       = "ServicePrincipal"
+  description          = "Write ${join(", ", each.value)} of the lake"
+  condition_version    = "2.0"
+  condition            = <<-EOT
+    (
+      (
+        !(ActionMatches{'${local.blob_action}/read'} AND NOT SubOperationMatches{'Blob.List'})
+        AND !(ActionMatches{'${local.blob_action}/write'})
+        AND !(ActionMatches{'${local.blob_action}/add/action'})
+        AND !(ActionMatches{'${local.blob_action}/delete'})
+        AND !(ActionMatches{'${local.blob_action}/move/action'})
+      )
+      OR
+      (
+        ${join("\n        OR ", [for prefix in each.value : "${local.blob_path} StringStartsWith '${prefix}'"])}
+      )
+    )
+  EOT
 }
 
 resource "azurerm_role_assignment" "secrets" {

@@ -71,7 +71,7 @@ resource "google_storage_bucket" "lake" {
   lifecycle_rule {
     condition {
       age            = var.raw_nearline_after_days
-      matches_prefix = ["raw/"]
+      matches_prefix = ["lake/raw/"]
     }
     action {
       type          = "SetStorageClass"
@@ -82,7 +82,31 @@ resource "google_storage_bucket" "lake" {
   lifecycle_rule {
     condition {
       age            = var.quarantine_retention_days
-      matches_prefix = ["quarantine/"]
+      matches_prefix = ["lake/quarantine/"]
+    }
+    action {
+      type = "Delete"
+    }
+  }
+
+  dynamic "lifecycle_rule" {
+    for_each = var.raw_retention_days == null ? [] : [var.raw_retention_days]
+
+    content {
+      condition {
+        age            = lifecycle_rule.value
+        matches_prefix = ["lake/raw/"]
+      }
+      action {
+        type = "Delete"
+      }
+    }
+  }
+
+  lifecycle_rule {
+    condition {
+      age            = var.reports_retention_days
+      matches_prefix = ["reports/"]
     }
     action {
       type = "Delete"

@@ -67,6 +67,28 @@ variable "quarantine_retention_days" {
   }
 }
 
+variable "raw_retention_days" {
+  description = "Age in days after which raw partitions are deleted; null keeps them forever (the replayable source of truth)."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.raw_retention_days == null || try(var.raw_retention_days >= 30, false)
+    error_message = "raw_retention_days must be null or at least 30."
+  }
+}
+
+variable "reports_retention_days" {
+  description = "Age in days after which drift reports are deleted."
+  type        = number
+  default     = 400
+
+  validation {
+    condition     = var.reports_retention_days >= 30
+    error_message = "reports_retention_days must be at least 30."
+  }
+}
+
 variable "access_log_retention_days" {
   description = "Days access logs are retained (write-once) before deletion."
   type        = number

@@ -1,7 +1,8 @@
 # Cloud Run v2: `serving` as a service reachable only through the internal network or the
 # external HTTPS load balancer below, the batch stages as jobs. Every workload runs as its own
-# service account, egresses through the VPC (Direct VPC egress), is encrypted with CMEK and
-# sees the data lake bucket as APP_DATA_DIR through a Cloud Storage volume.
+# service account, egresses through the VPC (Direct VPC egress) and is encrypted with CMEK.
+# The services read and write the lake through the Cloud Storage API (APP_LAKE_URI), limited
+# to their own prefixes by IAM; only the MLflow store (mlflow/ in the bucket) is a volume.
 #
 # Terraform creates each workload once with a bootstrap image; `make deploy` rolls out the
 # real image (gcloud run deploy / jobs update), so Terraform ignores the image afterwards.
@@ -9,6 +10,8 @@ locals {
   common_env = merge(var.environment_variables, {
     APP_ENVIRONMENT = "production"
     APP_DATA_DIR    = "/app/data"
+    APP_LAKE_URI    = "gs://${var.data_lake_bucket}/lake"
+    APP_REPORTS_URI = "gs://${var.data_lake_bucket}/reports"
   })
 }
 
@@ -46,11 +49,12 @@ resource "google_cloud_run_v2_service" "serving" {
     }
 
     volumes {
-      name = "lake"
+      name = "mlflow"
 
       gcs {
-        bucket    = var.data_lake_bucket
-        read_only = true
+        bucket        = var.data_lake_bucket
+        read_only     = true
+        mount_options = ["only-dir=mlflow"]
       }
     }
 
@@ -88,8 +92,8 @@ resource "google_cloud_run_v2_service" "serving" {
       }
 
       volume_mounts {
-        name       = "lake"
-        mount_path = "/app/data"
+        name       = "mlflow"
+        mount_path = "/app/data/mlflow"
       }
 
       startup_probe {
@@ -146,12 +150,18 @@ resource "google_cloud_run_v2_job" "batch" {
         }
       }
 
-      volumes {
-        name = "lake"
+      # Only training writes the MLflow store; the other stages never see it.
+      dynamic "volumes" {
+        for_each = each.key == "training" ? ["mlflow"] : []
 
-        gcs {
-          bucket    = var.data_lake_bucket
-          read_only = false
+        content {
+          name = volumes.value
+
+          gcs {
+            bucket        = var.data_lake_bucket
+            read_only     = false
+            mount_options = ["only-dir=mlflow"]
+          }
         }
       }
 
@@ -173,9 +183,13 @@ resource "google_cloud_run_v2_job" "batch" {
           }
         }
 
-        volume_mounts {
-          name       = "lake"
-          mount_path = "/app/data"
+        dynamic "volume_mounts" {
+          for_each = each.key == "training" ? ["mlflow"] : []
+
+          content {
+            name       = volume_mounts.value
+            mount_path = "/app/data/mlflow"
+          }
         }
       }
     }
