@@ -47,6 +47,7 @@ class Preset:
     answers: dict[str, Any] = field(default_factory=dict)
     description: str = ""
     path: Path | None = None  # the answers file itself, when the preset is one file
+    problem: str = ""  # why the file could not be read; raised when the preset is used
 
 
 def config_dir(environ: Mapping[str, str] | None = None) -> Path:
@@ -107,7 +108,11 @@ def _from_folder(folder: Path, source: str) -> Iterator[Preset]:
     for path in sorted(folder.iterdir()):
         if path.suffix not in SUFFIXES or not path.is_file() or not NAME.match(path.stem):
             continue
-        answers, description = _split(_read_yaml(path, "preset"), str(path))
+        try:
+            answers, description = _split(_read_yaml(path, "preset"), str(path))
+        except UsageError as exc:  # one unreadable file must not hide the other presets
+            yield Preset(path.stem, source, str(path), path=path, problem=exc.message)
+            continue
         yield Preset(path.stem, source, str(path), answers, description, path)
 
 
@@ -197,6 +202,8 @@ def find(name: str, preset_dir: Path | None = None, directory: Path | None = Non
     presets = {preset.name: preset for preset in discover(preset_dir, directory)}
     if name not in presets:
         raise UsageError(f"unknown preset {name!r}; available: {', '.join(sorted(presets))}")
+    if presets[name].problem:
+        raise UsageError(presets[name].problem)
     return presets[name]
 
 
@@ -250,6 +257,9 @@ def listing(preset_dir: Path | None = None, directory: Path | None = None) -> li
     listed = []
     with validator() as check:
         for preset in presets:
+            if preset.problem:
+                listed.append(Listed(preset, preset.problem))
+                continue
             try:
                 check.check(preset.answers, f"preset {preset.origin}")
             except UsageError as exc:
