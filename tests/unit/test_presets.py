@@ -251,3 +251,18 @@ def test_an_unreadable_preset_file_is_listed_as_invalid(tmp_path: Path) -> None:
     listed = {item.preset.name: item for item in presets.listing(preset_dir=tmp_path)}
     assert str(bad) in listed["broken"].problem and "line" in listed["broken"].problem
     assert all(listed[name].problem == "" for name in SHIPPED)
+
+
+@pytest.mark.parametrize("command", [["presets", "list"], ["presets", "show"], ["doctor"]])
+def test_new_commands_have_help(command: list[str]) -> None:
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0
+    assert "Usage" in result.stdout
+
+
+def test_a_preset_name_is_never_a_path(tmp_path: Path) -> None:
+    outside = write(tmp_path / "outside.yml", "cloud: aws\n")
+    write(tmp_path / "team" / "ok.yml", "cloud: gcp\n")
+    for name in ("../outside", str(outside), "outside"):
+        with pytest.raises(UsageError, match="unknown preset"):
+            presets.find(name, preset_dir=tmp_path / "team")
