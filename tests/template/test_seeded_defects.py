@@ -114,12 +114,22 @@ def _root_pod(p: Path) -> None:
           "runAsNonRoot: false")
 
 
+def _shared_lake_volume(p: Path) -> None:
+    _edit(p / "deploy/kubernetes/base/jobs/features.yaml", """            - name: tmp
+              emptyDir:""", """            - name: lake
+              persistentVolumeClaim:
+                claimName: lake
+            - name: tmp
+              emptyDir:""")
+
+
 CLOUD_DEFECTS: dict[str, tuple[Callable[[Path], None], str]] = {
     "public bucket (checkov)": (_public_bucket, "checkov"),
     "dangling terraform variable (terraform-refs)": (_dangling_terraform_variable,
                                                      "terraform-refs"),
     "missing default-deny NetworkPolicy (kubernetes)": (_missing_network_policy, "kubernetes"),
     "root pod (kubernetes)": (_root_pod, "kubernetes"),
+    "batch job mounts a shared lake volume (kubernetes)": (_shared_lake_volume, "kubernetes"),
 }
 
 

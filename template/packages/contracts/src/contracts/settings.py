@@ -21,12 +21,25 @@ def _split(value: object) -> object:
         return tuple(part.strip() for part in value.split(",") if part.strip())
     return value
 
+from contracts.storage import LakePath, lake_path
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="APP_", extra="ignore")
 
     environment: Literal["local", "test", "production"] = "local"
     data_dir: Path = Path("data")
+    lake_uri: str | None = Field(
+        default=None,
+        description="Root of the data lake: a folder or an fsspec URL such as s3://bucket/lake, "
+        "gs://bucket/lake or abfs://container@account.dfs.core.windows.net/lake "
+        "(default: APP_DATA_DIR/lake)",
+    )
+    reports_uri: str | None = Field(
+        default=None,
+        description="Root of the reports (drift), a folder or an fsspec URL "
+        "(default: APP_DATA_DIR/reports)",
+    )
     code_version: str = Field(
         default="unknown", description="Git commit of the running code, set by CI or the image"
     )
@@ -34,9 +47,18 @@ class Settings(BaseSettings):
     n_rows: int = Field(default=10_000, ge=100)
 
     mlflow_tracking_uri: str | None = None
-    model_name: str = "churn-classifier"
+    # Also names the model's folder in the lake's reference zone: no path separators.
+    model_name: str = Field(
+        default="churn-classifier", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+    )
     quality_gate_metric: Literal["roc_auc", "average_precision", "f1"] = "roc_auc"
     quality_gate_threshold: float = Field(default=0.75, ge=0, le=1)
+    # Fewer positives or negatives than this in the evaluation split make every metric noise
+    # (one positive gives a ROC AUC of 0 or 1 by luck): the gate refuses to promote.
+    quality_gate_min_class_count: int = Field(default=20, ge=1)
+    # The model's PR AUC (average precision) must reach the positive rate times this lift; a
+    # model ranking at random scores the positive rate itself. 0 turns the check off.
+    quality_gate_min_pr_auc_lift: float = Field(default=1.5, ge=0)
 
     api_key: SecretStr | None = None
     api_keys: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
@@ -83,6 +105,15 @@ class Settings(BaseSettings):
             raise ValueError("APP_API_KEY_HASHES entries must be sha256 hex digests (64 hex)")
         return hashes
 
+    @field_validator("lake_uri", "reports_uri")
+    @classmethod
+    def _usable_location(cls, value: str | None) -> str | None:
+        # Fail at start-up, in one line, when the scheme's filesystem is not installed.
+        if value is not None and value.strip():
+            lake_path(value.strip())
+            return value.strip()
+        return None
+
     @model_validator(mode="after")
     def _production_needs_api_key(self) -> "Settings":
         if self.environment != "production":
@@ -111,33 +142,41 @@ class Settings(BaseSettings):
         return tuple(dict.fromkeys([*plain, *(bytes.fromhex(h) for h in self.api_key_hashes)]))
 
     @property
-    def lake_dir(self) -> Path:
-        return self.data_dir / "lake"
+    def lake_dir(self) -> LakePath:
+        """The lake root; its zones (raw/, features/, ...) are the cloud IAM's prefixes."""
+        return lake_path(self.lake_uri) if self.lake_uri else self.data_dir / "lake"
 
     @property
-    def raw_dir(self) -> Path:
+    def raw_dir(self) -> LakePath:
         return self.lake_dir / "raw" / "customers"
 
     @property
-    def quarantine_dir(self) -> Path:
+    def quarantine_dir(self) -> LakePath:
         return self.lake_dir / "quarantine" / "customers"
 
     @property
-    def features_dir(self) -> Path:
+    def features_dir(self) -> LakePath:
         return self.lake_dir / "features" / "customers"
 
     @property
-    def reference_path(self) -> Path:
-        """Training features of the current champion: the baseline for drift reports."""
-        return self.lake_dir / "reference" / "customers" / "features.parquet"
+    def reference_root(self) -> LakePath:
+        return self.lake_dir / "reference" / "customers"
 
     @property
-    def lineage_dir(self) -> Path:
+    def reference_path(self) -> LakePath:
+        """Training features of ``model_name``'s champion: the baseline for its drift reports.
+
+        One folder per model name, so training another model never replaces this one's.
+        """
+        return self.reference_root / self.model_name / "features.parquet"
+
+    @property
+    def lineage_dir(self) -> LakePath:
         return self.lake_dir / "lineage"
 
     @property
-    def reports_dir(self) -> Path:
-        return self.data_dir / "reports"
+    def reports_dir(self) -> LakePath:
+        return lake_path(self.reports_uri) if self.reports_uri else self.data_dir / "reports"
 
     @property
     def tracking_uri(self) -> str:
@@ -147,7 +186,12 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.data_dir / 'mlflow' / 'mlflow.db').resolve()}"
 
     @property
-    def artifact_location(self) -> str:
+    def artifact_location(self) -> str | None:
+        """Where new experiments keep artifacts: under data/ next to the local SQLite store;
+        None with a tracking server, which stores them itself (proxied ``mlflow-artifacts:``),
+        so no workload needs a shared volume to hand a model from training to serving."""
+        if self.tracking_uri.startswith(("http://", "https://")):
+            return None
         return (self.data_dir / "mlflow" / "artifacts").resolve().as_uri()
 
 

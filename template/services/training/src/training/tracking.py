@@ -39,8 +39,9 @@ def configure(settings: Settings) -> MlflowClient:
     return MlflowClient(tracking_uri=settings.tracking_uri, registry_uri=settings.tracking_uri)
 
 
-def ensure_experiment(client: MlflowClient, name: str, artifact_location: str) -> str:
-    """Experiment id for ``name``, created with artifacts under data/ (never ./mlruns)."""
+def ensure_experiment(client: MlflowClient, name: str, artifact_location: str | None) -> str:
+    """Experiment id for ``name``, created with artifacts under data/ (never ./mlruns) or, with
+    a tracking server (``artifact_location`` None), in the server's artifact store."""
     experiment = client.get_experiment_by_name(name)
     if experiment is None:
         return client.create_experiment(name, artifact_location=artifact_location)
@@ -146,3 +147,33 @@ def record_gate(
 
 def promote(client: MlflowClient, model_name: str, version: str) -> None:
     client.set_registered_model_alias(model_name, CHAMPION_ALIAS, version)
+
+
+def champion_version(client: MlflowClient, model_name: str) -> str | None:
+    """The version the champion alias points at, or None."""
+    try:
+        registered = client.get_registered_model(model_name)
+    except MlflowException as exc:
+        if exc.error_code == ErrorCode.Name(RESOURCE_DOES_NOT_EXIST):
+            return None
+        raise
+    version = registered.aliases.get(CHAMPION_ALIAS)
+    return None if version is None else str(version)
+
+
+def fail_undecided_versions(client: MlflowClient, model_name: str, reason: str) -> list[str]:
+    """Tag every version without a gate decision (its run was killed between registering and
+    tagging) as failed, and end its run FAILED if it was left RUNNING; return their numbers.
+    """
+    undecided = [
+        model_version
+        for model_version in client.search_model_versions(f"name = '{model_name}'")
+        if "quality_gate" not in model_version.tags
+    ]
+    for model_version in undecided:
+        for key, value in (("quality_gate", "failed"), ("quality_gate_reason", reason)):
+            client.set_model_version_tag(model_name, str(model_version.version), key, value)
+        run_id = model_version.run_id
+        if run_id and client.get_run(run_id).info.status == "RUNNING":
+            client.set_terminated(run_id, status="FAILED")
+    return [str(model_version.version) for model_version in undecided]
