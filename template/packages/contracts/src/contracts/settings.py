@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from contracts.storage import LakePath, lake_path
+
 # Shortest plaintext API key production accepts: 32 characters of secrets.token_urlsafe
 # carry ~190 bits, far beyond online guessing.
 MIN_API_KEY_LENGTH = 32
@@ -20,8 +22,6 @@ def _split(value: object) -> object:
     if isinstance(value, str):
         return tuple(part.strip() for part in value.split(",") if part.strip())
     return value
-
-from contracts.storage import LakePath, lake_path
 
 
 class Settings(BaseSettings):
