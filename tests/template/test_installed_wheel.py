@@ -174,3 +174,13 @@ def test_kit_uv_is_named_when_the_venv_is_not_activated(
     )
     assert (tmp_path / "proj" / ".venv").is_dir()
     assert (tmp_path / "proj" / "uv.lock").is_file()
+
+
+def test_shipped_presets_are_in_the_wheel(installed: Installed, tmp_path: Path) -> None:
+    aiarch, env = installed.aiarch, installed.env
+    listed = user_run([aiarch, "presets", "list"], tmp_path, env).stdout
+    names = {line.split()[0] for line in listed.splitlines()}
+    assert {"aws-enterprise", "gcp-startup", "azure-regulated", "local-lab"} <= names
+    assert (
+        "cloud: gcp" in user_run([aiarch, "presets", "show", "gcp-startup"], tmp_path, env).stdout
+    )
