@@ -357,6 +357,8 @@ def export_backstage(
 
     for path in backstage.export(dest, owner=owner, force=force):
         typer.echo(f"wrote {path}")
+
+
 presets_app = typer.Typer(
     cls=_AiarchGroup, no_args_is_help=True, help="Named answer profiles for `aiarch new --preset`."
 )
