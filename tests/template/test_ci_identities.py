@@ -186,3 +186,55 @@ def test_iam_check_passes_and_catches_the_reported_escalation(project: Path) -> 
     finally:
         ci.write_text(text)
     assert any("iam:CreateRole" in p and "boundary" in p for p in problems), problems
+
+
+@pytest.fixture(scope="module", params=CIS)
+def gcp_project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    answers = {
+        "cloud": "gcp",
+        "iac": "terraform",
+        "deploy_target": "containers",
+        "ci": request.param,
+    }
+    return create_project(tmp_path_factory.mktemp("gcp") / "p", answers).destination
+
+
+def _locals(path: Path) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for block in _load(path).get("locals", []):
+        merged.update(block)
+    return merged
+
+
+def test_gcp_pull_requests_only_reach_the_read_only_planner(gcp_project: Path) -> None:
+    ci = _locals(gcp_project / "infra/terraform/envs/dev/ci.tf")
+    # The deployer is impersonable only by tokens the provider maps to ci_kind 'deploy'; a
+    # pull/merge request token is mapped to 'plan' (or rejected), never to 'deploy'.
+    assert _strip(ci["ci_principal"]) == "attribute.ci_kind/deploy"
+    assert "attribute.ci_kind/plan" in str(ci["ci_plan_principal"])
+    attributes = {_strip(k): v for k, v in ci["ci_oidc"]["attribute_mapping"].items()}
+    mapping = str(attributes["attribute.ci_kind"])
+    assert "'plan'" in mapping and "'deploy'" in mapping, mapping
+    dev = _load(gcp_project / "infra/terraform/envs/dev/terraform.tfvars")
+    prod = _load(gcp_project / "infra/terraform/envs/prod/terraform.tfvars")
+    assert dev.get("ci_allow_pull_requests") is True
+    assert prod.get("ci_allow_pull_requests", False) is False, "prod accepts no pull requests"
+    iam = _load(gcp_project / "infra/terraform/modules/iam/main.tf")
+    roles = _blocks(iam, "resource", "google_project_iam_member")["ci_plan"]["for_each"]
+    assert "roles/viewer" in str(roles) and "admin" not in str(roles).lower(), roles
+    lock = _blocks(iam, "resource", "google_storage_bucket_iam_member")["ci_plan_lock"]
+    assert ".tflock" in str(lock["condition"]), "the planner writes only the lock object"
+
+
+def test_gcp_deploy_subjects_are_protected(gcp_project: Path) -> None:
+    """prod's deployer admits only what the pipeline's prod job presents: its environment
+    (GitHub `production`, GitLab `prod` on a protected ref) or the release tag job (Jenkins)."""
+    prod = _load(gcp_project / "infra/terraform/envs/prod/terraform.tfvars")
+    gitlab_ci = gcp_project / ".gitlab-ci.yml"
+    if gitlab_ci.is_file():
+        environment = yaml.safe_load(gitlab_ci.read_text())["deploy-prod"]["environment"]["name"]
+        assert _strip(prod["ci_environment"]) == environment
+    elif (gcp_project / "Jenkinsfile").is_file():
+        assert _strip(prod["ci_deploy_job"]) == "v", "prod deploys only from release tag jobs"
+    else:
+        assert _strip(prod["ci_environment"]) == "production"
