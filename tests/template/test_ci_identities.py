@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import fnmatch
 import importlib.util
+import json
+import re
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -238,3 +240,24 @@ def test_gcp_deploy_subjects_are_protected(gcp_project: Path) -> None:
         assert _strip(prod["ci_deploy_job"]) == "v", "prod deploys only from release tag jobs"
     else:
         assert _strip(prod["ci_environment"]) == "production"
+
+
+@pytest.mark.parametrize("ci", CIS)
+def test_cloudformation_deploy_role_trusts_only_protected_refs(tmp_path: Path, ci: str) -> None:
+    answers = {"cloud": "aws", "iac": "cloudformation", "deploy_target": "containers", "ci": ci}
+    project = create_project(tmp_path / "p", answers).destination
+    params = project / "infra/cloudformation"
+    template = yaml.safe_load((params / "iam.yaml").read_text())
+    pattern = re.compile(template["Parameters"]["CiSubject"]["AllowedPattern"])
+    tokens = _pull_request_tokens(project)
+    for env in ("dev", "prod"):
+        subject = json.loads((params / f"params/{env}.json").read_text())["Stacks"]["iam"]
+        value = str(subject["CiSubject"]).removeprefix("CHANGE_ME: ")
+        assert not _admits([value], tokens), (env, value)
+        assert pattern.fullmatch(value), (env, value)
+    # The parameter's own pattern refuses the subjects an attacker's pipeline would present.
+    refused = [t for t in tokens if "feature-x" not in t] + [
+        "project_path:o/p:ref_type:branch:ref:*"
+    ]
+    for subject in refused:
+        assert not pattern.fullmatch(subject), subject
