@@ -52,6 +52,7 @@ OPTION_PATHS: dict[str, object] = {
     "infra/cloudformation": lambda a: a.get("iac") == "cloudformation",
     "deploy/kubernetes": lambda a: a.get("cloud", "local") != "local"
     and a.get("deploy_target") == "kubernetes",
+    "tools/iam_check.py": lambda a: a.get("cloud") == "aws" and a.get("iac") == "terraform",
     "tools/k8s_check.py": lambda a: a.get("cloud", "local") != "local"
     and a.get("deploy_target") == "kubernetes",
     "scripts/deploy.sh": lambda a: a.get("cloud", "local") != "local",
