@@ -13,6 +13,7 @@ import fnmatch
 import importlib.util
 import json
 import re
+import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -261,3 +262,257 @@ def test_cloudformation_deploy_role_trusts_only_protected_refs(tmp_path: Path, c
     ]
     for subject in refused:
         assert not pattern.fullmatch(subject), subject
+
+
+def _repo(project: Path) -> str:
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    return f"{answers['organisation']}/{str(answers['project_slug']).replace('_', '-')}"
+
+
+@pytest.fixture(scope="module", params=CIS)
+def azure_project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    answers = {
+        "cloud": "azure",
+        "iac": "terraform",
+        "deploy_target": "containers",
+        "ci": request.param,
+    }
+    return create_project(tmp_path_factory.mktemp("azure") / "p", answers).destination
+
+
+def _azure_subjects(project: Path, env: str) -> tuple[list[str], list[str]]:
+    """Federated credential subjects (deploy, plan) of ENV, with this project's values filled
+    in the way Terraform would (Entra ID compares subjects exactly, no wildcards)."""
+    text = (project / "infra/terraform/envs/dev/main.tf").read_text()
+    deploy_part = text.split("ci_federated_subjects", 1)[1].split("ci_plan_federated_subjects")[0]
+    plan_part = text.split("ci_plan_federated_subjects", 1)[1].split("ci_role_assignments")[0]
+    tfvars = _load(project / f"infra/terraform/envs/{env}/terraform.tfvars")
+    if not tfvars.get("ci_allow_pull_requests", False):
+        plan_part = ""
+    values = {
+        "${var.ci_repository}": _repo(project),
+        "${var.ci_project_path}": _repo(project),
+        "${var.ci_deploy_branch}": str(_strip(tfvars.get("ci_deploy_branch", "main"))),
+        "${coalesce(var.ci_environment, var.environment)}": str(
+            _strip(tfvars.get("ci_environment") or tfvars["environment"])
+        ),
+    }
+
+    def subjects(part: str) -> list[str]:
+        found = []
+        for subject in re.findall(r'subject\s*=\s*"([^"]*)"', part):
+            for name, value in values.items():
+                subject = subject.replace(name, value)
+            if "${branch}" in subject:
+                branches = [str(b) for b in _strip(tfvars.get("ci_plan_branches", []))]
+                found += [subject.replace("${branch}", b) for b in branches or ["feature-x"]]
+            else:
+                found.append(subject)
+        return found
+
+    return subjects(deploy_part), subjects(plan_part)
+
+
+def test_azure_pull_requests_only_reach_the_read_only_plan_identity(azure_project: Path) -> None:
+    tokens = _pull_request_tokens(azure_project)
+    for env in ("dev", "prod"):
+        deploy, plan = _azure_subjects(azure_project, env)
+        assert not set(deploy) & set(tokens), (env, deploy)
+        if env == "prod":
+            assert plan == [], "prod has no plan identity"
+    _, plan = _azure_subjects(azure_project, "dev")
+    if (azure_project / "Jenkinsfile").is_file():
+        text = (azure_project / "infra/terraform/envs/dev/main.tf").read_text()
+        plan_part = text.split("ci_plan_federated_subjects", 1)[1].split("ci_role_assignments")[0]
+        assert "var.jenkins_oidc_plan_subject" in plan_part
+        assert "var.jenkins_oidc_subject" not in plan_part, "the deploy job's subject cannot plan"
+    else:
+        assert plan and set(plan) <= set(tokens), plan
+    iam = _load(azure_project / "infra/terraform/modules/iam/main.tf")
+    credentials = _blocks(iam, "resource", "azurerm_federated_identity_credential")
+    assert "ci_plan" in str(credentials["ci_plan"]["user_assigned_identity_id"])
+    assignments = _blocks(iam, "resource", "azurerm_role_assignment")
+    assert "ci_plan" in str(assignments["ci_plan"]["principal_id"])
+    # Only read-only roles can be given to the plan identity, and the environment gives only those.
+    variables = (azure_project / "infra/terraform/modules/iam/variables.tf").read_text()
+    allowed = variables.split('variable "ci_plan_role_assignments"')[1].split("error_message")[0]
+    main = (azure_project / "infra/terraform/envs/dev/main.tf").read_text()
+    granted = re.findall(
+        r'role = "([^"]+)"', main.split("ci_plan_role_assignments", 1)[1].split("tags")[0]
+    )
+    assert granted and set(granted) <= {
+        "Reader",
+        "Key Vault Reader",
+        "Monitoring Reader",
+        "Storage Blob Data Reader",
+    }, granted
+    for role in ("Contributor", "AcrPush", "Owner", "Writer", "Storage Blob Data Contributor"):
+        assert f'"{role}"' not in allowed, role
+
+
+def test_azure_deploy_subjects_match_the_pipelines_deploy_jobs(azure_project: Path) -> None:
+    """GitHub's prod job runs in environment `production`: prod's subject must name it (it
+    named `prod`, which no job presents), and no deploy subject may be a pull request."""
+    workflow = azure_project / ".github/workflows/ci.yml"
+    if not workflow.is_file():
+        pytest.skip("environment subjects are GitHub's")
+    jobs = yaml.safe_load(workflow.read_text())["jobs"]
+    for env, job in (("dev", "deploy-dev"), ("prod", "deploy-prod")):
+        deploy, _ = _azure_subjects(azure_project, env)
+        environment = jobs[job]["environment"]["name"]
+        assert deploy == [f"repo:{_repo(azure_project)}:environment:{environment}"], deploy
+
+
+def _plan_job_identities(project: Path) -> tuple[str, str]:
+    """(identity of the plan job, identity of the deploy jobs) as the pipeline file names them."""
+    if (project / ".github/workflows/ci.yml").is_file():
+        text = (project / ".github/workflows/ci.yml").read_text()
+        plan = text.split("\n  plan:\n", 1)[1].split("\n  deploy-dev:\n")[0]
+        deploy = text.split("\n  deploy-dev:\n", 1)[1]
+    elif (project / ".gitlab-ci.yml").is_file():
+        pipeline = yaml.safe_load((project / ".gitlab-ci.yml").read_text())
+        plan = str(pipeline["plan-dev"]["variables"])
+        deploy = str(pipeline[".deploy"]["variables"])
+    else:
+        text = (project / "Jenkinsfile").read_text()
+        plan = text.split("stage('Plan dev')", 1)[1].split("stage('Deploy dev')")[0]
+        deploy = text.split("stage('Deploy dev')", 1)[1].split("void withCloud")[0]
+    return plan, deploy
+
+
+def test_plan_jobs_federate_into_the_plan_identity(azure_project: Path) -> None:
+    plan, deploy = _plan_job_identities(azure_project)
+    assert "CI_PLAN_IDENTITY" in plan or "ci-plan-identity" in plan, plan
+    assert "CI_PLAN_IDENTITY" not in deploy and "ci-plan-identity" not in deploy
+    # The plan identity cannot lease the state blob, so the plan job must not try to lock.
+    assert "-lock=false" in plan, plan
+
+
+def test_cloudformation_plan_role_is_read_only_and_only_for_pull_requests(tmp_path: Path) -> None:
+    for ci in CIS:
+        answers = {"cloud": "aws", "iac": "cloudformation", "deploy_target": "kubernetes", "ci": ci}
+        project = create_project(tmp_path / ci, answers).destination
+        cfn = project / "infra/cloudformation"
+        resources = yaml.safe_load((cfn / "iam.yaml").read_text())["Resources"]
+        role = resources["CiPlanRole"]
+        assert role["Condition"] == "CreateCiPlanRole"
+        managed = [str(arn["Fn::Sub"]) for arn in role["Properties"]["ManagedPolicyArns"]]
+        assert managed == ["arn:${AWS::Partition}:iam::aws:policy/ReadOnlyAccess"], managed
+        statements = [
+            s for p in role["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]
+        ]
+        allowed = {a for s in statements if s["Effect"] == "Allow" for a in s["Action"]}
+        # `aws cloudformation deploy --no-execute-changeset` + describe-change-set, nothing more.
+        assert allowed == {
+            "cloudformation:CreateChangeSet",
+            "cloudformation:DeleteChangeSet",
+            "cloudformation:DescribeChangeSet",
+        }
+        for statement in statements:
+            if statement["Effect"] == "Allow":
+                assert "stack/${Project}-${Environment}-*/*" in statement["Resource"]["Fn::Sub"]
+        denied = {a for s in statements if s["Effect"] == "Deny" for a in s["Action"]}
+        assert {
+            "cloudformation:ExecuteChangeSet",
+            "kms:Decrypt",
+            "secretsmanager:GetSecretValue",
+            "s3:GetObject",
+        } <= denied
+        script = (project / "scripts/deploy/infra.sh").read_text()
+        plan = script.split("infra_plan() {", 1)[1].split("\n}\n")[0]
+        assert "--no-execute-changeset" in plan and "execute-change-set" not in plan
+        # The deploy role cannot create or change roles, so it needs no permissions boundary.
+        ci_actions = [
+            str(a)
+            for p in resources["CiRole"]["Properties"]["Policies"]
+            for s in p["PolicyDocument"]["Statement"]
+            for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+        ]
+        assert [a for a in ci_actions if a.startswith("iam:")] in ([], ["iam:PassRole"])
+        tokens = _pull_request_tokens(project)
+        params = {
+            env: json.loads((cfn / f"params/{env}.json").read_text())["Stacks"]["iam"]
+            for env in ("dev", "prod")
+        }
+        dev_plan = str(params["dev"]["CiPlanSubject"]).removeprefix("CHANGE_ME: ")
+        assert _admits([dev_plan], tokens), (ci, dev_plan)
+        assert params["prod"]["CiPlanSubject"] == "", "prod has no plan role"
+        plan, _ = _plan_job_identities(project)
+        assert "CI_PLAN_IDENTITY" in plan or "ci-plan-identity" in plan, (ci, plan)
+
+
+def test_prod_ci_identity_may_pull_the_dev_registry(tmp_path: Path) -> None:
+    """Prod promotes the digest dev tested: dev's registry grants the prod CI identity pull
+    access, from a variable/parameter set in dev's settings (and nothing else)."""
+    variants = {
+        "aws-terraform": {"cloud": "aws", "iac": "terraform"},
+        "aws-cloudformation": {"cloud": "aws", "iac": "cloudformation"},
+        "gcp-terraform": {"cloud": "gcp", "iac": "terraform"},
+        "azure-terraform": {"cloud": "azure", "iac": "terraform"},
+    }
+    for name, answers in variants.items():
+        project = create_project(tmp_path / name, {**answers, "ci": "github"}).destination
+        if answers["iac"] == "cloudformation":
+            cfn = project / "infra/cloudformation"
+            template = yaml.safe_load((cfn / "registry.yaml").read_text())
+            repositories = {
+                k: v
+                for k, v in template["Resources"].items()
+                if v["Type"] == "AWS::ECR::Repository"
+            }
+            for repository in repositories.values():
+                policy = repository["Properties"]["RepositoryPolicyText"]["Fn::If"]
+                statement = policy[1]["Statement"][0]
+                assert statement["Principal"]["AWS"] == {"Ref": "PromotionReaderArns"}
+                assert "ecr:BatchGetImage" in statement["Action"]
+                assert not [a for a in statement["Action"] if "Put" in a or "Upload" in a]
+            dev = json.loads((cfn / "params/dev.json").read_text())["Stacks"]["registry"]
+            assert "PromotionReaderArns" in dev, name
+            continue
+        envs = project / "infra/terraform/envs/dev"
+        assert "promotion_reader" in (envs / "terraform.tfvars").read_text(), name
+        main = (envs / "main.tf").read_text()
+        if answers["cloud"] == "aws":
+            assert "promotion_reader_arns = var.promotion_reader_arns" in main
+            registry = _load(project / "infra/terraform/modules/registry/main.tf")
+            document = _blocks(registry, "data", "aws_iam_policy_document")["promotion"]
+            statement = document["statement"][0]
+            assert _strip(statement["principals"][0]["identifiers"]) == (
+                "${var.promotion_reader_arns}"
+            )
+            assert not [a for a in _strip(statement["actions"]) if "Put" in a or "Upload" in a]
+            policies = _blocks(registry, "resource", "aws_ecr_repository_policy")
+            assert "promotion" in policies
+        elif answers["cloud"] == "gcp":
+            readers = main.split("readers = merge(", 1)[1].split("\n  )\n")[0]
+            assert "var.promotion_reader_service_accounts" in readers, readers
+        else:
+            grant = _blocks(_load(envs / "main.tf"), "resource", "azurerm_role_assignment")
+            reader = grant["promotion_reader"]
+            assert _strip(reader["role_definition_name"]) == "AcrPull"
+            assert "module.registry.id" in str(reader["scope"])
+            assert "var.promotion_reader_principal_ids" in str(reader["for_each"])
+
+
+def test_gitlab_ci_images_are_pinned_by_digest(tmp_path: Path) -> None:
+    answers = {"cloud": "gcp", "iac": "terraform", "deploy_target": "kubernetes", "ci": "gitlab"}
+    project = create_project(tmp_path / "p", answers).destination
+    spec = importlib.util.spec_from_file_location("check", project / "tools/check.py")
+    assert spec is not None and spec.loader is not None
+    check = importlib.util.module_from_spec(spec)
+    sys.modules["check"] = check  # its dataclasses resolve annotations through sys.modules
+    try:
+        spec.loader.exec_module(check)
+    finally:
+        del sys.modules["check"]
+    pipeline = Path(".gitlab-ci.yml")
+    assert check.unpinned_base_images([pipeline]) == ""
+    text = (project / pipeline).read_text()
+    assert re.search(r"image: docker:[^@\s]+-cli@sha256:[0-9a-f]{64}", text)
+    assert re.search(r"- name: docker:[^@\s]+-dind@sha256:[0-9a-f]{64}", text)
+    # A re-pushable tag in place of the digest (what the pipeline used) is reported.
+    (project / pipeline).write_text(
+        re.sub(r"(docker:[^@\s]+-dind)@sha256:[0-9a-f]{64}", r"\1", text)
+    )
+    problems = check.unpinned_base_images([pipeline])
+    assert "dind" in problems and "not pinned" in problems, problems
