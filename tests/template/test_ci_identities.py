@@ -516,3 +516,67 @@ def test_gitlab_ci_images_are_pinned_by_digest(tmp_path: Path) -> None:
     )
     problems = check.unpinned_base_images([pipeline])
     assert "dind" in problems and "not pinned" in problems, problems
+
+
+def test_jenkins_signing_key_signs_only_for_the_ci_deploy_identity(tmp_path: Path) -> None:
+    """Jenkins signs with a KMS key (COSIGN_KEY): the IaC creates an asymmetric sign/verify
+    key in dev, gives sign rights to the CI deploy identity alone (never the plan identity)
+    and only public-key/verify rights to the promotion readers; docs give the URI."""
+    variants = {
+        "aws-terraform": {"cloud": "aws", "iac": "terraform"},
+        "aws-cloudformation": {"cloud": "aws", "iac": "cloudformation"},
+        "gcp-terraform": {"cloud": "gcp", "iac": "terraform"},
+        "azure-terraform": {"cloud": "azure", "iac": "terraform"},
+    }
+    for name, answers in variants.items():
+        project = create_project(tmp_path / name, {**answers, "ci": "jenkins"}).destination
+        docs = (project / "docs/deploy.md").read_text()
+        scheme = {"aws": "awskms://", "gcp": "gcpkms://", "azure": "azurekms://"}[answers["cloud"]]
+        assert scheme in docs, name
+        if answers["iac"] == "cloudformation":
+            cfn = project / "infra/cloudformation"
+            resources = yaml.safe_load((cfn / "iam.yaml").read_text())["Resources"]
+            key = resources["ImageSigningKey"]["Properties"]
+            assert (key["KeySpec"], key["KeyUsage"]) == ("ECC_NIST_P256", "SIGN_VERIFY")
+            statements = key["KeyPolicy"]["Statement"]
+            signers = [s for s in statements if "Sid" in s and "kms:Sign" in s["Action"]]
+            assert [s["Principal"]["AWS"] for s in signers] == [{"Fn::GetAtt": "CiRole.Arn"}]
+            verify = statements[-1]["Fn::If"][1]
+            assert "kms:Sign" not in verify["Action"] and "kms:Verify" in verify["Action"]
+            dev = json.loads((cfn / "params/dev.json").read_text())["Stacks"]["iam"]
+            prod = json.loads((cfn / "params/prod.json").read_text())["Stacks"]["iam"]
+            assert (dev["ImageSigningKey"], prod["ImageSigningKey"]) == ("true", "false")
+            continue
+        envs = project / "infra/terraform/envs"
+        dev = _load(envs / "dev/terraform.tfvars")
+        assert dev["image_signing_key"] is True, name
+        assert _load(envs / "prod/terraform.tfvars").get("image_signing_key", False) is False
+        main = _load(envs / "dev/main.tf")
+        if answers["cloud"] == "aws":
+            key = _blocks(main, "resource", "aws_kms_key")["image_signing"]
+            assert _strip(key["customer_master_key_spec"]) == "ECC_NIST_P256"
+            assert _strip(key["key_usage"]) == "SIGN_VERIFY"
+            document = _blocks(main, "data", "aws_iam_policy_document")["image_signing"]
+            # Static statements only: the dynamic one (promotion readers) must not sign.
+            signers = [s for s in document["statement"] if "kms:Sign" in _strip(s["actions"])]
+            assert "kms:Sign" not in str(document.get("dynamic", ""))
+            assert len(signers) == 1, signers
+            assert "module.iam.ci_role_arn" in str(signers[0]["principals"])
+            assert "ci_plan" not in str(signers[0]["principals"])
+        elif answers["cloud"] == "gcp":
+            key = _blocks(main, "resource", "google_kms_crypto_key")["image_signing"]
+            assert _strip(key["purpose"]) == "ASYMMETRIC_SIGN"
+            assert _strip(key["version_template"][0]["algorithm"]) == "EC_SIGN_P256_SHA256"
+            members = _blocks(main, "resource", "google_kms_crypto_key_iam_member")
+            assert _strip(members["image_signer"]["role"]) == "roles/cloudkms.signerVerifier"
+            assert "module.iam.ci_service_account_member" in str(members["image_signer"]["member"])
+            assert _strip(members["image_verifiers"]["role"]) == "roles/cloudkms.publicKeyViewer"
+        else:
+            key = _blocks(main, "resource", "azurerm_key_vault_key")["image_signing"]
+            assert (_strip(key["key_type"]), _strip(key["curve"])) == ("EC-HSM", "P-256")
+            assert _strip(key["key_opts"]) == ["sign", "verify"]
+            grants = _blocks(main, "resource", "azurerm_role_assignment")
+            assert _strip(grants["image_signer"]["role_definition_name"]) == "Key Vault Crypto User"
+            assert "module.iam.ci_principal_id" in str(grants["image_signer"]["principal_id"])
+            assert _strip(grants["image_verifiers"]["role_definition_name"]) == "Key Vault Reader"
+            assert "image_signing" in str(grants["image_verifiers"]["scope"])
