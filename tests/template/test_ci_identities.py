@@ -376,7 +376,7 @@ def _plan_job_identities(project: Path) -> tuple[str, str]:
     else:
         text = (project / "Jenkinsfile").read_text()
         plan = text.split("stage('Plan dev')", 1)[1].split("stage('Deploy dev')")[0]
-        deploy = text.split("stage('Deploy dev')", 1)[1].split("void withCloud")[0]
+        deploy = text.split("stage('Deploy dev')", 1)[1].split("\n/**")[0]
     return plan, deploy
 
 
