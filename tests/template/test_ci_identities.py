@@ -545,7 +545,10 @@ def test_jenkins_signing_key_signs_only_for_the_ci_deploy_identity(tmp_path: Pat
             assert "kms:Sign" not in verify["Action"] and "kms:Verify" in verify["Action"]
             dev = json.loads((cfn / "params/dev.json").read_text())["Stacks"]["iam"]
             prod = json.loads((cfn / "params/prod.json").read_text())["Stacks"]["iam"]
-            assert (dev["ImageSigningKey"], prod["ImageSigningKey"]) == ("true", "false")
+            assert (dev["CreateImageSigningKey"], prod["CreateImageSigningKey"]) == (
+                "true",
+                "false",
+            )
             continue
         envs = project / "infra/terraform/envs"
         dev = _load(envs / "dev/terraform.tfvars")
