@@ -1,29 +1,95 @@
 """Build hook: ship the template's git history inside the wheel, so updates work offline.
 
 copier can only update from a git-tracked source. The wheel carries
-``aiarch_scaffold/_template/history.bundle`` (every tag plus HEAD of this repository) and
-``REF`` (``git describe`` of the commit the wheel was built from). `aiarch update` points
-copier at the bundle; see docs/adr/0002-template-history-in-the-wheel.md.
+``aiarch_scaffold/_template/history.bundle`` and ``REF`` (``git describe`` of the built commit
+against those tags). The bundle's tags come from the release record ``releases.toml``, never
+from tags of the building repository (a clean clone has none); see
+docs/adr/0002-template-history-in-the-wheel.md.
 """
 
 from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
+from packaging.version import Version
 
 BUNDLE_NAME = "template-history.bundle"
 REF_NAME = "template-history.ref"
 RELEASE_BRANCH = "aiarch-release"
+RECORD_FILE = "releases.toml"
+VERSION_FILE = "src/aiarch_scaffold/__init__.py"
 
 
 def _git(root: Path, *args: str) -> str:
     return subprocess.run(
         ["git", *args], cwd=root, check=True, capture_output=True, text=True
     ).stdout.strip()
+
+
+def _load_releases(root: Path) -> tuple[Any, ...]:
+    """The release record, parsed by the package's own module (stdlib + packaging only)."""
+    sys.path.insert(0, str(root / "src"))
+    try:
+        from aiarch_scaffold import releases
+    finally:
+        sys.path.remove(str(root / "src"))
+    return releases.load(root / RECORD_FILE)
+
+
+def history_tags(root: Path, version: str, head: str) -> dict[str, str]:
+    """Tag name -> commit for the bundle: every recorded release, plus the built commit when
+    it is a release not yet recorded (the release commit itself cannot hold its own SHA)."""
+    recorded = _load_releases(root)
+    tags = {release.tag: release.commit for release in recorded}
+    current = Version(version)
+    last = recorded[-1] if recorded else None
+    if last is not None and current <= last.version:
+        raise RuntimeError(
+            f"package version {current} is not newer than the last release {last.version} "
+            f"({last.commit[:12]}); bump src/aiarch_scaffold/__init__.py"
+        )
+    if not (current.is_prerelease or current.is_devrelease or current.is_postrelease):
+        # Only the release commit (the one that set this version) may carry the new tag.
+        set_by = _git(
+            root, "log", "-1", "--format=%H", f'-S__version__ = "{current}"', "--", VERSION_FILE
+        )
+        if set_by != head:
+            raise RuntimeError(
+                f"version {current} was released at {set_by[:12]}: record it in "
+                f"{RECORD_FILE} and move {VERSION_FILE} to the next .dev0 version"
+            )
+        tags[f"v{current}"] = head
+    return tags
+
+
+def make_history_bundle(root: Path, version: str, out: Path) -> str:
+    """Write ``out`` (a git bundle) and return the built commit's ``git describe``.
+
+    The refs live in a throwaway bare repository: nothing is created in ``root``. The built
+    commit is a branch too, because copier keeps remote templates as ``--mirror`` clones,
+    which fetch ``refs/*`` only (a detached HEAD would be lost).
+    """
+    head = _git(root, "rev-parse", "HEAD")
+    tags = history_tags(root, version, head)
+    with tempfile.TemporaryDirectory(prefix="aiarch-history-") as tmp:
+        repo = Path(tmp) / "history.git"
+        _git(Path(tmp), "init", "--quiet", "--bare", str(repo))
+        _git(repo, "fetch", "--quiet", "--no-tags", str(root), f"HEAD:refs/heads/{RELEASE_BRANCH}")
+        if _git(repo, "rev-parse", RELEASE_BRANCH) != head:
+            raise RuntimeError(f"HEAD of {root} moved during the build")
+        _git(repo, "symbolic-ref", "HEAD", f"refs/heads/{RELEASE_BRANCH}")
+        for tag, commit in tags.items():
+            # Only history of the built commit: a recorded commit outside it is an error.
+            _git(repo, "merge-base", "--is-ancestor", commit, head)
+            _git(repo, "update-ref", f"refs/tags/{tag}", commit)
+        _git(repo, "bundle", "create", "--quiet", str(out), "--all")
+        return _git(repo, "describe", "--tags", "--always", head)
 
 
 class TemplateHistoryHook(BuildHookInterface):  # type: ignore[type-arg]
@@ -33,26 +99,7 @@ class TemplateHistoryHook(BuildHookInterface):  # type: ignore[type-arg]
         if not (root / ".git").exists() or shutil.which("git") is None:
             return False
         try:
-            ref = _git(root, "describe", "--tags", "--always")
-            head = _git(root, "rev-parse", "HEAD")
-            # copier keeps remote templates as `--mirror` clones, which fetch refs/* only: the
-            # built commit needs a branch ref, even when the build runs on a detached HEAD.
-            # A throwaway mirror gets that ref, so the source repository is not touched.
-            mirror = out / "history.git"
-            shutil.rmtree(mirror, ignore_errors=True)
-            _git(root, "clone", "--quiet", "--mirror", str(root), str(mirror))
-            _git(mirror, "update-ref", f"refs/heads/{RELEASE_BRANCH}", head)
-            _git(mirror, "symbolic-ref", "HEAD", f"refs/heads/{RELEASE_BRANCH}")
-            _git(
-                mirror,
-                "bundle",
-                "create",
-                str(out / BUNDLE_NAME),
-                "--tags",
-                f"refs/heads/{RELEASE_BRANCH}",
-                "HEAD",
-            )
-            shutil.rmtree(mirror, ignore_errors=True)
+            ref = make_history_bundle(root, self.metadata.version, out / BUNDLE_NAME)
         except subprocess.CalledProcessError as exc:
             self.app.display_warning(f"no template history bundle: {exc.stderr.strip()}")
             return False

@@ -1,3 +1,3 @@
 """aiarch-scaffold: start production-shaped AI-architecture repositories."""
 
-__version__ = "0.2.0"
+__version__ = "0.3.0.dev0"

@@ -2,26 +2,83 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
 import signal
 import sys
 import warnings
+from collections.abc import MutableMapping
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
+from typer.core import TyperGroup
 
-from aiarch_scaffold import __version__
+from aiarch_scaffold import __version__, completion
 from aiarch_scaffold.errors import ScaffoldError, UsageError
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+DEBUG_ENV = "AIARCH_DEBUG"
+
+
+class _AiarchGroup(TyperGroup):
+    """No command ends in a traceback: an unexpected error becomes one `Error:` line.
+
+    A missing module, an unreadable file or a bug in the kit is reported with its type and
+    message and exit code 1; `--debug` (or AIARCH_DEBUG=1) re-raises it with the traceback.
+    """
+
+    def invoke(self, ctx: Any) -> Any:  # typer's vendored click Context
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, KeyboardInterrupt, SystemExit):
+            raise
+        except ScaffoldError as exc:
+            fail(exc)
+        except BrokenPipeError:
+            # `aiarch matrix | head -1`: the reader is gone; stop quietly as `cat` would.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise typer.Exit(141) from None
+        except Exception as exc:
+            if type(exc).__module__.startswith(("click", "typer")) or _debugging(ctx):
+                raise
+            detail = str(exc).strip().splitlines()
+            message = f"{type(exc).__name__}: {detail[0]}" if detail else type(exc).__name__
+            typer.echo(
+                f"Error: {message} (unexpected; rerun with --debug for the traceback)", err=True
+            )
+            raise typer.Exit(1) from None
+
+    def _main_shell_completion(
+        self,
+        ctx_args: MutableMapping[str, Any],
+        prog_name: str,
+        complete_var: str | None = None,
+    ) -> None:
+        variable = complete_var or f"_{prog_name}_COMPLETE".replace("-", "_").upper()
+        completion.prepare(os.environ, os.environ.get(variable))
+        captured = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(captured):
+                super()._main_shell_completion(ctx_args, prog_name, complete_var)
+        finally:
+            sys.stdout.write(completion.for_shell(captured.getvalue()))
+
+
+def _debugging(ctx: Any) -> bool:
+    return bool(ctx.meta.get(DEBUG_ENV)) or os.environ.get(DEBUG_ENV, "") not in ("", "0")
+
+
 app = typer.Typer(
     name="aiarch",
+    cls=_AiarchGroup,
     help="Start production-shaped AI-architecture repositories and keep them updated.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
 )
 
@@ -40,7 +97,13 @@ def fancy_output() -> bool:
 
 DataOption = Annotated[
     list[str] | None,
-    typer.Option("--data", "-d", metavar="KEY=VALUE", help="Answer a question (repeatable)."),
+    typer.Option(
+        "--data",
+        "-d",
+        metavar="KEY=VALUE",
+        help="Answer a question (repeatable).",
+        autocompletion=completion.complete_data,
+    ),
 ]
 
 
@@ -70,12 +133,18 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
+    ctx: typer.Context,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
     ] = False,
+    debug: Annotated[
+        bool,
+        typer.Option("--debug", envvar=DEBUG_ENV, help="Show tracebacks of unexpected errors."),
+    ] = False,
 ) -> None:
     """Start production-shaped AI-architecture repositories and keep them updated."""
+    ctx.meta[DEBUG_ENV] = debug
     warnings.filterwarnings("ignore", module="copier")
 
 
@@ -91,7 +160,14 @@ def new(
     data: DataOption = None,
     answers_file: Annotated[
         Path | None,
-        typer.Option("--answers-file", "-a", help="YAML file of answers (e.g. a team preset)."),
+        typer.Option("--answers-file", "-a", help="YAML file of answers (overrides --preset)."),
+    ] = None,
+    preset: Annotated[
+        str | None,
+        typer.Option("--preset", "-p", help="Named answer profile (see `aiarch presets list`)."),
+    ] = None,
+    preset_dir: Annotated[
+        Path | None, typer.Option("--preset-dir", help="Folder of team presets (NAME.yml).")
     ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Allow writing into a non-empty destination.")
@@ -99,27 +175,39 @@ def new(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Show the full summary table when piped too.")
     ] = False,
+    skip_tool_check: Annotated[
+        bool,
+        typer.Option(
+            "--skip-tool-check", help="Create the project even if git, make or uv is missing."
+        ),
+    ] = False,
 ) -> None:
     """Create a new project: ask the questions from copier.yml, then render it atomically."""
-    from aiarch_scaffold import answers, report
+    from aiarch_scaffold import answers, preflight, presets, report
     from aiarch_scaffold.generate import create_project
 
     _interrupt_on_sigterm()
     try:
-        given = answers.merge(
-            answers.load_answers_file(answers_file) if answers_file else {},
-            answers.parse_data_pairs(data or []),
+        # config.yml defaults < preset < --answers-file < --data
+        given = presets.layered_answers(
+            preset=preset,
+            preset_dir=preset_dir,
+            answers_file=answers_file,
+            data=answers.parse_data_pairs(data or []),
         )
+        # Before any prompt or file: the printed next steps must work on this machine.
+        toolchain = None if skip_tool_check else preflight.check_tools()
         interactive = not defaults
         if interactive:
             require_terminal("--defaults (and --data/--answers-file)")
         result = create_project(destination, given, interactive=interactive, force=force)
     except ScaffoldError as exc:
         fail(exc)
+    steps = preflight.next_steps(result.destination, toolchain)
     if fancy_output() or verbose:
-        report.print_generated(console(), result)
+        report.print_generated(console(), result, steps)
     else:
-        typer.echo(report.plain_generated(result))
+        typer.echo(report.plain_generated(result, steps))
 
 
 @app.command()
@@ -128,16 +216,17 @@ def options(
 ) -> None:
     """List every question with its choices and default, read from copier.yml."""
     from aiarch_scaffold import report
-    from aiarch_scaffold.questions import load_questions
+    from aiarch_scaffold.questions import load_questions, shown_defaults
 
     try:
-        questions = load_questions()
+        questions = [q for q in load_questions() if not q.is_computed]
+        defaults = shown_defaults(questions)
     except ScaffoldError as exc:
         fail(exc)
     if as_json:
-        print(report.options_json(questions))
+        print(report.options_json(questions, defaults))
     else:
-        console().print(report.options_table(questions))
+        console().print(report.options_table(questions, defaults))
 
 
 @app.command()
@@ -199,7 +288,13 @@ def matrix(
     ] = "table",
     include: Annotated[
         list[str] | None,
-        typer.Option("--include", "-i", metavar="KEY=VALUE", help="Pin a factor (repeatable)."),
+        typer.Option(
+            "--include",
+            "-i",
+            metavar="KEY=VALUE",
+            help="Pin a factor (repeatable).",
+            autocompletion=completion.complete_data,
+        ),
     ] = None,
     limit: Annotated[int, typer.Option("--limit", help="Size guard for --strategy all.")] = 5000,
 ) -> None:
@@ -219,3 +314,49 @@ def matrix(
         console().print(report.matrix_table(rows, strategy))
     else:
         print(matrix_module.render(rows, fmt))
+
+
+presets_app = typer.Typer(
+    cls=_AiarchGroup, no_args_is_help=True, help="Named answer profiles for `aiarch new --preset`."
+)
+app.add_typer(presets_app, name="presets")
+PresetDirOption = Annotated[
+    Path | None, typer.Option("--preset-dir", help="Folder of team presets (NAME.yml).")
+]
+
+
+@presets_app.command("list")
+def presets_list(preset_dir: PresetDirOption = None) -> None:
+    """Every preset: name, source (preset-dir, team, config or kit) and description."""
+    from aiarch_scaffold import presets
+
+    listed = presets.listing(preset_dir)
+    width = max((len(item.preset.name) for item in listed), default=0)
+    for item in listed:
+        about = f"INVALID: {item.problem}" if item.problem else item.preset.description
+        typer.echo(f"{item.preset.name:<{width}}  {item.preset.source:<10}  {about}")
+
+
+@presets_app.command("show")
+def presets_show(name: str, preset_dir: PresetDirOption = None) -> None:
+    """Print a preset's answers (a valid --answers-file), validated against copier.yml."""
+    from aiarch_scaffold import presets
+
+    typer.echo(presets.as_yaml(presets.load(name, preset_dir)), nl=False)
+
+
+@app.command()
+def doctor(
+    path: Annotated[Path, typer.Argument(help="Generated project to check.")] = Path(),
+    deploy: Annotated[
+        bool,
+        typer.Option("--deploy", help="Count deploy tools (IaC, cloud CLI, docker) as required."),
+    ] = False,
+) -> None:
+    """What this machine lacks to run a generated project, with install hints; exit 1 if any."""
+    from aiarch_scaffold import doctor as doctor_module
+
+    findings = doctor_module.examine(path, deploy=deploy)
+    typer.echo(doctor_module.render(findings))
+    if doctor_module.missing_required(findings):
+        raise typer.Exit(1)

@@ -13,15 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import jinja2.nodes
 import yaml
-from copier._main import Worker
-from copier._user_data import Question as CopierQuestion
 from copier.errors import CopierAnswersInterrupt, CopierError, InteractiveSessionError
 
 from aiarch_scaffold import answers as answer_checks
+from aiarch_scaffold import copier_adapter
 from aiarch_scaffold.errors import ScaffoldError, UsageError
-from aiarch_scaffold.questions import parse_questions
+from aiarch_scaffold.questions import computed_names, parse_questions
 from aiarch_scaffold.template_source import TemplateSource, default_source, template_root
 
 STAGING_PREFIX = ".aiarch-staging-"
@@ -55,57 +53,6 @@ def check_destination(destination: Path, *, force: bool) -> None:
 
 def default_destination(parent: Path, answers: Mapping[str, Any]) -> Path:
     return parent / str(answers["project_slug"]).replace("_", "-")
-
-
-def _memoize_string_templates(env: jinja2.Environment) -> None:
-    """Compile each distinct inline template once per render.
-
-    copier renders every path part, and the answers-file name, through ``from_string``,
-    which compiles anew on each call: a conditional folder name is compiled once for every
-    file below it. Compiled templates are immutable, so sharing them is safe; this roughly
-    halves copier's render time on this template.
-    """
-    compile_template = env.from_string
-    cache: dict[str, jinja2.Template] = {}
-
-    def from_string(
-        source: str | jinja2.nodes.Template,
-        globals: dict[str, Any] | None = None,
-        template_class: type[jinja2.Template] | None = None,
-    ) -> jinja2.Template:
-        if not isinstance(source, str) or globals is not None or template_class is not None:
-            return compile_template(source, globals, template_class)
-        if source not in cache:
-            cache[source] = compile_template(source)
-        return cache[source]
-
-    env.from_string = from_string  # type: ignore[method-assign,assignment]
-
-
-def _resolve_answers(worker: Worker) -> dict[str, Any]:
-    """Ask (or take defaults), then validate every answer, defaults included.
-
-    copier validates only answers given as data; a default derived from another answer
-    (e.g. a long slug from a long name) would otherwise slip through.
-    """
-    worker._ask()
-    resolved: dict[str, Any] = {}
-    for name, details in worker.template.questions_data.items():
-        question = CopierQuestion(
-            answers=worker.answers,
-            context=worker._render_context(),
-            jinja_env=worker.jinja_env,
-            settings=worker.settings,
-            var_name=name,
-            **details,
-        )
-        if not question.get_when() or name not in worker.answers.combined:
-            continue
-        value = worker.answers.combined[name]
-        question.validate_answer(value)
-        resolved[name] = value
-    answer_checks.check_plain_text(resolved)
-    return resolved
 
 
 def record_source(project: Path, url: str, ref: str) -> None:
@@ -144,8 +91,9 @@ def _translate(exc: BaseException) -> ScaffoldError:
         return ScaffoldError("interrupted; nothing was written", exit_code=130)
     if isinstance(exc, InteractiveSessionError):
         return UsageError("no terminal to ask questions; pass --defaults and --data/--answers-file")
-    if isinstance(exc, ValueError) and "Validation error for question" in str(exc):
-        return UsageError(str(exc).replace("Validation error for question", "invalid answer for"))
+    invalid = copier_adapter.validation_message(exc)
+    if invalid is not None:
+        return UsageError(f"invalid answer for {invalid[0]!r}: {invalid[1]}")
     if isinstance(exc, jinja2.TemplateError):
         return ScaffoldError(f"template failed to render: {exc}")
     if isinstance(exc, (CopierError, ValueError, OSError)):
@@ -179,29 +127,30 @@ def create_project(
         staging.mkdir(mode=0o700)
         with (
             contextlib.redirect_stderr(notes),
-            Worker(
-                src_path=str(root),
+            copier_adapter.open_worker(
+                root,
                 vcs_ref=source.vcs_ref,
                 dst_path=staging,
                 data=data,
                 defaults=not interactive,
-                unsafe=True,
-                quiet=True,
                 overwrite=True,
                 cleanup_on_error=False,
             ) as worker,
         ):
-            _memoize_string_templates(worker.jinja_env)
-            questions = parse_questions(dict(worker.template.questions_data))
+            copier_adapter.memoize_string_templates(worker)
+            config = copier_adapter.questions_data(worker)
+            answer_checks.check_not_computed(data, computed_names(config))
+            questions = parse_questions(config)
             answer_checks.check_known(data, questions)
             answer_checks.check_choices(data, questions)
-            resolved = _resolve_answers(worker)
+            # copier validates only answers given as data; defaults derived from other
+            # answers (a long slug from a long name) are validated here too.
+            resolved = copier_adapter.resolve_answers(worker)
+            answer_checks.check_plain_text(resolved)
             if destination is None:
                 destination = default_destination(parent, resolved)
                 check_destination(destination, force=force)
-            worker.data = resolved
-            worker.defaults = True
-            worker.run_copy()
+            copier_adapter.render_copy(worker, resolved)
         if source.record_url and source.record_ref:
             record_source(staging, source.record_url, source.record_ref)
         files = sum(1 for path in staging.rglob("*") if path.is_file())

@@ -17,10 +17,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from copier._main import Worker
-from copier._user_data import AnswersMap
-from copier._user_data import Question as CopierQuestion
 
+from aiarch_scaffold import copier_adapter
 from aiarch_scaffold.errors import UsageError
 from aiarch_scaffold.questions import Question, parse_questions
 from aiarch_scaffold.template_source import TemplateSource, default_source
@@ -41,6 +39,8 @@ class Factor:
 def factors_of(questions: Sequence[Question]) -> list[Factor]:
     found = []
     for question in questions:
+        if question.is_computed:
+            continue  # derived by copier.yml, never asked: not a factor
         if question.is_choice:
             found.append(Factor(question.name, tuple(question.values)))
         elif question.type == "bool":
@@ -55,16 +55,11 @@ class Evaluator:
         self._stack = contextlib.ExitStack()
         self._stack.enter_context(contextlib.redirect_stderr(io.StringIO()))
         self.worker = self._stack.enter_context(
-            Worker(
-                src_path=str(root),
-                vcs_ref=vcs_ref,
-                dst_path=Path(),
-                defaults=True,
-                unsafe=True,
-                quiet=True,
-            )
+            copier_adapter.open_worker(root, vcs_ref=vcs_ref, defaults=True)
         )
-        self.questions_data: dict[str, Any] = dict(self.worker.template.questions_data)
+        # Every check renders the same `when`, default and validator strings: compile each once.
+        copier_adapter.memoize_string_templates(self.worker)
+        self.questions_data: dict[str, Any] = copier_adapter.questions_data(self.worker)
         self.questions = parse_questions(self.questions_data)
         self._cache: dict[tuple[tuple[str, Any], ...], tuple[bool, frozenset[str]]] = {}
 
@@ -79,29 +74,8 @@ class Evaluator:
         return self._cache[key]
 
     def _check(self, row: Mapping[str, Any]) -> tuple[bool, frozenset[str]]:
-        answers = AnswersMap(init=dict(row))
-        self.worker.answers = answers
-        hidden = set()
-        for name, details in self.questions_data.items():
-            question = CopierQuestion(
-                answers=answers,
-                context=self.worker._render_context(),
-                jinja_env=self.worker.jinja_env,
-                settings=self.worker.settings,
-                var_name=name,
-                **details,
-            )
-            if not question.get_when():
-                hidden.add(name)
-                answers.hide(name)
-                continue
-            value = row[name] if name in row else question.get_default()
-            try:
-                question.validate_answer(question.parse_answer(value))
-            except ValueError:
-                return False, frozenset(hidden)
-            answers.user[name] = value
-        return True, frozenset(hidden)
+        evaluation = copier_adapter.evaluate(self.worker, row)
+        return evaluation.valid, evaluation.hidden
 
 
 def _visible(row: Row, hidden: frozenset[str]) -> Row:

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import jinja2
+import jinja2.nodes
 import yaml
 
 from aiarch_scaffold.errors import ScaffoldError
-from aiarch_scaffold.template_source import CONFIG_FILE, template_root
+from aiarch_scaffold.template_source import (
+    CONFIG_FILE,
+    TemplateSource,
+    default_source,
+    template_root,
+)
 
 
 @dataclass(frozen=True)
@@ -29,9 +38,24 @@ class Question:
         return bool(self.choices)
 
     @property
+    def is_computed(self) -> bool:
+        """A value copier.yml derives for the template (``when: false``): never asked."""
+        return is_computed(self.when)
+
+    @property
+    def is_templated(self) -> bool:
+        """The default is a Jinja expression over other answers."""
+        return isinstance(self.default, str) and ("{{" in self.default or "{%" in self.default)
+
+    @property
     def values(self) -> list[Any]:
         """The values a choice question accepts (not their labels)."""
         return list(self.choices.values())
+
+
+def is_computed(when: Any) -> bool:
+    """copier never asks a question whose `when` is the literal false; its default is its value."""
+    return when is False or (isinstance(when, str) and when.strip().lower() == "false")
 
 
 def _normalise_choices(raw: Any) -> dict[str, Any]:
@@ -63,10 +87,21 @@ def load_questions(root: Path | None = None) -> list[Question]:
     return parse_questions(load_config(root))
 
 
+def computed_names(config: dict[str, Any]) -> list[str]:
+    """Values copier.yml computes from the answers (`when: false`); not questions."""
+    return [
+        name
+        for name, spec in config.items()
+        if not name.startswith("_") and isinstance(spec, dict) and is_computed(spec.get("when"))
+    ]
+
+
 def parse_questions(config: dict[str, Any]) -> list[Question]:
+    """The questions a user answers, in declaration order; computed values are left out."""
     questions = []
+    computed = set(computed_names(config))
     for name, spec in config.items():
-        if name.startswith("_"):
+        if name.startswith("_") or name in computed:
             continue
         if not isinstance(spec, dict):
             spec = {"default": spec}
@@ -86,3 +121,49 @@ def parse_questions(config: dict[str, Any]) -> list[Question]:
 
 def question_names(root: Path | None = None) -> list[str]:
     return [question.name for question in load_questions(root)]
+
+
+@dataclass(frozen=True)
+class ShownDefault:
+    """A default as a user gets it: rendered, and which answers it is derived from."""
+
+    value: Any
+    derived_from: tuple[str, ...] = ()
+
+
+def derived_from(question: Question, names: list[str]) -> tuple[str, ...]:
+    """The other questions a templated default reads, in declaration order."""
+    if not question.is_templated:
+        return ()
+    try:
+        ast = jinja2.Environment(autoescape=True).parse(question.default)  # parsed, never rendered
+    except jinja2.TemplateSyntaxError:
+        return ()
+    read = {node.name for node in ast.find_all(jinja2.nodes.Name) if node.ctx == "load"}
+    return tuple(name for name in names if name in read and name != question.name)
+
+
+def shown_defaults(
+    questions: list[Question], source: TemplateSource | None = None
+) -> dict[str, ShownDefault]:
+    """Every question's default; templated ones rendered by copier from the other defaults."""
+    shown = {q.name: ShownDefault(q.default) for q in questions}
+    templated = [q for q in questions if q.is_templated]
+    if not templated:
+        return shown
+    from aiarch_scaffold import copier_adapter
+
+    source = source or default_source()
+    names = [q.name for q in questions]
+    notes = io.StringIO()
+    with (
+        contextlib.redirect_stderr(notes),
+        copier_adapter.open_worker(source.root, vcs_ref=source.vcs_ref) as worker,
+    ):
+        rendered = copier_adapter.evaluate(worker, {}).values
+    for question in templated:
+        if question.name in rendered:
+            shown[question.name] = ShownDefault(
+                rendered[question.name], derived_from(question, names)
+            )
+    return shown

@@ -11,13 +11,8 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from aiarch_scaffold.generate import Generated
-    from aiarch_scaffold.questions import Question
+    from aiarch_scaffold.questions import Question, ShownDefault
     from aiarch_scaffold.update import UpdateResult
-
-NEXT_STEPS = (
-    "git init && make install && make pipeline && make test",
-    "make serve   # then POST /v1/predict with an X-API-Key header",
-)
 
 
 def answers_table(answers: Mapping[str, Any], title: str = "Answers") -> Table:
@@ -31,25 +26,32 @@ def answers_table(answers: Mapping[str, Any], title: str = "Answers") -> Table:
     return table
 
 
-def print_generated(console: Console, result: Generated) -> None:
+def print_generated(console: Console, result: Generated, steps: list[str]) -> None:
     console.print(
         f"[green]Created[/] {result.destination} ({result.files} files in {result.seconds:.2f} s)"
     )
     console.print(answers_table(result.answers))
     console.print("Next steps:")
-    for step in (f"cd {result.destination}", *NEXT_STEPS):
+    for step in steps:
         console.print(f"  {step}", highlight=False)
 
 
-def plain_generated(result: Generated) -> str:
+def plain_generated(result: Generated, steps: list[str]) -> str:
     """The same summary without rich, for pipes and CI logs."""
     lines = [f"Created {result.destination} ({result.files} files in {result.seconds:.2f} s)"]
     lines += [f"  {name}: {value}" for name, value in result.answers.items()]
-    lines += ["Next steps:", f"  cd {result.destination}", *(f"  {s}" for s in NEXT_STEPS)]
+    lines += ["Next steps:", *(f"  {step}" for step in steps)]
     return "\n".join(lines)
 
 
-def options_table(questions: list[Question]) -> Table:
+def default_text(shown: ShownDefault) -> str:
+    """``customer_churn_platform (from project_name)`` for a derived default."""
+    if shown.derived_from:
+        return f"{shown.value} (from {', '.join(shown.derived_from)})"
+    return str(shown.value)
+
+
+def options_table(questions: list[Question], defaults: Mapping[str, ShownDefault]) -> Table:
     from rich.table import Table
 
     table = Table(title="Questions (from copier.yml)", title_justify="left")
@@ -60,19 +62,23 @@ def options_table(questions: list[Question]) -> Table:
     for question in questions:
         choices = ", ".join(str(value) for value in question.values) if question.is_choice else ""
         table.add_row(
-            question.name, choices or f"({question.type})", str(question.default), question.help
+            question.name,
+            choices or f"({question.type})",
+            default_text(defaults[question.name]),
+            question.help,
         )
     return table
 
 
-def options_json(questions: list[Question]) -> str:
+def options_json(questions: list[Question], defaults: Mapping[str, ShownDefault]) -> str:
     return json.dumps(
         [
             {
                 "name": q.name,
                 "type": q.type,
                 "help": q.help,
-                "default": q.default,
+                "default": defaults[q.name].value,
+                "derived_from": list(defaults[q.name].derived_from),
                 "choices": q.values if q.is_choice else None,
                 "when": q.when,
             }

@@ -2,7 +2,8 @@
 
 Two layouts hold ``copier.yml`` + ``template/``:
 - the installed wheel (``aiarch_scaffold/_template``): a plain folder, fast to render, plus
-  ``history.bundle`` (the kit's tagged git history) and ``REF`` (the commit it was built from);
+  ``history.bundle`` (the kit's git history, a ``vX.Y.Z`` tag per release in ``releases.toml``)
+  and ``REF`` (the commit it was built from);
 - a git checkout of the kit (development): copier reads it as a git repository.
 
 Projects rendered from the wheel record the kit's public URL and ``REF`` in

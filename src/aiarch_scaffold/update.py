@@ -22,10 +22,11 @@ from copier.errors import CopierError
 from packaging.version import InvalidVersion, Version
 from plumbum import local
 
-from aiarch_scaffold import __version__
+from aiarch_scaffold import __version__, releases
 from aiarch_scaffold import answers as answer_checks
 from aiarch_scaffold.errors import ScaffoldError, UsageError
 from aiarch_scaffold.generate import ANSWERS_FILE
+from aiarch_scaffold.questions import computed_names, load_config
 from aiarch_scaffold.template_source import TemplateSource, default_source
 
 Conflict = Literal["inline", "rej"]
@@ -159,11 +160,33 @@ def plan_update(
             if to is None and template is None:
                 # The installed kit's own version: the commit its wheel was built from.
                 to = _packaged_ref()
-    if to is None:
-        tags = _tags(recorded_src, env)
-        installed = f"v{__version__}"
-        to = installed if installed in tags else _newest(tags)
+    if to is None or releases.as_version(to) is not None:
+        to = _resolve_version(to, _tags(recorded_src, env))
     return UpdatePlan(recorded_src, recorded_ref, env, to)
+
+
+def _resolve_version(to: str | None, tags: list[str]) -> str | None:
+    """A version (``0.1.0`` or ``v0.1.0``; default: the installed kit's, else the newest) as a ref.
+
+    The release record names each version's commit, so a source without tags (a clean clone)
+    still resolves; a tag the source has is used by name, so copier records ``vX.Y.Z``.
+    """
+    record = releases.installed()
+    if to is None:
+        known = [*tags, *(release.tag for release in record)]
+        installed = f"v{__version__}"
+        to = installed if installed in known else _newest(known)
+        if to is None:
+            return None
+    try:
+        release = releases.find(record, to)
+    except UsageError:
+        wanted = releases.as_version(to)
+        for tag in tags:  # a tag the record does not know, e.g. a fork's own release
+            if releases.as_version(tag) == wanted:
+                return tag
+        raise
+    return release.tag if release.tag in tags else release.commit
 
 
 def _packaged_bundle() -> Path | None:
@@ -260,6 +283,7 @@ def update_project(
     """Update ``project`` in place (or, with ``pretend``, in a throwaway clone) and report."""
     data = dict(data or {})
     answer_checks.check_plain_text(data)
+    answer_checks.check_not_computed(data, computed_names(load_config()))
     project = project.resolve()
     read_recorded(project)
     check_clean_git_tree(project)

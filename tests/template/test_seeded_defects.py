@@ -159,6 +159,15 @@ def _deploy_role_trusts_pull_requests(p: Path) -> None:
     tfvars.write_text(text.replace(line, line.replace("]", f', "repo:{repository}:pull_request"]')))
 
 
+def _shared_lake_volume(p: Path) -> None:
+    _edit(p / "deploy/kubernetes/base/jobs/features.yaml", """            - name: tmp
+              emptyDir:""", """            - name: lake
+              persistentVolumeClaim:
+                claimName: lake
+            - name: tmp
+              emptyDir:""")
+
+
 CLOUD_DEFECTS: dict[str, tuple[Callable[[Path], None], str]] = {
     "CI creates roles without the boundary (iam-escalation)": (_unbounded_role_creation,
                                                                "iam-escalation"),
@@ -173,6 +182,7 @@ CLOUD_DEFECTS: dict[str, tuple[Callable[[Path], None], str]] = {
                                                      "terraform-refs"),
     "missing default-deny NetworkPolicy (kubernetes)": (_missing_network_policy, "kubernetes"),
     "root pod (kubernetes)": (_root_pod, "kubernetes"),
+    "batch job mounts a shared lake volume (kubernetes)": (_shared_lake_volume, "kubernetes"),
 }
 
 

@@ -10,9 +10,22 @@ from pathlib import Path
 from pydantic import BaseModel, Field, field_validator
 
 from contracts.settings import Settings
-from contracts.storage import write_text_atomic
+from contracts.storage import LakePath, write_text_atomic
 
 UNKNOWN_VERSION = "unknown"
+
+
+class UpstreamRef(BaseModel):
+    """The exact input partition a dataset was built from: its manifest's sha256 at build time.
+
+    A consumer compares it with the input's current manifest: a raw batch replaced after the
+    features were built makes the features stale, and they are refused.
+    """
+
+    dataset: str = Field(pattern=r"^[a-z0-9_]+(/[a-z0-9_]+)*$")
+    # A partition folder name (``ingestion_date=2024-01-01``): never a path, never hidden.
+    partition: str = Field(pattern=r"^[A-Za-z0-9_]+=[A-Za-z0-9_.-]+$")
+    manifest_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
 
 
 class DatasetManifest(BaseModel):
@@ -25,6 +38,7 @@ class DatasetManifest(BaseModel):
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     created_at: datetime
     source: str
+    upstream: list[UpstreamRef] = Field(default_factory=list)
 
 
 class LineageRecord(BaseModel):
@@ -89,7 +103,7 @@ def _git_commit() -> str | None:
     return commit if result.returncode == 0 and commit else None
 
 
-def write_lineage(record: LineageRecord, lineage_dir: Path) -> Path:
+def write_lineage(record: LineageRecord, lineage_dir: LakePath) -> LakePath:
     """Write ``record`` to ``lineage_dir/<run_id>.json`` atomically and return the path."""
     return write_text_atomic(
         record.model_dump_json(indent=2) + "\n", lineage_dir / f"{record.run_id}.json"

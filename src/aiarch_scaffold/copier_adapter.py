@@ -1,0 +1,204 @@
+"""Every use of copier's private API, in one place (written against copier 9.19).
+
+copier's public functions (``run_copy``, ``run_update``) render a whole project. The kit also
+has to work with the questions *without* rendering: validate every resolved answer (defaults
+derived from other answers included) before anything is written, check matrix rows against
+each question's ``when`` and ``validator``, and show rendered defaults in ``aiarch options``.
+copier has no public API for that, so this module uses the internals below, and
+``tests/unit/test_copier_adapter.py`` pins each one, so a copier upgrade that changes them fails
+there, by name, instead of somewhere in the CLI.
+
+What we rely on, and why:
+
+- ``copier._main.Worker``: a context manager taking ``src_path``, ``vcs_ref``, ``dst_path``,
+  ``data``, ``defaults``, ``unsafe``, ``quiet``, ``overwrite``, ``cleanup_on_error``; its
+  ``template.questions_data`` (copier.yml's questions, raw, in declaration order),
+  ``answers`` (an ``AnswersMap``), ``jinja_env`` and ``settings``; ``data`` and ``defaults``
+  may be reassigned before ``run_copy()`` (we render exactly the answers we validated).
+- ``Worker._ask()``: resolves every answer (given data, then defaults, else a prompt) into
+  ``worker.answers``; validates data answers and raises ``ValueError("Validation error for
+  question '<name>': <message>")``.
+- ``Worker._render_context()``: the Jinja context a question's ``when``, ``default`` and
+  ``validator`` are rendered with.
+- ``copier._user_data.Question(answers=, context=, jinja_env=, settings=, var_name=,
+  **details)`` with ``get_when()``, ``get_default()`` (rendered), ``parse_answer()`` (type cast
+  and choice check, ``ValueError`` otherwise) and ``validate_answer()`` (``ValueError`` as above).
+- ``copier._user_data.AnswersMap(init=...)`` with ``user``, ``combined`` and ``hide(name)``.
+- ``copier._types.MISSING``: what ``get_default()`` returns for a question without a default;
+  hidden questions' defaults are visible to later ones (computed values read them).
+- copier renders every path part (and the answers-file name) through
+  ``jinja_env.from_string``; ``memoize_string_templates`` caches those compilations.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import jinja2.nodes
+from copier._main import Worker
+from copier._types import MISSING
+from copier._user_data import AnswersMap
+from copier._user_data import Question as CopierQuestion
+
+_VALIDATION_ERROR = re.compile(r"^Validation error for question '(?P<name>[^']+)': (?P<msg>.*)$")
+
+
+@contextmanager
+def open_worker(
+    src_path: Path,
+    *,
+    vcs_ref: str | None = None,
+    dst_path: Path | None = None,
+    data: Mapping[str, Any] | None = None,
+    defaults: bool = True,
+    overwrite: bool = False,
+    cleanup_on_error: bool = True,
+) -> Iterator[Any]:
+    """A copier Worker for ``src_path``; trusted (the kit's own template), quiet."""
+    with Worker(
+        src_path=str(src_path),
+        vcs_ref=vcs_ref,
+        dst_path=dst_path if dst_path is not None else Path(),
+        data=dict(data or {}),
+        defaults=defaults,
+        unsafe=True,
+        quiet=True,
+        overwrite=overwrite,
+        cleanup_on_error=cleanup_on_error,
+    ) as worker:
+        yield worker
+
+
+def questions_data(worker: Any) -> dict[str, Any]:
+    """copier.yml's questions as copier read them (raw, declaration order)."""
+    return dict(worker.template.questions_data)
+
+
+def _question(worker: Any, answers: Any, name: str, details: Mapping[str, Any]) -> Any:
+    return CopierQuestion(
+        answers=answers,
+        context=worker._render_context(),
+        jinja_env=worker.jinja_env,
+        settings=worker.settings,
+        var_name=name,
+        **details,
+    )
+
+
+def resolve_answers(worker: Any) -> dict[str, Any]:
+    """Ask (or take defaults), then validate every asked answer, defaults included.
+
+    copier validates only answers given as data; a default derived from another answer
+    (e.g. a long slug from a long name) would otherwise slip through. Questions whose
+    ``when`` is false (hidden or computed) are left out: copier computes them again on render.
+    """
+    worker._ask()
+    resolved: dict[str, Any] = {}
+    for name, details in questions_data(worker).items():
+        question = _question(worker, worker.answers, name, details)
+        if not question.get_when() or name not in worker.answers.combined:
+            continue
+        value = worker.answers.combined[name]
+        question.validate_answer(value)
+        resolved[name] = value
+    return resolved
+
+
+def render_copy(worker: Any, answers: Mapping[str, Any]) -> None:
+    """Render exactly ``answers`` (already resolved and validated) with no further prompt."""
+    worker.data = dict(answers)
+    worker.defaults = True
+    worker.run_copy()
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What copier makes of a (partial) set of answers; missing ones take their defaults."""
+
+    valid: bool
+    hidden: frozenset[str]
+    values: dict[str, Any]
+    error: str | None = None
+
+
+def evaluate(worker: Any, row: Mapping[str, Any]) -> Evaluation:
+    """Walk the questions in order as copier does: ``when``, then default, parse and validate.
+
+    ``values`` holds the answer each asked question gets (rendered defaults for those not in
+    ``row``); evaluation stops at the first invalid answer.
+    """
+    answers = AnswersMap(init=dict(row))
+    worker.answers = answers
+    hidden: set[str] = set()
+    values: dict[str, Any] = {}
+    for name, details in questions_data(worker).items():
+        question = _question(worker, answers, name, details)
+        if not question.get_when():
+            # As copier does: not recorded, yet later questions and computed values
+            # (`when: false`) see the default.
+            hidden.add(name)
+            answers.hide(name)
+            default = question.get_default()
+            if default is not MISSING:
+                answers.user[name] = default
+            continue
+        value = row[name] if name in row else question.get_default()
+        try:
+            question.validate_answer(question.parse_answer(value))
+        except ValueError as exc:
+            return Evaluation(False, frozenset(hidden), values, str(exc))
+        answers.user[name] = value
+        values[name] = value
+    return Evaluation(True, frozenset(hidden), values)
+
+
+def validation_message(exc: BaseException) -> tuple[str, str] | None:
+    """(question, message) when ``exc`` is copier's failed-validator error, else None."""
+    if not isinstance(exc, ValueError):
+        return None
+    match = _VALIDATION_ERROR.match(str(exc).strip().splitlines()[0] if str(exc).strip() else "")
+    return (match["name"], match["msg"].strip()) if match else None
+
+
+def memoize_string_templates(worker: Any) -> None:
+    """Compile each distinct inline template once per render.
+
+    copier renders every path part, and the answers-file name, through ``from_string``,
+    which compiles anew on each call: a conditional folder name is compiled once for every
+    file below it. Compiled templates are immutable, so sharing them is safe; this roughly
+    halves copier's render time on this template.
+    """
+    env: jinja2.Environment = worker.jinja_env
+    compile_template = env.from_string
+    cache: dict[str, jinja2.Template] = {}
+
+    def from_string(
+        source: str | jinja2.nodes.Template,
+        globals: dict[str, Any] | None = None,
+        template_class: type[jinja2.Template] | None = None,
+    ) -> jinja2.Template:
+        if not isinstance(source, str) or globals is not None or template_class is not None:
+            return compile_template(source, globals, template_class)
+        if source not in cache:
+            cache[source] = compile_template(source)
+        return cache[source]
+
+    env.from_string = from_string  # type: ignore[method-assign,assignment]
+
+
+__all__ = [
+    "Evaluation",
+    "evaluate",
+    "memoize_string_templates",
+    "open_worker",
+    "questions_data",
+    "render_copy",
+    "resolve_answers",
+    "validation_message",
+]

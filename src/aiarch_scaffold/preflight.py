@@ -1,0 +1,80 @@
+"""Before rendering: are the tools the printed next steps need here, and what to print?
+
+`aiarch new` ends with next steps (`git init && make install && make pipeline && make test`).
+uv is a dependency of the kit, so `pip install aiarch-scaffold` brings it, but into the kit's
+environment: when that environment is not activated, uv is not on PATH, and the generated
+Makefile (``UV ?= uv``) is told where it is through ``export UV=...``. git and make are
+system tools: when one is missing, nothing is rendered and the error says what to install.
+"""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiarch_scaffold.errors import ScaffoldError
+
+SYSTEM_TOOLS: tuple[str, ...] = ("git", "make")
+NEXT_STEPS: tuple[str, ...] = (
+    "git init && make install && make pipeline && make test",
+    "make serve   # then POST /v1/predict with an X-API-Key header",
+)
+
+Which = Callable[[str], str | None]
+
+
+@dataclass(frozen=True)
+class Toolchain:
+    """Where uv is; ``uv_on_path`` False means the next steps must name it."""
+
+    uv: str
+    uv_on_path: bool
+
+
+def kit_uv() -> str | None:
+    """The uv binary installed with the kit (the `uv` package), wherever its scripts went."""
+    try:
+        from uv import find_uv_bin
+    except ImportError:
+        return None
+    try:
+        return str(find_uv_bin())
+    except FileNotFoundError:
+        return None
+
+
+def check_tools(
+    which: Which = shutil.which, bundled_uv: Callable[[], str | None] = kit_uv
+) -> Toolchain:
+    """Raise one line naming every missing tool; otherwise say where uv is."""
+    missing = [tool for tool in SYSTEM_TOOLS if which(tool) is None]
+    on_path = which("uv")
+    uv = on_path or bundled_uv()
+    hints = []
+    if missing:
+        hints.append(f"{' and '.join(missing)} (e.g. `sudo apt-get install {' '.join(missing)}`)")
+    if uv is None:
+        missing.append("uv")
+        hints.append("uv (`python -m pip install uv`)")
+    if missing:
+        names = " and ".join(missing)
+        raise ScaffoldError(
+            f"the next steps need {names}, not found on PATH: install {' and '.join(hints)}, "
+            "or pass --skip-tool-check to create the project anyway; nothing was created"
+        )
+    assert uv is not None
+    return Toolchain(uv=uv, uv_on_path=on_path is not None)
+
+
+def next_steps(destination: Path, toolchain: Toolchain | None) -> list[str]:
+    """The commands to print after `aiarch new`, exactly as a user can paste them."""
+    steps = [f"cd {shlex.quote(str(destination))}"]
+    if toolchain is not None and not toolchain.uv_on_path:
+        steps.append(f"export UV={shlex.quote(toolchain.uv)}   # the kit's uv; not on PATH")
+    return [*steps, *NEXT_STEPS]
+
+
+__all__ = ["NEXT_STEPS", "Toolchain", "check_tools", "kit_uv", "next_steps"]

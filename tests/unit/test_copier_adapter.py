@@ -1,0 +1,154 @@
+"""Pins the copier internals the kit relies on (see copier_adapter's docstring).
+
+A tiny template of its own, so each test names one behaviour: a copier upgrade that changes
+one of them fails here, by name, rather than somewhere in `aiarch new` or `aiarch matrix`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aiarch_scaffold import copier_adapter
+
+COPIER_YML = """\
+_subdirectory: template
+name:
+  type: str
+  default: My Thing
+slug:
+  type: str
+  default: "{{ name | lower | replace(' ', '_') }}"
+  validator: "{% if slug | length > 8 %}slug is longer than 8{% endif %}"
+cloud:
+  type: str
+  choices: [local, aws]
+  default: local
+region:
+  type: str
+  when: "{{ cloud != 'local' }}"
+  default: eu
+  validator: "{% if region == 'mars' %}no region on mars{% endif %}"
+is_cloud:
+  type: bool
+  when: false
+  default: "{{ cloud != 'local' }}"
+"""
+
+
+@pytest.fixture()
+def template(tmp_path: Path) -> Path:
+    root = tmp_path / "tpl"
+    (root / "template").mkdir(parents=True)
+    (root / "copier.yml").write_text(COPIER_YML)
+    (root / "template" / "{{ slug }}.txt.jinja").write_text("{{ name }} {{ is_cloud }}\n")
+    (root / "template" / "{{ _copier_conf.answers_file }}.jinja").write_text(
+        "{{ _copier_answers | to_nice_yaml }}"
+    )
+    return root
+
+
+@contextlib.contextmanager
+def worker(template: Path, dst: Path | None = None, **kwargs: Any) -> Iterator[Any]:
+    with (
+        contextlib.redirect_stderr(io.StringIO()),
+        copier_adapter.open_worker(template, dst_path=dst, **kwargs) as opened,
+    ):
+        yield opened
+
+
+def test_questions_data_is_raw_and_in_declaration_order(template: Path) -> None:
+    with worker(template) as w:
+        data = copier_adapter.questions_data(w)
+    assert list(data) == ["name", "slug", "cloud", "region", "is_cloud"]
+    assert data["slug"]["default"] == "{{ name | lower | replace(' ', '_') }}"
+
+
+def test_evaluate_renders_defaults_from_earlier_answers(template: Path) -> None:
+    with worker(template) as w:
+        evaluation = copier_adapter.evaluate(w, {})
+        renamed = copier_adapter.evaluate(w, {"name": "Other"})
+    assert evaluation.valid and evaluation.error is None
+    assert evaluation.values == {"name": "My Thing", "slug": "my_thing", "cloud": "local"}
+    assert renamed.values["slug"] == "other"
+
+
+def test_evaluate_hides_questions_whose_when_is_false(template: Path) -> None:
+    with worker(template) as w:
+        local = copier_adapter.evaluate(w, {"cloud": "local"})
+        aws = copier_adapter.evaluate(w, {"cloud": "aws"})
+    assert local.hidden == {"region", "is_cloud"}
+    assert aws.hidden == {"is_cloud"}
+    assert aws.values["region"] == "eu"
+
+
+def test_evaluate_reports_validator_and_choice_failures(template: Path) -> None:
+    with worker(template) as w:
+        too_long = copier_adapter.evaluate(w, {"slug": "much_too_long"})
+        bad_choice = copier_adapter.evaluate(w, {"cloud": "azure"})
+        on_mars = copier_adapter.evaluate(w, {"cloud": "aws", "region": "mars"})
+        hidden_mars = copier_adapter.evaluate(w, {"cloud": "local", "region": "mars"})
+    assert not too_long.valid
+    assert copier_adapter.validation_message(ValueError(too_long.error)) == (
+        "slug",
+        "slug is longer than 8",
+    )
+    assert not bad_choice.valid and "azure" in str(bad_choice.error)
+    assert not on_mars.valid
+    assert hidden_mars.valid  # a hidden question's answer is not validated
+
+
+def test_resolve_answers_validates_derived_defaults(template: Path, tmp_path: Path) -> None:
+    with (
+        worker(template, tmp_path / "out", data={"name": "A Long Name"}) as w,
+        pytest.raises(ValueError) as info,
+    ):
+        copier_adapter.resolve_answers(w)
+    assert copier_adapter.validation_message(info.value) == ("slug", "slug is longer than 8")
+
+
+def test_resolve_answers_rejects_invalid_data_with_copiers_message(
+    template: Path, tmp_path: Path
+) -> None:
+    with (
+        worker(template, tmp_path / "out", data={"slug": "much_too_long"}) as w,
+        pytest.raises(ValueError) as info,
+    ):
+        copier_adapter.resolve_answers(w)
+    assert copier_adapter.validation_message(info.value) == ("slug", "slug is longer than 8")
+
+
+def test_resolve_answers_leaves_out_hidden_and_computed(template: Path, tmp_path: Path) -> None:
+    with worker(template, tmp_path / "out") as w:
+        resolved = copier_adapter.resolve_answers(w)
+    assert resolved == {"name": "My Thing", "slug": "my_thing", "cloud": "local"}
+
+
+def test_render_copy_renders_exactly_the_resolved_answers(template: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with worker(template, out, data={"cloud": "aws"}, overwrite=True) as w:
+        copier_adapter.memoize_string_templates(w)
+        resolved = copier_adapter.resolve_answers(w)
+        copier_adapter.render_copy(w, {**resolved, "name": "Ab"})
+    # Computed values are computed again on render, from the answers rendered.
+    assert (out / "my_thing.txt").read_text() == "Ab True\n"
+
+
+def test_memoized_from_string_compiles_each_source_once(template: Path) -> None:
+    with worker(template) as w:
+        copier_adapter.memoize_string_templates(w)
+        first = w.jinja_env.from_string("{{ a }}")
+        assert w.jinja_env.from_string("{{ a }}") is first
+        assert first.render(a=1) == "1"
+
+
+def test_validation_message_ignores_other_errors() -> None:
+    assert copier_adapter.validation_message(ValueError("something else")) is None
+    assert (
+        copier_adapter.validation_message(OSError("Validation error for question 'x': y")) is None
+    )
