@@ -68,6 +68,7 @@ OPTION_PATHS: dict[str, object] = {
     and a.get("deploy_target") == "kubernetes",
     "deploy/kubernetes": lambda a: a.get("cloud", "local") != "local"
     and a.get("deploy_target") == "kubernetes",
+    "tools/iam_check.py": lambda a: a.get("cloud") == "aws" and a.get("iac") == "terraform",
     "tools/k8s_check.py": lambda a: a.get("cloud", "local") != "local"
     and a.get("deploy_target") == "kubernetes",
     "infra": lambda a: a.get("cloud", "local") != "local",

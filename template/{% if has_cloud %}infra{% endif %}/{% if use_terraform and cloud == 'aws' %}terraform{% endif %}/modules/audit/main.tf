@@ -243,8 +243,9 @@ data "aws_iam_policy_document" "trail_assume" {
 }
 
 resource "aws_iam_role" "trail_logs" {
-  name               = "${var.name}-cloudtrail-logs"
-  assume_role_policy = data.aws_iam_policy_document.trail_assume.json
+  name                 = "${var.name}-cloudtrail-logs"
+  assume_role_policy   = data.aws_iam_policy_document.trail_assume.json
+  permissions_boundary = var.permissions_boundary_arn
 }
 
 data "aws_iam_policy_document" "trail_logs" {

@@ -63,3 +63,8 @@ variable "force_destroy" {
   description = "Allow `terraform destroy` to delete non-empty log buckets. Keep false outside throwaway environments."
   default     = false
 }
+
+variable "permissions_boundary_arn" {
+  type        = string
+  description = "Permissions boundary of every IAM role this module creates (CI may only create bounded roles)."
+}

@@ -67,3 +67,8 @@ variable "cluster_name" {
   description = "EKS cluster whose load balancers may use these subnets (subnet discovery tags); null without EKS."
   default     = null
 }
+
+variable "permissions_boundary_arn" {
+  type        = string
+  description = "Permissions boundary of every IAM role this module creates (CI may only create bounded roles)."
+}

@@ -57,3 +57,31 @@ resource "aws_ecr_lifecycle_policy" "this" {
     ]
   })
 }
+
+# Prod promotes the digests dev built and tested: the roles listed here (prod's CI role) may
+# pull them, nothing else.
+data "aws_iam_policy_document" "promotion" {
+  count = length(var.promotion_reader_arns) > 0 ? 1 : 0
+
+  statement {
+    sid = "PromotionPullsTheTestedDigests"
+    actions = [
+      "ecr:BatchCheckLayerAvailability",
+      "ecr:BatchGetImage",
+      "ecr:DescribeImages",
+      "ecr:GetDownloadUrlForLayer",
+    ]
+
+    principals {
+      type        = "AWS"
+      identifiers = var.promotion_reader_arns
+    }
+  }
+}
+
+resource "aws_ecr_repository_policy" "promotion" {
+  for_each = length(var.promotion_reader_arns) > 0 ? aws_ecr_repository.this : {}
+
+  repository = each.value.name
+  policy     = data.aws_iam_policy_document.promotion[0].json
+}

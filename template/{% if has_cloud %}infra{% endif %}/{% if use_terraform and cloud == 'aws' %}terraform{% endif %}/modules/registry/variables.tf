@@ -48,3 +48,14 @@ variable "keep_images" {
     error_message = "keep_images must be between 5 and 1000."
   }
 }
+
+variable "promotion_reader_arns" {
+  type        = list(string)
+  description = "IAM role ARNs that may pull the images (in dev: prod's CI role, which promotes the tested digests)."
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.promotion_reader_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", arn))])
+    error_message = "promotion_reader_arns must hold IAM role ARNs."
+  }
+}

@@ -153,3 +153,8 @@ variable "alarm_topic_arn" {
   type        = string
   description = "SNS topic notified when the serving API is unhealthy."
 }
+
+variable "permissions_boundary_arn" {
+  type        = string
+  description = "Permissions boundary of every IAM role this module creates (CI may only create bounded roles)."
+}

@@ -123,3 +123,8 @@ variable "deployer_role_arn" {
   type        = string
   description = "CI role that applies the Kubernetes overlay (cluster admin through an access entry)."
 }
+
+variable "permissions_boundary_arn" {
+  type        = string
+  description = "Permissions boundary of every IAM role this module creates (CI may only create bounded roles)."
+}

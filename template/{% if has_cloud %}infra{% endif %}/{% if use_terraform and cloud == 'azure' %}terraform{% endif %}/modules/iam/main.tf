@@ -129,3 +129,36 @@ resource "azurerm_role_assignment" "ci" {
   principal_id         = azurerm_user_assigned_identity.ci.principal_id
   principal_type       = "ServicePrincipal"
 }
+
+# The read-only identity plan jobs of pull/merge requests federate into: the only identity whose
+# federated credentials admit them. Reader on the environment (no data-plane access), metadata
+# of Key Vault keys (no secret values), and read access to the state container: Azure RBAC has
+# no lease-only data action (a lease needs blob write, which would let a pull request rewrite
+# the state), so pull request plans run with -lock=false. Created where subjects are given (dev).
+resource "azurerm_user_assigned_identity" "ci_plan" {
+  count = length(var.ci_plan_federated_subjects) > 0 ? 1 : 0
+
+  name                = "id-${var.name}-ci-plan"
+  location            = var.location
+  resource_group_name = var.resource_group_name
+  tags                = var.tags
+}
+
+resource "azurerm_federated_identity_credential" "ci_plan" {
+  for_each = var.ci_plan_federated_subjects
+
+  name                      = "ci-plan-${each.key}"
+  user_assigned_identity_id = azurerm_user_assigned_identity.ci_plan[0].id
+  audience                  = [local.audience]
+  issuer                    = each.value.issuer
+  subject                   = each.value.subject
+}
+
+resource "azurerm_role_assignment" "ci_plan" {
+  for_each = length(var.ci_plan_federated_subjects) > 0 ? var.ci_plan_role_assignments : {}
+
+  scope                = each.value.scope
+  role_definition_name = each.value.role
+  principal_id         = azurerm_user_assigned_identity.ci_plan[0].principal_id
+  principal_type       = "ServicePrincipal"
+}

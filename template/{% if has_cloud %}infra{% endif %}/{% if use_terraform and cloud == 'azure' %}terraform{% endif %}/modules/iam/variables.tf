@@ -68,6 +68,11 @@ variable "ci_federated_subjects" {
     condition     = alltrue([for c in values(var.ci_federated_subjects) : startswith(c.issuer, "https://")])
     error_message = "Every CI issuer must be an https:// URL."
   }
+
+  validation {
+    condition     = alltrue([for c in values(var.ci_federated_subjects) : !strcontains(c.subject, ":pull_request") && !strcontains(c.subject, "/job/PR-")])
+    error_message = "The deploy identity must not trust pull/merge requests; they federate into the plan identity."
+  }
 }
 
 variable "ci_role_assignments" {
@@ -82,4 +87,32 @@ variable "tags" {
   description = "Tags applied to every resource of the module."
   type        = map(string)
   default     = {}
+}
+
+variable "ci_plan_federated_subjects" {
+  description = "OIDC issuer and subject of the pull/merge request contexts allowed to act as the read-only plan identity; empty creates no plan identity."
+  type = map(object({
+    issuer  = string
+    subject = string
+  }))
+  default = {}
+
+  validation {
+    condition     = alltrue([for c in values(var.ci_plan_federated_subjects) : startswith(c.issuer, "https://")])
+    error_message = "Every CI issuer must be an https:// URL."
+  }
+}
+
+variable "ci_plan_role_assignments" {
+  description = "Read-only roles of the plan identity by a stable key: role name and scope."
+  type = map(object({
+    role  = string
+    scope = string
+  }))
+  default = {}
+
+  validation {
+    condition     = alltrue([for a in values(var.ci_plan_role_assignments) : contains(["Reader", "Key Vault Reader", "Monitoring Reader", "Storage Blob Data Reader"], a.role)])
+    error_message = "The plan identity may hold read-only roles only (Reader, Key Vault Reader, Monitoring Reader, Storage Blob Data Reader)."
+  }
 }

@@ -18,6 +18,11 @@ output "ci_service_account_member" {
   value       = google_service_account.ci.member
 }
 
+output "ci_plan_service_account_email" {
+  description = "Email of the read-only service account plans of pull/merge requests impersonate (null when none)."
+  value       = one(google_service_account.ci_plan[*].email)
+}
+
 output "ci_workload_identity_provider" {
   description = "Full resource name of the workload identity provider CI exchanges its OIDC token with."
   value       = google_iam_workload_identity_pool_provider.ci.name
