@@ -24,7 +24,7 @@ import yaml
 
 from aiarch_scaffold import __version__
 from aiarch_scaffold.errors import ScaffoldError, UsageError
-from aiarch_scaffold.questions import Question, load_questions
+from aiarch_scaffold.questions import Question, computed_values, load_config, load_questions
 
 TEMPLATE_FILE = "template.yaml"
 SKELETON_ANSWERS = "skeleton/aiarch-answers.yml"
@@ -133,10 +133,17 @@ def parameter(question: Question, context: dict[str, Any] | None = None) -> dict
     return field
 
 
-def parameters(questions: list[Question]) -> dict[str, Any]:
-    """One form page: every asked question; conditional ones under `dependencies`."""
+def parameters(questions: list[Question], computed: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One form page: every asked question; conditional ones under `dependencies`.
+
+    ``computed`` maps copier.yml's computed values (`when: false`, which ``parse_questions``
+    leaves out) to their definitions; by default the kit's own copier.yml.
+    """
     asked = [q for q in questions if not q.is_computed]
-    computed = {q.name: q.default for q in questions if q.is_computed}
+    computed = {
+        **(computed_values(load_config()) if computed is None else computed),
+        **{q.name: q.default for q in questions if q.is_computed},
+    }
     by_name = {q.name: q for q in asked}
     properties: dict[str, Any] = {}
     required: list[str] = []

@@ -96,6 +96,11 @@ def computed_names(config: dict[str, Any]) -> list[str]:
     ]
 
 
+def computed_values(config: dict[str, Any]) -> dict[str, Any]:
+    """Each computed value's name and its definition (the Jinja default copier renders)."""
+    return {name: config[name].get("default") for name in computed_names(config)}
+
+
 def parse_questions(config: dict[str, Any]) -> list[Question]:
     """The questions a user answers, in declaration order; computed values are left out."""
     questions = []

@@ -15,7 +15,13 @@ from typer.testing import CliRunner
 
 from aiarch_scaffold import backstage
 from aiarch_scaffold.cli import app
-from aiarch_scaffold.questions import Question, load_config, load_questions, parse_questions
+from aiarch_scaffold.questions import (
+    Question,
+    computed_values,
+    load_config,
+    load_questions,
+    parse_questions,
+)
 from tests.backstage_schemas import validate
 
 QUESTIONS = load_questions()
@@ -173,7 +179,7 @@ def test_a_when_through_a_computed_value_still_becomes_a_dependency() -> None:
         "iac": {**config["iac"], "when": "{{ has_cloud }}"},
         "deploy_target": {**config["deploy_target"], "when": "{{ has_cloud }}"},
     }
-    form = backstage.parameters(parse_questions(config))
+    form = backstage.parameters(parse_questions(config), computed_values(config))
     branches = {
         b["properties"]["cloud"]["enum"][0]: b for b in form["dependencies"]["cloud"]["oneOf"]
     }
