@@ -23,7 +23,7 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
@@ -48,6 +48,7 @@ PROJECT_KEYS = (
     "ci",
 )
 K8S_BASE = Path("deploy/kubernetes/base")
+Conflict = Literal["inline", "rej"]
 Edit = Callable[[str, str, Mapping[str, Any]], str]
 
 
@@ -164,7 +165,7 @@ def edit_pyproject(text: str, name: str, answers: Mapping[str, Any]) -> str:
     text = "\n".join(out) + "\n"
     return _append_to_list_line(
         text,
-        r'^(?P<head>known-first-party = \[)(?P<items>[^\]]*)(?P<tail>\])',
+        r"^(?P<head>known-first-party = \[)(?P<items>[^\]]*)(?P<tail>\])",
         f'"{name}"',
     )
 
@@ -362,6 +363,11 @@ def _git(cwd: Path, *args: str) -> str:
     return result.stdout.strip()
 
 
+def _git_raw(cwd: Path, *args: str) -> str:
+    result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True)
+    return result.stdout
+
+
 def publish_component(name: str = SERVICE_COMPONENT) -> tuple[Path, str]:
     """Commit the installed kit's component ``name`` (with the kit's template/includes) to its
     cache repository, tagged ``v<kit version>+<tree hash>``; returns (repository, tag).
@@ -379,9 +385,7 @@ def publish_component(name: str = SERVICE_COMPONENT) -> tuple[Path, str]:
             shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copytree(kit / "components" / name, repo, dirs_exist_ok=True, ignore=ignore)
-    shutil.copytree(
-        kit / "template" / "includes", repo / "template" / "includes", ignore=ignore
-    )
+    shutil.copytree(kit / "template" / "includes", repo / "template" / "includes", ignore=ignore)
     _git(repo, "add", "--all")
     tree = _git(repo, "write-tree")
     tag = f"v{__version__}+{tree[:12]}"
@@ -458,9 +462,7 @@ def service_data(recorded: Mapping[str, Any], name: str, kind: str) -> dict[str,
     return data
 
 
-def add_service(
-    project: Path, name: str, kind: str, *, summary: str | None = None
-) -> Added:
+def add_service(project: Path, name: str, kind: str, *, summary: str | None = None) -> Added:
     """Render the kit's service component into ``project`` and wire it in, or change nothing."""
     project = project.resolve()
     kinds = service_kinds()
@@ -566,12 +568,93 @@ def component_answers_files(project: Path) -> list[Path]:
     return sorted(project.glob(".copier-answers.*.yml"))
 
 
+def kit_components(project: Path) -> list[tuple[str, str]]:
+    """(answers file, component) of every kit component in ``project``: those whose recorded
+    source is a component cache repository (``.../components/<name>``) of a kit component."""
+    found = []
+    for path in component_answers_files(project):
+        with contextlib.suppress(OSError, yaml.YAMLError):
+            recorded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            source = Path(str(recorded.get("_src_path", "")))
+            if (
+                source.parent.name == "components"
+                and (components_root() / source.name / "copier.yml").is_file()
+            ):
+                found.append((path.name, source.name))
+    return found
+
+
+def component_update_patch(project: Path, *, conflict: Conflict = "inline") -> str:
+    """Update every kit component of ``project`` to the installed kit's version, in a scratch
+    clone, and return the change as a binary git diff (empty when nothing changed).
+
+    copier refuses to update a dirty tree, and the project's own update dirties it: the
+    components are updated beside it and their diff applied afterwards (their files are
+    their own, so the two never touch the same file).
+    """
+    from copier import run_update
+
+    from aiarch_scaffold.update import scratch_clone
+
+    components = kit_components(project)
+    if not components:
+        return ""
+    recorded = read_recorded(project)
+    with scratch_clone(project) as clone:
+        base = _git(clone, "rev-parse", "HEAD")
+        for answers_file, name in components:
+            component = yaml.safe_load((clone / answers_file).read_text(encoding="utf-8"))
+            source = Path(str(component["_src_path"]))
+            repo, tag = publish_component(name)
+            if source != repo:
+                raise ScaffoldError(
+                    f"{answers_file} was rendered from {source}, not this machine's component "
+                    f"cache {repo}; set AIARCH_COMPONENT_CACHE={source.parent} if it is there"
+                )
+            data = {key: recorded[key] for key in PROJECT_KEYS if key in recorded}
+            notes = io.StringIO()
+            with contextlib.redirect_stderr(notes):
+                run_update(
+                    dst_path=clone,
+                    answers_file=answers_file,
+                    vcs_ref=tag,
+                    data=data,
+                    defaults=True,
+                    overwrite=True,
+                    unsafe=True,
+                    quiet=True,
+                    conflict=conflict,
+                    skip_answered=True,
+                )
+            _git(clone, "add", "--all")
+            if _git(clone, "status", "--porcelain"):
+                _git(clone, "commit", "--quiet", "--no-verify", "-m", f"update {answers_file}")
+        return _git_raw(clone, "diff", "--binary", base, "HEAD")
+
+
+def apply_patch(project: Path, patch: str) -> None:
+    if not patch:
+        return
+    result = subprocess.run(
+        ["git", "apply", "--whitespace=nowarn", "-"],
+        cwd=project,
+        input=patch,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise ScaffoldError(f"could not apply the component updates: {result.stderr.strip()}")
+
+
 __all__ = [
     "Added",
     "add_from",
     "add_service",
+    "apply_patch",
     "check_service_name",
     "component_answers_files",
     "component_kind",
+    "component_update_patch",
     "service_kinds",
 ]
