@@ -570,16 +570,16 @@ def component_answers_files(project: Path) -> list[Path]:
 
 def kit_components(project: Path) -> list[tuple[str, str]]:
     """(answers file, component) of every kit component in ``project``: those whose recorded
-    source is a component cache repository (``.../components/<name>``) of a kit component."""
+    source is a component cache repository (``component_cache()/<name>``, or another
+    machine's ``.../components/<name>``) of a kit component."""
     found = []
     for path in component_answers_files(project):
         with contextlib.suppress(OSError, yaml.YAMLError):
             recorded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
             source = Path(str(recorded.get("_src_path", "")))
-            if (
-                source.parent.name == "components"
-                and (components_root() / source.name / "copier.yml").is_file()
-            ):
+            if (source.parent == component_cache() or source.parent.name == "components") and (
+                components_root() / source.name / "copier.yml"
+            ).is_file():
                 found.append((path.name, source.name))
     return found
 
