@@ -304,3 +304,16 @@ def test_cli_add_service_and_its_one_line_errors(project: Path) -> None:
     )
     assert cookie.exit_code == 0, cookie.output
     assert (project / "docs" / "notes" / "decisions.md").is_file()
+
+
+def test_from_never_runs_third_party_code(project: Path) -> None:
+    # cookiecutter hooks are not run: the component's post-gen hook would write HOOK_RAN.
+    components.add_from(project, str(FIXTURES / "cookiecutter-note"))
+    assert not list(project.rglob("HOOK_RAN"))
+    commit_all(project, "note")
+    # copier tasks need --trust, which `aiarch add --from` never gives: refused, nothing runs.
+    before = snapshot(project)
+    with pytest.raises(ScaffoldError, match="add failed, nothing was changed"):
+        components.add_from(project, str(FIXTURES / "copier-with-tasks"))
+    assert not list(project.parent.rglob("TASK_RAN"))
+    assert snapshot(project) == before and no_staging_left(project)
