@@ -611,6 +611,12 @@ def component_update_patch(project: Path, *, conflict: Conflict = "inline") -> s
                     f"{answers_file} was rendered from {source}, not this machine's component "
                     f"cache {repo}; set AIARCH_COMPONENT_CACHE={source.parent} if it is there"
                 )
+            old = str(component["_commit"])
+            if not _git(repo, "tag", "--list", old):
+                raise ScaffoldError(
+                    f"{answers_file} was rendered from component version {old}, which is not "
+                    f"in {repo}; copy the cache of the machine that added it there"
+                )
             data = {key: recorded[key] for key in PROJECT_KEYS if key in recorded}
             notes = io.StringIO()
             with contextlib.redirect_stderr(notes):
