@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from aiarch_scaffold import components
+from aiarch_scaffold.errors import ScaffoldError
 from aiarch_scaffold.generate import create_project
 from aiarch_scaffold.template_source import TemplateSource
 from aiarch_scaffold.update import update_project
@@ -154,3 +155,15 @@ def test_plain_copier_updates_the_component_by_its_answers_file(
     )
     assert COMPONENT_LINE in (project / "services/orders/README.md").read_text()
     _assert_service_intact(project)
+
+
+def test_a_lost_component_version_is_named_not_guessed(
+    kit: Path, component_kit: Path, tmp_path: Path
+) -> None:
+    project = _project_with_service(kit, tmp_path / "p")
+    shutil.rmtree(tmp_path / "cache")  # another machine, or a cleared cache
+    _newer_component(component_kit)
+    head = git(project, "rev-parse", "HEAD")
+    with pytest.raises(ScaffoldError, match=r"rendered from component version v.*which is not in"):
+        update_project(project, to="v1.1.0", defaults=True)
+    assert git(project, "status", "--porcelain") == "" and git(project, "rev-parse", "HEAD") == head
