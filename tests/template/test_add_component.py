@@ -317,3 +317,17 @@ def test_from_never_runs_third_party_code(project: Path) -> None:
         components.add_from(project, str(FIXTURES / "copier-with-tasks"))
     assert not list(project.parent.rglob("TASK_RAN"))
     assert snapshot(project) == before and no_staging_left(project)
+
+
+@pytest.mark.parametrize("ci", ["gitlab", "jenkins"])
+def test_other_ci_providers_build_the_new_image(tmp_path: Path, ci: str) -> None:
+    project = create_project(tmp_path / ci, {"ci": ci}).destination
+    git(project, "init", "-q")
+    commit_all(project, "generated")
+    components.add_service(project, "orders", "consumer")
+    if ci == "gitlab":
+        pipeline = (project / ".gitlab-ci.yml").read_text()
+        assert "- SERVICE: [ingestion, features, training, serving, monitoring, orders]" in pipeline
+    else:  # Jenkins builds images with `make images`, which loops over the Makefile's SERVICES
+        assert "make images" in (project / "Jenkinsfile").read_text()
+        assert "monitoring orders\n" in (project / "Makefile").read_text()
