@@ -20,6 +20,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +49,15 @@ PROJECT_KEYS = (
     "ci",
 )
 K8S_BASE = Path("deploy/kubernetes/base")
+# Top-level modules the generated project imports (the packages of template/includes/pins.jinja
+# and their import names) and the shared contracts: a service package must not shadow them.
+PROJECT_MODULES = frozenset(
+    """contracts tests src alembic adlfs boto3 botocore fastapi fsspec gcsfs httpx mlflow moto
+    numpy pandas pandera prometheus_client pyarrow pydantic pydantic_settings pytest s3fs
+    sklearn skops sqlalchemy starlette upath uvicorn yaml""".split()
+)
+# Kubernetes workloads (and their ServiceAccounts) that are not services/ packages.
+WORKLOADS = frozenset({"mlflow"})
 Conflict = Literal["inline", "rej"]
 Edit = Callable[[str, str, Mapping[str, Any]], str]
 
@@ -95,12 +105,28 @@ def check_service_name(project: Path, name: str) -> None:
         )
     if keyword.iskeyword(name) or keyword.issoftkeyword(name):
         raise UsageError(f"invalid service name {name!r}: it is a Python keyword")
-    if name in sys.stdlib_module_names or name in {"contracts", "tests", "src"}:
+    if name in sys.stdlib_module_names or name in PROJECT_MODULES:
         raise UsageError(
             f"invalid service name {name!r}: it would shadow the module {name!r}; pick another"
         )
     if (project / "services" / name).exists():
         raise UsageError(f"service {name!r} already exists (services/{name}); pick another name")
+    command = name.replace("_", "-")
+    if command in console_scripts(project) or command in WORKLOADS:
+        raise UsageError(
+            f"invalid service name {name!r}: the project already has a command or workload "
+            f"named {command!r}; pick another"
+        )
+
+
+def console_scripts(project: Path) -> set[str]:
+    """Console scripts of every workspace member (a new service's command must be new)."""
+    scripts: set[str] = set()
+    for path in project.glob("*/*/pyproject.toml"):
+        with contextlib.suppress(OSError, tomllib.TOMLDecodeError):
+            config = tomllib.loads(path.read_text(encoding="utf-8"))
+            scripts |= set(config.get("project", {}).get("scripts", {}))
+    return scripts
 
 
 def check_project(project: Path) -> dict[str, Any]:

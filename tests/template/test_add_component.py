@@ -156,6 +156,9 @@ def test_two_services_see_each_other(project: Path) -> None:
         ("class", "Python keyword"),
         ("json", "shadow the module"),
         ("contracts", "shadow the module"),
+        ("mlflow", "shadow the module"),
+        ("serve", "already has a command or workload named 'serve'"),
+        ("drift_report", "already has a command or workload named 'drift-report'"),
         ("ingestion", "already exists"),
     ],
 )
