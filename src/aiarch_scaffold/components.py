@@ -52,9 +52,37 @@ K8S_BASE = Path("deploy/kubernetes/base")
 # Top-level modules the generated project imports (the packages of template/includes/pins.jinja
 # and their import names) and the shared contracts: a service package must not shadow them.
 PROJECT_MODULES = frozenset(
-    """contracts tests src alembic adlfs boto3 botocore fastapi fsspec gcsfs httpx mlflow moto
-    numpy pandas pandera prometheus_client pyarrow pydantic pydantic_settings pytest s3fs
-    sklearn skops sqlalchemy starlette upath uvicorn yaml""".split()
+    {
+        "contracts",
+        "tests",
+        "src",
+        "alembic",
+        "adlfs",
+        "boto3",
+        "botocore",
+        "fastapi",
+        "fsspec",
+        "gcsfs",
+        "httpx",
+        "mlflow",
+        "moto",
+        "numpy",
+        "pandas",
+        "pandera",
+        "prometheus_client",
+        "pyarrow",
+        "pydantic",
+        "pydantic_settings",
+        "pytest",
+        "s3fs",
+        "sklearn",
+        "skops",
+        "sqlalchemy",
+        "starlette",
+        "upath",
+        "uvicorn",
+        "yaml",
+    }
 )
 # Kubernetes workloads (and their ServiceAccounts) that are not services/ packages.
 WORKLOADS = frozenset({"mlflow"})
