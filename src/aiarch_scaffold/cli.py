@@ -318,6 +318,12 @@ ProjectOption = Annotated[
 ]
 
 
+def _service_kinds() -> list[str]:
+    from aiarch_scaffold.components import service_kinds
+
+    return service_kinds()
+
+
 def _print_added(added: Any) -> None:
     typer.echo(f"Added {len(added.created)} file(s) to {added.project}")
     if added.edited:
@@ -356,7 +362,15 @@ def add(
 @add_app.command("service")
 def add_service(
     name: Annotated[str, typer.Argument(help="Service name: services/NAME, package NAME.")],
-    kind: Annotated[str, typer.Option("--kind", "-k", help="batch-job | api | consumer.")],
+    kind: Annotated[
+        str,
+        typer.Option(
+            "--kind",
+            "-k",
+            help="What the service is (the choices of components/service/copier.yml).",
+            autocompletion=_service_kinds,
+        ),
+    ],
     path: ProjectOption = Path(),
     summary: Annotated[
         str | None, typer.Option("--summary", help="One sentence describing the service.")
