@@ -328,6 +328,10 @@ def _print_added(added: Any) -> None:
     typer.echo(f"Added {len(added.created)} file(s) to {added.project}")
     if added.edited:
         typer.echo(f"Updated: {', '.join(added.edited)}")
+    if added.unwired:
+        typer.echo(
+            f"Add {added.name} by hand to (edited lines not found): {', '.join(added.unwired)}"
+        )
     typer.echo("Next: make install && make check && make test, then commit.")
 
 

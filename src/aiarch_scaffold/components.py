@@ -98,6 +98,8 @@ class Added:
     name: str
     created: list[str] = field(default_factory=list)
     edited: list[str] = field(default_factory=list)
+    # Shared files whose expected line was not found (edited by hand): wire the service there.
+    unwired: list[str] = field(default_factory=list)
     answers_file: str | None = None
 
 
@@ -319,6 +321,17 @@ SERVICE_EDITS: dict[str, Edit] = {
     "docs/architecture.md": edit_architecture,
 }
 
+# The line each edit extends; a shared file without it was rewritten by its team.
+ANCHORS: dict[str, str] = {
+    "pyproject.toml": r"^\[tool\.uv\.sources\]$",
+    "Makefile": r"^SERVICES := ",
+    ".github/workflows/ci.yml": r"^\s+service: \[",
+    ".gitlab-ci.yml": r"^\s+- SERVICE: \[",
+    "scripts/deploy.sh": r"^SERVICES=\(",
+    f"{K8S_BASE}/kustomization.yaml": r"^resources:$",
+    "docs/architecture.md": r"^\| Service \| Command \|",
+}
+
 
 # ---------------------------------------------------------------- transaction
 
@@ -534,6 +547,12 @@ def add_service(project: Path, name: str, kind: str, *, summary: str | None = No
         _render_copier(repo, staging, data, vcs_ref=tag)
         added.created = transaction.move_in(staging)
         added.edited = _apply_service_edits(transaction, project, name, data)
+    added.unwired = [
+        rel
+        for rel, anchor in ANCHORS.items()
+        if (project / rel).is_file()
+        and not re.search(anchor, (project / rel).read_text(encoding="utf-8"), re.MULTILINE)
+    ]
     added.answers_file = f".copier-answers.service-{name}.yml"
     return added
 

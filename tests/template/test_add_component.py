@@ -116,6 +116,16 @@ def test_service_is_rendered_and_wired_in(project: Path, kind: str) -> None:
     assert list((project / "docs/adr").glob("0008-add-service-orders.md"))
     assert not (project / "deploy" / "kubernetes").exists()  # a local project has no manifests
     assert "pyproject.toml" in added.edited and no_staging_left(project)
+    assert added.unwired == []
+
+
+def test_a_hand_edited_shared_file_is_named_for_wiring_by_hand(project: Path) -> None:
+    makefile = project / "Makefile"
+    makefile.write_text(makefile.read_text().replace("SERVICES := ", "IMAGES_OF := "))
+    commit_all(project, "our own Makefile")
+    added = components.add_service(project, "orders", "api")
+    assert "IMAGES_OF := ingestion" in makefile.read_text()  # left as the team wrote it
+    assert added.unwired == ["Makefile"]
 
 
 def test_edits_are_idempotent(project: Path) -> None:
