@@ -614,6 +614,8 @@ def add_from(project: Path, source: str, data: Mapping[str, Any] | None = None) 
             config = _config_keys(template / "copier.yml")
             context = {k: v for k, v in recorded.items() if k in config and not k.startswith("_")}
             _render_copier(template, render, {**context, **given})
+            if template != Path(source).expanduser().resolve():
+                _record_source(render, template, source)
         else:
             config = json.loads((template / "cookiecutter.json").read_text(encoding="utf-8"))
             context = {k: v for k, v in recorded.items() if k in config and not k.startswith("_")}
@@ -621,6 +623,13 @@ def add_from(project: Path, source: str, data: Mapping[str, Any] | None = None) 
         _forbid_answers_clash(render)
         added.created = transaction.move_in(render)
     return added
+
+
+def _record_source(render: Path, clone: Path, url: str) -> None:
+    """A component cloned from a URL records the URL, not the throwaway clone."""
+    for answers in render.glob(".copier-answers*.yml"):
+        text = answers.read_text(encoding="utf-8")
+        answers.write_text(text.replace(f"_src_path: {clone}\n", f"_src_path: {url}\n"))
 
 
 def _config_keys(path: Path) -> set[str]:

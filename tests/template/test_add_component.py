@@ -344,3 +344,16 @@ def test_other_ci_providers_build_the_new_image(tmp_path: Path, ci: str) -> None
     else:  # Jenkins builds images with `make images`, which loops over the Makefile's SERVICES
         assert "make images" in (project / "Jenkinsfile").read_text()
         assert "monitoring orders\n" in (project / "Makefile").read_text()
+
+
+def test_from_a_git_url_records_the_url(project: Path, tmp_path: Path) -> None:
+    remote = tmp_path / "remote" / "runbook"
+    shutil.copytree(FIXTURES / "copier-runbook", remote)
+    git(remote, "init", "-q")
+    commit_all(remote, "component")
+    git(remote, "tag", "v1.0.0")
+    url = remote.as_uri()  # file:// : cloned like any git URL
+    components.add_from(project, url, {"topic": "deploys"})
+    answers = yaml.safe_load((project / ".copier-answers.runbook-deploys.yml").read_text())
+    assert (answers["_src_path"], answers["_commit"]) == (url, "v1.0.0")
+    assert (project / "docs" / "runbooks" / "deploys.md").is_file() and no_staging_left(project)
