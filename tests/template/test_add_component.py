@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from aiarch_scaffold import components
+from aiarch_scaffold import components, service_wiring
 from aiarch_scaffold.errors import ScaffoldError, UsageError
 from aiarch_scaffold.generate import create_project
 from tests.conftest import REPO_ROOT
@@ -131,14 +131,14 @@ def test_a_hand_edited_shared_file_is_named_for_wiring_by_hand(project: Path) ->
 def test_edits_are_idempotent(project: Path) -> None:
     components.add_service(project, "orders", "api")
     answers = {"project_slug": "customer_churn_platform", "kind": "api"}
-    for rel, edit in components.SERVICE_EDITS.items():
+    for rel, edit in service_wiring.SERVICE_EDITS.items():
         path = project / rel
         if path.is_file():
             text = path.read_text()
             assert edit(text, "orders", answers) == text, rel
     names = components.existing_services(project)
     dockerfile = (project / "services/orders/Dockerfile").read_text()
-    assert components.edit_dockerfile(dockerfile, names) == dockerfile
+    assert service_wiring.edit_dockerfile(dockerfile, names) == dockerfile
 
 
 def test_two_services_see_each_other(project: Path) -> None:
