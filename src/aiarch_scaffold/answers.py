@@ -57,6 +57,16 @@ def check_known(answers: Mapping[str, Any], questions: list[Question]) -> None:
         )
 
 
+def check_not_computed(answers: Mapping[str, Any], computed: Iterable[str]) -> None:
+    """Refuse answers to values copier.yml computes (`when: false`): copier would take them."""
+    given = sorted(set(answers) & set(computed))
+    if given:
+        raise UsageError(
+            f"{given[0]!r} is computed from other answers, not a question; "
+            "answer the questions it is computed from instead (see `aiarch options`)"
+        )
+
+
 def check_choices(answers: Mapping[str, Any], questions: list[Question]) -> None:
     """Name the allowed values when a choice answer is not one of them."""
     for question in questions:

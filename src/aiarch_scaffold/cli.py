@@ -160,7 +160,14 @@ def new(
     data: DataOption = None,
     answers_file: Annotated[
         Path | None,
-        typer.Option("--answers-file", "-a", help="YAML file of answers (e.g. a team preset)."),
+        typer.Option("--answers-file", "-a", help="YAML file of answers (overrides --preset)."),
+    ] = None,
+    preset: Annotated[
+        str | None,
+        typer.Option("--preset", "-p", help="Named answer profile (see `aiarch presets list`)."),
+    ] = None,
+    preset_dir: Annotated[
+        Path | None, typer.Option("--preset-dir", help="Folder of team presets (NAME.yml).")
     ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Allow writing into a non-empty destination.")
@@ -176,14 +183,17 @@ def new(
     ] = False,
 ) -> None:
     """Create a new project: ask the questions from copier.yml, then render it atomically."""
-    from aiarch_scaffold import answers, preflight, report
+    from aiarch_scaffold import answers, preflight, presets, report
     from aiarch_scaffold.generate import create_project
 
     _interrupt_on_sigterm()
     try:
-        given = answers.merge(
-            answers.load_answers_file(answers_file) if answers_file else {},
-            answers.parse_data_pairs(data or []),
+        # config.yml defaults < preset < --answers-file < --data
+        given = presets.layered_answers(
+            preset=preset,
+            preset_dir=preset_dir,
+            answers_file=answers_file,
+            data=answers.parse_data_pairs(data or []),
         )
         # Before any prompt or file: the printed next steps must work on this machine.
         toolchain = None if skip_tool_check else preflight.check_tools()
@@ -389,3 +399,92 @@ def add_service(
     except ScaffoldError as exc:
         fail(exc)
     _print_added(added)
+
+
+@app.command()
+def audit(
+    path: Annotated[Path, typer.Argument(help="Repository to audit (generated or not).")] = Path(),
+    fmt: Annotated[str, typer.Option("--format", "-f", help="markdown | json.")] = "markdown",
+    fail_under: Annotated[
+        int | None,
+        typer.Option("--fail-under", metavar="N", min=0, max=100, help="Exit 1 if score < N."),
+    ] = None,
+) -> None:
+    """Score a repository against the target architecture; name what closes each gap."""
+    from aiarch_scaffold import audit as audit_module
+
+    if fmt not in ("markdown", "json"):
+        fail(UsageError(f"unknown format {fmt!r}; allowed: markdown, json"))
+    result = audit_module.audit(path)
+    print(audit_module.to_json(result) if fmt == "json" else audit_module.to_markdown(result))
+    if fail_under is not None and result.score < fail_under:
+        raise typer.Exit(1)
+
+
+export_app = typer.Typer(
+    cls=_AiarchGroup,
+    no_args_is_help=True,
+    help="Export the kit to other tools (developer portals).",
+)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("backstage")
+def export_backstage(
+    dest: Annotated[Path, typer.Argument(help="Folder to write template.yaml and skeleton/ to.")],
+    owner: Annotated[str, typer.Option("--owner", help="Backstage owner of the template.")] = (
+        "platform-team"
+    ),
+    force: Annotated[bool, typer.Option("--force", help="Replace a non-empty DEST.")] = False,
+) -> None:
+    """Write a Backstage software template whose form is generated from copier.yml."""
+    from aiarch_scaffold import backstage
+
+    for path in backstage.export(dest, owner=owner, force=force):
+        typer.echo(f"wrote {path}")
+
+
+presets_app = typer.Typer(
+    cls=_AiarchGroup, no_args_is_help=True, help="Named answer profiles for `aiarch new --preset`."
+)
+app.add_typer(presets_app, name="presets")
+PresetDirOption = Annotated[
+    Path | None, typer.Option("--preset-dir", help="Folder of team presets (NAME.yml).")
+]
+
+
+@presets_app.command("list")
+def presets_list(preset_dir: PresetDirOption = None) -> None:
+    """Every preset: name, source (preset-dir, team, config or kit) and description."""
+    from aiarch_scaffold import presets
+
+    listed = presets.listing(preset_dir)
+    width = max((len(item.preset.name) for item in listed), default=0)
+    for item in listed:
+        about = f"INVALID: {item.problem}" if item.problem else item.preset.description
+        typer.echo(f"{item.preset.name:<{width}}  {item.preset.source:<10}  {about}")
+
+
+@presets_app.command("show")
+def presets_show(name: str, preset_dir: PresetDirOption = None) -> None:
+    """Print a preset's answers (a valid --answers-file), validated against copier.yml."""
+    from aiarch_scaffold import presets
+
+    typer.echo(presets.as_yaml(presets.load(name, preset_dir)), nl=False)
+
+
+@app.command()
+def doctor(
+    path: Annotated[Path, typer.Argument(help="Generated project to check.")] = Path(),
+    deploy: Annotated[
+        bool,
+        typer.Option("--deploy", help="Count deploy tools (IaC, cloud CLI, docker) as required."),
+    ] = False,
+) -> None:
+    """What this machine lacks to run a generated project, with install hints; exit 1 if any."""
+    from aiarch_scaffold import doctor as doctor_module
+
+    findings = doctor_module.examine(path, deploy=deploy)
+    typer.echo(doctor_module.render(findings))
+    if doctor_module.missing_required(findings):
+        raise typer.Exit(1)

@@ -24,6 +24,8 @@ What we rely on, and why:
   **details)`` with ``get_when()``, ``get_default()`` (rendered), ``parse_answer()`` (type cast
   and choice check, ``ValueError`` otherwise) and ``validate_answer()`` (``ValueError`` as above).
 - ``copier._user_data.AnswersMap(init=...)`` with ``user``, ``combined`` and ``hide(name)``.
+- ``copier._types.MISSING``: what ``get_default()`` returns for a question without a default;
+  hidden questions' defaults are visible to later ones (computed values read them).
 - copier renders every path part (and the answers-file name) through
   ``jinja_env.from_string``; ``memoize_string_templates`` caches those compilations.
 """
@@ -40,6 +42,7 @@ from typing import Any
 import jinja2
 import jinja2.nodes
 from copier._main import Worker
+from copier._types import MISSING
 from copier._user_data import AnswersMap
 from copier._user_data import Question as CopierQuestion
 
@@ -137,8 +140,13 @@ def evaluate(worker: Any, row: Mapping[str, Any]) -> Evaluation:
     for name, details in questions_data(worker).items():
         question = _question(worker, answers, name, details)
         if not question.get_when():
+            # As copier does: not recorded, yet later questions and computed values
+            # (`when: false`) see the default.
             hidden.add(name)
             answers.hide(name)
+            default = question.get_default()
+            if default is not MISSING:
+                answers.user[name] = default
             continue
         value = row[name] if name in row else question.get_default()
         try:

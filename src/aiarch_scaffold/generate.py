@@ -19,7 +19,7 @@ from copier.errors import CopierAnswersInterrupt, CopierError, InteractiveSessio
 from aiarch_scaffold import answers as answer_checks
 from aiarch_scaffold import copier_adapter
 from aiarch_scaffold.errors import ScaffoldError, UsageError
-from aiarch_scaffold.questions import parse_questions
+from aiarch_scaffold.questions import computed_names, parse_questions
 from aiarch_scaffold.template_source import TemplateSource, default_source, template_root
 
 STAGING_PREFIX = ".aiarch-staging-"
@@ -138,7 +138,9 @@ def create_project(
             ) as worker,
         ):
             copier_adapter.memoize_string_templates(worker)
-            questions = parse_questions(copier_adapter.questions_data(worker))
+            config = copier_adapter.questions_data(worker)
+            answer_checks.check_not_computed(data, computed_names(config))
+            questions = parse_questions(config)
             answer_checks.check_known(data, questions)
             answer_checks.check_choices(data, questions)
             # copier validates only answers given as data; defaults derived from other

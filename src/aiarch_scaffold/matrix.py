@@ -57,6 +57,8 @@ class Evaluator:
         self.worker = self._stack.enter_context(
             copier_adapter.open_worker(root, vcs_ref=vcs_ref, defaults=True)
         )
+        # Every check renders the same `when`, default and validator strings: compile each once.
+        copier_adapter.memoize_string_templates(self.worker)
         self.questions_data: dict[str, Any] = copier_adapter.questions_data(self.worker)
         self.questions = parse_questions(self.questions_data)
         self._cache: dict[tuple[tuple[str, Any], ...], tuple[bool, frozenset[str]]] = {}

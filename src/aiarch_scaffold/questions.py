@@ -40,7 +40,7 @@ class Question:
     @property
     def is_computed(self) -> bool:
         """A value copier.yml derives for the template (``when: false``): never asked."""
-        return self.when is False or str(self.when).strip().lower() == "false"
+        return is_computed(self.when)
 
     @property
     def is_templated(self) -> bool:
@@ -51,6 +51,11 @@ class Question:
     def values(self) -> list[Any]:
         """The values a choice question accepts (not their labels)."""
         return list(self.choices.values())
+
+
+def is_computed(when: Any) -> bool:
+    """copier never asks a question whose `when` is the literal false; its default is its value."""
+    return when is False or (isinstance(when, str) and when.strip().lower() == "false")
 
 
 def _normalise_choices(raw: Any) -> dict[str, Any]:
@@ -82,10 +87,21 @@ def load_questions(root: Path | None = None) -> list[Question]:
     return parse_questions(load_config(root))
 
 
+def computed_names(config: dict[str, Any]) -> list[str]:
+    """Values copier.yml computes from the answers (`when: false`); not questions."""
+    return [
+        name
+        for name, spec in config.items()
+        if not name.startswith("_") and isinstance(spec, dict) and is_computed(spec.get("when"))
+    ]
+
+
 def parse_questions(config: dict[str, Any]) -> list[Question]:
+    """The questions a user answers, in declaration order; computed values are left out."""
     questions = []
+    computed = set(computed_names(config))
     for name, spec in config.items():
-        if name.startswith("_"):
+        if name.startswith("_") or name in computed:
             continue
         if not isinstance(spec, dict):
             spec = {"default": spec}

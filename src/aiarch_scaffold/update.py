@@ -26,6 +26,7 @@ from aiarch_scaffold import __version__, releases
 from aiarch_scaffold import answers as answer_checks
 from aiarch_scaffold.errors import ScaffoldError, UsageError
 from aiarch_scaffold.generate import ANSWERS_FILE
+from aiarch_scaffold.questions import computed_names, load_config
 from aiarch_scaffold.template_source import TemplateSource, default_source
 
 Conflict = Literal["inline", "rej"]
@@ -282,6 +283,7 @@ def update_project(
     """Update ``project`` in place (or, with ``pretend``, in a throwaway clone) and report."""
     data = dict(data or {})
     answer_checks.check_plain_text(data)
+    answer_checks.check_not_computed(data, computed_names(load_config()))
     project = project.resolve()
     read_recorded(project)
     check_clean_git_tree(project)

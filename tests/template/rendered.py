@@ -25,8 +25,22 @@ def text_files(root: Path) -> list[Path]:
     return found
 
 
+def empty_folders(root: Path) -> list[str]:
+    """Folders with nothing in them: copier leaves one when every path below it is left out."""
+    return sorted(
+        path.relative_to(root).as_posix()
+        for path in root.rglob("*")
+        if path.is_dir()
+        and not SKIP & set(path.relative_to(root).parts)
+        and not any(path.iterdir())
+    )
+
+
 def assert_clean_output(root: Path) -> None:
-    """No template suffixes or leftover Jinja, no blank-line litter, newline at EOF."""
+    """No template suffixes or leftover Jinja, no blank-line litter, newline at EOF, no
+    empty folders (a folder whose contents an answer leaves out must be left out too)."""
+    empty = empty_folders(root)
+    assert not empty, f"empty folders: {empty}"
     for path in text_files(root):
         rel = path.relative_to(root)
         text = path.read_text(encoding="utf-8")
@@ -50,11 +64,17 @@ OPTION_PATHS: dict[str, object] = {
     "tools/terraform_refs.py": lambda a: a.get("cloud", "local") != "local"
     and a.get("iac") == "terraform",
     "infra/cloudformation": lambda a: a.get("iac") == "cloudformation",
+    "deploy": lambda a: a.get("cloud", "local") != "local"
+    and a.get("deploy_target") == "kubernetes",
     "deploy/kubernetes": lambda a: a.get("cloud", "local") != "local"
     and a.get("deploy_target") == "kubernetes",
+    "tools/iam_check.py": lambda a: a.get("cloud") == "aws" and a.get("iac") == "terraform",
     "tools/k8s_check.py": lambda a: a.get("cloud", "local") != "local"
     and a.get("deploy_target") == "kubernetes",
+    "infra": lambda a: a.get("cloud", "local") != "local",
     "scripts/deploy.sh": lambda a: a.get("cloud", "local") != "local",
+    "scripts": lambda a: a.get("cloud", "local") != "local",
+    "scripts/deploy": lambda a: a.get("cloud", "local") != "local",
     "scripts/deploy/rollout.sh": lambda a: a.get("cloud", "local") != "local"
     and a.get("deploy_target") == "kubernetes",
     "packages/contracts/tests/test_contracts_s3.py": lambda a: a.get("cloud") == "aws",

@@ -47,7 +47,9 @@ def test_make_pipeline_runs_the_lifecycle(installed: Path) -> None:
     data = installed / "data"
     assert list((data / "lake" / "raw" / "customers").glob("ingestion_date=*/part-0000.parquet"))
     assert list((data / "lake" / "features" / "customers").glob("ingestion_date=*/features.parquet"))
-    assert (data / "lake" / "reference" / "customers" / "features.parquet").is_file()
+    reference = data / "lake" / "reference" / "customers" / "churn-classifier"
+    assert (reference / "features.parquet").is_file()
+    assert (reference / "_manifest.json").is_file()
     assert (data / "reports" / "drift" / "drift_report.md").is_file()
     assert list((data / "lake" / "lineage").glob("*.json"))
 

@@ -130,6 +130,11 @@ def test_new_then_exactly_the_printed_next_steps(installed: Installed, tmp_path:
     for args in (["add", "-A"], [*GIT_IDENTITY, "commit", "-qm", "generated"]):
         user_run(["git", *args], project, env)
     offline = {**env, "GIT_ALLOW_PROTOCOL": "file", "HTTPS_PROXY": "http://127.0.0.1:9"}
+    # The installed kit audits what it made (top marks: uv.lock is committed now) and exports
+    # its Backstage template from the copier.yml the wheel carries.
+    user_run([aiarch, "audit", ".", "--fail-under", "100"], project, offline)
+    user_run([aiarch, "export", "backstage", str(tmp_path / "portal")], project, offline)
+    assert (tmp_path / "portal" / "template.yaml").is_file()
     result = user_run([aiarch, "update", "--defaults"], project, offline)
     assert "Nothing changes." in result.stdout
     pretend = user_run([aiarch, "update", "--defaults", "--pretend"], project, offline)
@@ -189,3 +194,13 @@ def test_add_service_from_the_wheel_then_update(installed: Installed, tmp_path: 
     offline = {**env, "GIT_ALLOW_PROTOCOL": "file", "HTTPS_PROXY": "http://127.0.0.1:9"}
     result = user_run([aiarch, "update", "--defaults"], project, offline)
     assert "Nothing changes." in result.stdout
+
+
+def test_shipped_presets_are_in_the_wheel(installed: Installed, tmp_path: Path) -> None:
+    aiarch, env = installed.aiarch, installed.env
+    listed = user_run([aiarch, "presets", "list"], tmp_path, env).stdout
+    names = {line.split()[0] for line in listed.splitlines()}
+    assert {"aws-enterprise", "gcp-startup", "azure-regulated", "local-lab"} <= names
+    assert (
+        "cloud: gcp" in user_run([aiarch, "presets", "show", "gcp-startup"], tmp_path, env).stdout
+    )

@@ -48,6 +48,8 @@ NEEDED = [
     ("features", "write", QUARANTINE),
     ("features", "write", LINEAGE),
     ("training", "read", FEATURES),
+    # Training proves the features were built from the current raw batch (its manifest digest).
+    ("training", "read", RAW_MANIFEST),
     ("training", "write", REFERENCE),
     ("training", "write", LINEAGE),
     ("monitoring", "read", FEATURES),

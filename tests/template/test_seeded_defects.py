@@ -79,7 +79,24 @@ def _bad_yaml(p: Path) -> None:
     (p / "services" / "monitoring" / "prometheus" / "extra.yml").write_text("a: [1, 2\n")
 
 
+def _shell_injection(p: Path) -> None:
+    (p / "services" / "serving" / "src" / "serving" / "run.py").write_text(
+        '"""Runs a command."""\n\nimport subprocess\n\n\n'
+        "def run(command: str) -> int:\n"
+        "    return subprocess.call(command, shell=True)\n"
+    )
+
+
+def _base_image_by_tag(p: Path) -> None:
+    dockerfile = p / "services" / "serving" / "Dockerfile"
+    text = dockerfile.read_text()
+    line = next(line for line in text.splitlines() if line.startswith("FROM ") and "@" in line)
+    dockerfile.write_text(text.replace(line, line.split("@")[0] + " AS builder", 1))
+
+
 DEFECTS: dict[str, tuple[Callable[[Path], None], str]] = {
+    "shell=True in production code (bandit)": (_shell_injection, "bandit"),
+    "base image by tag only (image-digests)": (_base_image_by_tag, "image-digests"),
     "root container (hadolint)": (_root_container, "hadolint"),
     "root container (checkov)": (_root_container, "checkov"),
     "unpinned action (zizmor)": (_unpinned_action, "zizmor"),
@@ -114,6 +131,34 @@ def _root_pod(p: Path) -> None:
           "runAsNonRoot: false")
 
 
+def _unbounded_role_creation(p: Path) -> None:
+    """The escalation of issue 10: CI may create roles and attach any policy, no boundary."""
+    ci = p / "infra/terraform/modules/iam/ci.tf"
+    _edit(ci, 'data "aws_iam_policy_document" "ci" {\n', 'data "aws_iam_policy_document" "ci" {\n'
+          '  statement {\n'
+          '    actions   = ["iam:CreateRole", "iam:AttachRolePolicy"]\n'
+          '    resources = [local.project_roles]\n'
+          '  }\n\n')
+
+
+def _wildcard_iam_grant(p: Path) -> None:
+    ci = p / "infra/terraform/modules/iam/ci.tf"
+    _edit(ci, 'actions   = ["iam:PassRole"]\n', 'actions   = ["iam:PassRole", "iam:*Role*"]\n')
+
+
+def _unbounded_workload_role(p: Path) -> None:
+    _edit(p / "infra/terraform/modules/network/main.tf",
+          "  permissions_boundary = var.permissions_boundary_arn\n", "")
+
+
+def _deploy_role_trusts_pull_requests(p: Path) -> None:
+    tfvars = p / "infra/terraform/envs/dev/terraform.tfvars"
+    text = tfvars.read_text()
+    line = next(line for line in text.splitlines() if line.startswith("ci_oidc_subjects "))
+    repository = line.split('"')[1].split(":")[1]
+    tfvars.write_text(text.replace(line, line.replace("]", f', "repo:{repository}:pull_request"]')))
+
+
 def _shared_lake_volume(p: Path) -> None:
     _edit(p / "deploy/kubernetes/base/jobs/features.yaml", """            - name: tmp
               emptyDir:""", """            - name: lake
@@ -124,6 +169,14 @@ def _shared_lake_volume(p: Path) -> None:
 
 
 CLOUD_DEFECTS: dict[str, tuple[Callable[[Path], None], str]] = {
+    "CI creates roles without the boundary (iam-escalation)": (_unbounded_role_creation,
+                                                               "iam-escalation"),
+    "wildcard IAM grant without the boundary (iam-escalation)": (_wildcard_iam_grant,
+                                                                 "iam-escalation"),
+    "role without permissions boundary (iam-escalation)": (_unbounded_workload_role,
+                                                           "iam-escalation"),
+    "deploy role trusts pull requests (iam-escalation)": (_deploy_role_trusts_pull_requests,
+                                                          "iam-escalation"),
     "public bucket (checkov)": (_public_bucket, "checkov"),
     "dangling terraform variable (terraform-refs)": (_dangling_terraform_variable,
                                                      "terraform-refs"),

@@ -55,3 +55,10 @@ def test_unknown_choice_names_the_allowed_values() -> None:
 def test_template_and_shell_syntax_is_refused(value: str) -> None:
     with pytest.raises(UsageError):
         answers.check_plain_text({"description": value})
+
+
+def test_computed_values_are_refused_by_update_before_anything_else(tmp_path: Path) -> None:
+    from aiarch_scaffold.update import update_project
+
+    with pytest.raises(UsageError, match=r"^'has_cloud' is computed from other answers"):
+        update_project(tmp_path, defaults=True, data={"has_cloud": "false"})

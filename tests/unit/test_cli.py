@@ -69,6 +69,7 @@ BAD_INPUTS = {
     "empty name": ["--defaults", "-d", "project_name="],
     "unknown choice": ["--defaults", "-d", "use_case=fraud"],
     "unknown key": ["--defaults", "-d", "colour=blue"],
+    "computed value": ["--defaults", "-d", "cloud=aws", "-d", "on_kubernetes=false"],
     "malformed pair": ["--defaults", "-d", "colour"],
     "jinja in text": ["--defaults", "-d", "description={{ 7 * 7 }}"],
     "shell in text": ["--defaults", "-d", "project_name=a$(touch pwned)"],
@@ -86,6 +87,14 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path: Path, args: l
     assert not (tmp_path / "p").exists()
     assert not leftover_staging(tmp_path)
     assert not (tmp_path / "pwned").exists()
+
+
+def test_computed_values_are_named_as_such(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["new", str(tmp_path / "p"), "--defaults", "-d", "has_cloud=true"])
+    assert result.exit_code == 2
+    assert "'has_cloud' is computed from other answers, not a question" in result.stderr
+    options = runner.invoke(app, ["options"])
+    assert options.exit_code == 0 and "has_cloud" not in options.stdout
 
 
 def test_malformed_answers_file(tmp_path: Path) -> None:

@@ -49,6 +49,22 @@ def test_bad_answers_write_nothing(tmp_path: Path, data: dict[str, str]) -> None
     assert _nothing_written(tmp_path, "proj")
 
 
+def test_computed_values_drive_paths_and_are_not_recorded(tmp_path: Path) -> None:
+    create_project(tmp_path / "proj", {"cloud": "gcp", "deploy_target": "containers"})
+    project = tmp_path / "proj"
+    recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert {"has_cloud", "use_terraform", "on_kubernetes", "on_containers"}.isdisjoint(recorded)
+    assert (project / "infra" / "terraform" / "modules" / "cloud_run").is_dir()
+    assert not (project / "deploy" / "kubernetes").exists()
+
+
+def test_a_computed_value_cannot_be_overridden(tmp_path: Path) -> None:
+    # copier itself would take it and render Kubernetes files for a project without a cloud.
+    with pytest.raises(UsageError, match="'on_kubernetes' is computed from other answers"):
+        create_project(tmp_path / "proj", {"on_kubernetes": "true"})
+    assert _nothing_written(tmp_path, "proj")
+
+
 def test_a_derived_default_is_validated_too(tmp_path: Path) -> None:
     # A valid 60-character name derives a slug longer than the slug validator allows.
     with pytest.raises(UsageError, match="project_slug"):

@@ -149,3 +149,35 @@ def test_default_matrix_covers_the_questions_aiarch_new_asks() -> None:
     factors = {q.name for q in load_questions() if q.is_choice or q.type == "bool"}
     rows = matrix.compute("each")
     assert set().union(*(row.keys() for row in rows)) == factors
+
+
+COMPUTED_YML = """
+_subdirectory: template
+cloud:
+  type: str
+  choices: [aws, local]
+  default: local
+in_cloud:
+  type: bool
+  when: false
+  default: "{{ cloud != 'local' }}"
+region:
+  type: str
+  choices: [eu, us]
+  default: eu
+  when: "{{ in_cloud }}"
+"""
+
+
+def test_computed_values_are_no_factor_but_later_questions_see_them(tmp_path: Path) -> None:
+    (tmp_path / "copier.yml").write_text(COMPUTED_YML)
+    (tmp_path / "template").mkdir()
+    rows = matrix.compute("all", root=tmp_path)
+    # in_cloud is computed (when: false): not a column; region is asked exactly in the cloud.
+    assert rows == [
+        {"cloud": "aws", "region": "eu"},
+        {"cloud": "aws", "region": "us"},
+        {"cloud": "local"},
+    ]
+    with pytest.raises(UsageError, match="not a choice question"):
+        matrix.compute("each", root=tmp_path, includes={"in_cloud": "true"})

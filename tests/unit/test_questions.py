@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from aiarch_scaffold.errors import ScaffoldError
-from aiarch_scaffold.questions import load_questions, question_names
+from aiarch_scaffold.questions import computed_names, load_config, load_questions, question_names
 
 
 def test_questions_come_from_copier_yml_in_order() -> None:
@@ -33,3 +33,24 @@ def test_broken_copier_yml_is_a_one_line_error(template_copy: Path) -> None:
     with pytest.raises(ScaffoldError) as info:
         load_questions(template_copy)
     assert "\n" not in info.value.message
+
+
+COMPUTED = {"has_cloud", "use_terraform", "use_cloudformation", "on_kubernetes", "on_containers"}
+
+
+def test_computed_values_are_not_questions() -> None:
+    config = load_config()
+    assert set(computed_names(config)) >= COMPUTED
+    assert not COMPUTED & set(question_names())
+    for name in computed_names(config):
+        # Typed, so templates test a real bool; never asked, so copier records nothing.
+        assert config[name]["type"] == "bool", name
+        assert config[name]["when"] is False, name
+
+
+def test_a_computed_value_reads_only_earlier_answers() -> None:
+    config = load_config()
+    names = [name for name in config if not name.startswith("_")]
+    for name in computed_names(config):
+        later = names[names.index(name) + 1 :]
+        assert not any(other in str(config[name]["default"]) for other in later), name

@@ -17,7 +17,7 @@ TOOL = (
     Path(__file__).resolve().parents[2]
     / "template"
     / "tools"
-    / "{% if cloud != 'local' and iac == 'terraform' %}terraform_refs.py{% endif %}"
+    / "{% if use_terraform %}terraform_refs.py{% endif %}"
 )
 
 CHILD_VARIABLES = """

@@ -55,7 +55,10 @@ def test_every_service_uses_the_object_store(cloud: Settings) -> None:
     }
     raw = "lake/raw/customers/ingestion_date=2026-01-01/"
     assert {raw + MANIFEST_FILE, raw + "part-0000.parquet"} <= set(objects)
-    assert "lake/reference/customers/features.parquet" in objects
+    reference = f"lake/reference/customers/{cloud.model_name}/"
+    assert {reference + "features.parquet", reference + MANIFEST_FILE} <= set(objects)
+    # Promotion staged and moved the reference inside the object store: nothing left behind.
+    assert not [key for key in objects if "/.staging-" in key or "/.promotion-" in key]
     assert "reports/drift/drift_report.json" in objects
     data = Path(cloud.data_dir)
     assert not (data / "lake").exists(), "no lake file may be written locally"

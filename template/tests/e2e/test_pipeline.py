@@ -24,7 +24,7 @@ def test_pipeline_trains_a_champion_and_serves_it(workspace: Settings) -> None:
     from features.__main__ import main as build_features
     from ingestion.__main__ import main as ingest
     from monitoring.__main__ import main as drift_report
-    from serving.app import create_app
+    from serving.app import create_app, create_metrics_app
     from training.__main__ import main as train
 
     assert ingest(["--rows", "2000", "--date", "2026-01-01"]) == 0
@@ -43,7 +43,9 @@ def test_pipeline_trains_a_champion_and_serves_it(workspace: Settings) -> None:
         "channel": "web",
         "region": "north",
     }
-    with TestClient(create_app(workspace)) as client:
+    app = create_app(workspace)
+    with TestClient(app) as client:
+        # Ready only after the digest recorded by training matched and a smoke prediction ran.
         assert client.get("/readyz").status_code == 200
         denied = client.post("/v1/predict", json={"instances": [instance]})
         assert denied.status_code == 401
@@ -57,7 +59,9 @@ def test_pipeline_trains_a_champion_and_serves_it(workspace: Settings) -> None:
         assert prediction["customer_id"] == "c-42"
         # A new, disengaged customer with many tickets is a textbook churner.
         assert prediction["churn_probability"] > 0.5
-        assert "http_requests_total" in client.get("/metrics").text
+        metrics = TestClient(create_metrics_app(app)).get("/metrics").text
+        assert "http_requests_total" in metrics
+        assert f"model_version {float(body['model_version'])}" in metrics
 
 
 def test_drifted_batch_is_reported(workspace: Settings) -> None:

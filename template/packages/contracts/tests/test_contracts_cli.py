@@ -106,9 +106,49 @@ def test_run_command_maps_user_errors_to_exit_2(capsys: pytest.CaptureFixture[st
         "demo: error: bad input",
         "demo: error: no data",
     ]
-    # Anything unexpected is a bug and keeps its traceback.
-    with pytest.raises(KeyError):
-        cli.run_command("demo", fails_with(KeyError("x")), (_Expected,))
+    # Anything unexpected is a bug: traceback, and a code no check uses.
+    assert cli.run_command("demo", fails_with(KeyError("x"))) == cli.EXIT_INTERNAL_ERROR
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "demo: error: internal error (KeyError)" in err
+
+
+def test_exit_codes_are_distinct_and_data_errors_are_not_check_failures(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    codes = [code.value for code in cli.ExitCode]
+    assert len(codes) == len(set(codes))
+    assert cli.EXIT_CHECK_FAILED == 1
+    assert cli.EXIT_USAGE == 2 and cli.EXIT_DATA_ERROR == 3
+
+    def data_error() -> int:
+        raise cli.DataError("corrupt\nsecond line of a library message")
+
+    assert cli.run_command("demo", data_error) == cli.EXIT_DATA_ERROR
+    assert capsys.readouterr().err == "demo: error: corrupt | second line of a library message\n"
+
+
+def test_sigterm_becomes_terminated_and_deferred_sections_finish_first(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import os
+    import signal
+
+    from contracts.termination import deferred_termination
+
+    steps: list[str] = []
+
+    def command() -> int:
+        with deferred_termination():
+            os.kill(os.getpid(), signal.SIGTERM)
+            steps.append("finished the critical section")
+        steps.append("never reached")
+        return 0
+
+    assert cli.run_command("demo", command) == cli.ExitCode.TERMINATED == 143
+    assert steps == ["finished the critical section"]
+    assert capsys.readouterr().err.startswith("demo: error: terminated by SIGTERM")
+    # The previous handler is back once the command is over.
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
 
 
 def test_configure_logging_quiets_noisy_libraries() -> None:

@@ -81,7 +81,9 @@ def test_settings_put_every_zone_under_the_configured_roots(
     assert str(settings.raw_dir) == f"{root}/raw/customers"
     assert str(settings.features_dir) == f"{root}/features/customers"
     assert str(settings.quarantine_dir) == f"{root}/quarantine/customers"
-    assert str(settings.reference_path) == f"{root}/reference/customers/features.parquet"
+    assert str(settings.reference_path) == (
+        f"{root}/reference/customers/{settings.model_name}/features.parquet"
+    )
     assert str(settings.lineage_dir) == f"{root}/lineage"
     assert str(settings.reports_dir) == root.replace("/lake", "/reports")
     # MLflow's local store stays under APP_DATA_DIR: only the lake moved.

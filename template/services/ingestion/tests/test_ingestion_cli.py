@@ -4,7 +4,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from contracts import DatasetManifest, Settings, partition_dir
+from contracts import DatasetManifest, LineageRecord, Settings, partition_dir
+from contracts.cli import EXIT_DATA_ERROR
 from contracts.lake import MANIFEST_FILE
 from ingestion.__main__ import main
 from ingestion.lake import DATA_FILE
@@ -81,3 +82,24 @@ def test_main_rejects_invalid_arguments(settings: Settings, argv: list[str]) -> 
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
     assert exit_info.value.code == 2
+
+
+def test_corrupt_source_is_a_data_error_and_lineage_is_written(
+    settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    corrupt = tmp_path / "extract.parquet"
+    corrupt.write_bytes(b"PAR1 not really parquet PAR1")
+    assert main(["--source", str(corrupt)]) == EXIT_DATA_ERROR
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert err.startswith(f"ingest: error: cannot ingest file({corrupt})")
+    assert not settings.lineage_dir.exists()
+
+    assert main(["--date", "2024-05-06"]) == 0
+    [path] = settings.lineage_dir.glob("*.json")
+    record = LineageRecord.model_validate_json(path.read_text())
+    partition = partition_dir(settings.raw_dir, datetime(2024, 5, 6, tzinfo=UTC).date())
+    assert record.step == "ingestion"
+    assert record.outputs == [str(partition / DATA_FILE), str(partition / MANIFEST_FILE)]
+    manifest = DatasetManifest.model_validate_json((partition / MANIFEST_FILE).read_text())
+    assert record.parameters["sha256"] == manifest.sha256

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from contracts import CHANNELS, REGIONS, Settings, add_derived_features, get_settings
+from contracts.lake import write_dataset_partition
 
 
 def build_features(rows: int = 2_000, seed: int = 0, shift: float = 0.0) -> pd.DataFrame:
@@ -44,6 +45,20 @@ def store_parquet(frame: pd.DataFrame, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.to_parquet(path, index=False)
     return path
+
+
+def store_reference(frame: pd.DataFrame, settings: Settings) -> Path:
+    """The drift reference as training publishes it: its own folder with a manifest."""
+    path = settings.reference_path
+    write_dataset_partition(
+        frame, path.parent, path.name, dataset="reference/customers/test", source="test"
+    )
+    return path
+
+
+@pytest.fixture()
+def write_reference(settings: Settings) -> Callable[[pd.DataFrame], Path]:
+    return lambda frame: store_reference(frame, settings)
 
 
 @pytest.fixture()

@@ -9,21 +9,26 @@ import pandas as pd
 import pytest
 
 from contracts import FEATURE_COLUMNS, LineageRecord, Settings, get_settings, partition_dir
+from contracts.cli import EXIT_DATA_ERROR
 from monitoring.__main__ import main
 
 MakeFeatures = Callable[..., pd.DataFrame]
 WriteParquet = Callable[[pd.DataFrame, Path], Path]
+WriteReference = Callable[[pd.DataFrame], Path]
 SeedLake = Callable[..., Path]
 
 
 @pytest.fixture()
 def seed_lake(
-    settings: Settings, make_features: MakeFeatures, write_parquet: WriteParquet
+    settings: Settings,
+    make_features: MakeFeatures,
+    write_parquet: WriteParquet,
+    write_reference: WriteReference,
 ) -> SeedLake:
     """Writes a reference and two feature partitions; returns the newest one's path."""
 
     def seed(current_shift: float = 0.0) -> Path:
-        write_parquet(make_features(seed=1), settings.reference_path)
+        write_reference(make_features(seed=1))
         current = partition_dir(settings.features_dir, date(2026, 1, 2)) / "features.parquet"
         # An older partition must be ignored: the report compares the newest batch.
         old = partition_dir(settings.features_dir, date(2026, 1, 1)) / "features.parquet"
@@ -59,9 +64,9 @@ def test_same_distribution_exits_zero_and_writes_reports(
 
 
 def test_identical_batches_score_zero(
-    settings: Settings, make_features: MakeFeatures, write_parquet: WriteParquet
+    settings: Settings, make_features: MakeFeatures, write_reference: WriteReference
 ) -> None:
-    path = write_parquet(make_features(seed=1), settings.reference_path)
+    path = write_reference(make_features(seed=1))
 
     assert main(["--current", str(path)]) == 0
 
@@ -102,7 +107,7 @@ def test_threshold_comes_from_the_environment(
     assert main([]) == 1
 
 
-def test_missing_reference_exits_two_with_one_line(
+def test_missing_reference_exits_with_a_data_error_in_one_line(
     settings: Settings,
     make_features: MakeFeatures,
     write_parquet: WriteParquet,
@@ -111,29 +116,29 @@ def test_missing_reference_exits_two_with_one_line(
     current = partition_dir(settings.features_dir, date(2026, 1, 2)) / "features.parquet"
     write_parquet(make_features(), current)
 
-    assert main([]) == 2
+    assert main([]) == EXIT_DATA_ERROR
 
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
-    assert "reference features not found" in err
+    assert "no drift reference for model churn-classifier" in err
     assert str(settings.reference_path) in err
 
 
 @pytest.fixture()
-def reference(settings: Settings, make_features: MakeFeatures, write_parquet: WriteParquet) -> Path:
+def reference(make_features: MakeFeatures, write_reference: WriteReference) -> Path:
     """The champion's reference features alone, without any feature partition."""
-    return write_parquet(make_features(), settings.reference_path)
+    return write_reference(make_features())
 
 
-def test_missing_feature_partitions_exit_two(
+def test_missing_feature_partitions_are_a_data_error(
     settings: Settings, reference: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main([]) == 2
+    assert main([]) == EXIT_DATA_ERROR
     assert "run build-features first" in capsys.readouterr().err
     assert not settings.lineage_dir.exists(), "a failed report must not claim lineage"
 
 
-def test_missing_columns_exit_two(
+def test_missing_columns_are_a_data_error(
     settings: Settings,
     reference: Path,
     make_features: MakeFeatures,
@@ -144,7 +149,7 @@ def test_missing_columns_exit_two(
         make_features().drop(columns=["region"]), settings.data_dir / "batch.parquet"
     )
 
-    assert main(["--current", str(current)]) == 2
+    assert main(["--current", str(current)]) == EXIT_DATA_ERROR
     assert "current features: missing columns region" in capsys.readouterr().err
 
 
@@ -203,3 +208,62 @@ def test_help_works(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--help"])
     assert exit_info.value.code == 0
     assert "--textfile" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("nan")])
+def test_non_finite_current_values_are_a_data_error_in_one_line(
+    settings: Settings,
+    reference: Path,
+    make_features: MakeFeatures,
+    write_parquet: WriteParquet,
+    capsys: pytest.CaptureFixture[str],
+    value: float,
+) -> None:
+    frame = make_features()
+    frame.loc[3, "monthly_spend"] = value
+    current = write_parquet(frame, settings.data_dir / "batch.parquet")
+
+    assert main(["--current", str(current)]) == EXIT_DATA_ERROR
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        f"drift-report: error: current features have NaN or infinite values in monthly_spend: "
+        f"{current}"
+    ]
+
+
+def test_corrupt_current_parquet_is_a_data_error_in_one_line(
+    settings: Settings, reference: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    current = settings.data_dir / "batch.parquet"
+    current.write_bytes(b"PAR1 definitely not a parquet file PAR1")
+
+    assert main(["--current", str(current)]) == EXIT_DATA_ERROR
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert "current features unreadable" in err
+
+
+def test_tampered_reference_is_refused(
+    settings: Settings, seed_lake: SeedLake, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Someone rewrites the baseline to look like today's batch, hiding the drift.
+    current = seed_lake(1.0)
+    current.parent.joinpath("features.parquet").replace(settings.reference_path)
+
+    assert main([]) == EXIT_DATA_ERROR
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "checksum mismatch" in err
+
+
+def test_each_model_reads_its_own_reference(
+    settings: Settings,
+    seed_lake: SeedLake,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    seed_lake()
+    monkeypatch.setenv("APP_MODEL_NAME", "another-model")
+    get_settings.cache_clear()
+
+    assert main([]) == EXIT_DATA_ERROR
+    assert "no drift reference for model another-model" in capsys.readouterr().err

@@ -188,13 +188,17 @@ def _scrape_serving(tmp_path: Path) -> str:
         "channel": "web",
         "region": "north",
     }
-    with testclient.TestClient(app_module.create_app(settings, handle)) as client:
+    app = app_module.create_app(settings, handle)
+    with testclient.TestClient(app) as client:
         assert client.get("/healthz").status_code == 200
         predicted = client.post(
             "/v1/predict", json={"instances": [instance]}, headers={"X-API-Key": api_key}
         )
         assert predicted.status_code == 200, predicted.text
-        return client.get("/metrics").text
+    # /metrics is served on its own port (APP_METRICS_PORT) by a separate ASGI app, which has no
+    # lifespan: no `with`, so the test client does not send it lifespan events.
+    metrics_client = testclient.TestClient(app_module.create_metrics_app(app))
+    return metrics_client.get("/metrics").text
 
 
 def test_serving_exposes_the_metrics_monitoring_relies_on(tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
 """A tiny real scikit-learn churn model and request payloads for the API tests."""
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,7 @@ from contracts import (
 )
 from serving.model import ModelHandle
 
-API_KEY = "test-key-0123456789"  # pragma: allowlist secret
+API_KEY = "test-key-0123456789-0123456789-0123456789"  # pragma: allowlist secret
 
 
 def training_frame(rows: int = 400, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
@@ -94,3 +95,115 @@ def make_instance(**overrides: Any) -> dict[str, Any]:
 @pytest.fixture
 def instance() -> Callable[..., dict[str, Any]]:
     return make_instance
+
+
+def _scrape(app: Any) -> str:
+    """The text /metrics serves for ``app`` on the metrics port."""
+    from fastapi.testclient import TestClient
+
+    from serving.app import create_metrics_app
+
+    return TestClient(create_metrics_app(app)).get("/metrics").text
+
+
+@pytest.fixture
+def scrape() -> Callable[[Any], str]:
+    return _scrape
+
+
+class RegistryTools:
+    """Register, promote and locate model versions in a real SQLite MLflow registry."""
+
+    def __init__(self, settings: Settings) -> None:
+        from mlflow import MlflowClient
+
+        self.settings = settings
+        self.client = MlflowClient(
+            tracking_uri=settings.tracking_uri, registry_uri=settings.tracking_uri
+        )
+
+    def register(self, model: Any, *, digest: bool = True) -> str:
+        """Log ``model`` as skops and register it, tagged with its digest as training does."""
+        import tempfile
+
+        import mlflow
+        import mlflow.artifacts
+        import mlflow.sklearn
+
+        from contracts.artifacts import ARTIFACT_DIGEST_TAG, artifact_digest
+
+        mlflow.set_tracking_uri(self.settings.tracking_uri)
+        mlflow.set_registry_uri(self.settings.tracking_uri)
+        experiment = self.client.get_experiment_by_name("serving-test")
+        experiment_id = (
+            experiment.experiment_id
+            if experiment
+            else self.client.create_experiment(
+                "serving-test", artifact_location=self.settings.artifact_location
+            )
+        )
+        name = self.settings.model_name
+        with mlflow.start_run(experiment_id=experiment_id):
+            info = mlflow.sklearn.log_model(
+                model,
+                name="model",
+                registered_model_name=name,
+                pip_requirements=[],
+                serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_SKOPS,
+            )
+        version = str(info.registered_model_version)
+        if digest:
+            source = self.client.get_model_version_download_uri(name, version)
+            with tempfile.TemporaryDirectory() as scratch:
+                local = mlflow.artifacts.download_artifacts(artifact_uri=source, dst_path=scratch)
+                value = artifact_digest(Path(local))
+            self.client.set_model_version_tag(name, version, ARTIFACT_DIGEST_TAG, value)
+        return version
+
+    def promote(self, version: str) -> None:
+        self.client.set_registered_model_alias(self.settings.model_name, "champion", version)
+
+    def artifact_dir(self, version: str) -> Path:
+        """Where the registry keeps the files of ``version`` (a local file store in tests)."""
+        from urllib.parse import unquote, urlparse
+
+        source = self.client.get_model_version_download_uri(self.settings.model_name, version)
+        return Path(unquote(urlparse(source).path))
+
+
+@pytest.fixture(scope="session")
+def empty_registry(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty, fully migrated SQLite MLflow store: migrating one takes seconds, copying none."""
+    import os
+
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    from mlflow import MlflowClient
+
+    database = tmp_path_factory.mktemp("registry") / "mlflow.db"
+    uri = f"sqlite:///{database}"
+    MlflowClient(tracking_uri=uri, registry_uri=uri).search_registered_models()
+    return database
+
+
+@pytest.fixture
+def registry_settings(tmp_path, monkeypatch: pytest.MonkeyPatch, empty_registry: Path) -> Settings:
+    """A real SQLite MLflow registry under tmp_path; the cwd moves there too."""
+    import shutil
+
+    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mlflow").mkdir()
+    shutil.copyfile(empty_registry, tmp_path / "mlflow" / "mlflow.db")
+    return Settings(
+        data_dir=tmp_path,
+        environment="test",
+        api_key=API_KEY,
+        mlflow_tracking_uri=None,
+        model_name="churn-registry-test",
+        model_poll_seconds=0,
+    )
+
+
+@pytest.fixture
+def registry(registry_settings: Settings) -> RegistryTools:
+    return RegistryTools(registry_settings)

@@ -1,14 +1,37 @@
 """The ``serve`` command: configuration is checked before uvicorn starts."""
 
+import os
+from pathlib import Path
+
 import pytest
 
 from serving.__main__ import main
 
+STRONG_KEY = "k" * 32  # pragma: allowlist secret
+
 
 @pytest.fixture
-def uvicorn_calls(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, object]]:
+def metrics_servers(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
+    """Record the metrics server start instead of binding its port."""
+    import serving.__main__ as cli
+
+    calls: list[tuple[str, int]] = []
+    monkeypatch.setattr(
+        cli, "start_metrics_server", lambda app, host, port: calls.append((host, port))
+    )
+    return calls
+
+
+@pytest.fixture
+def uvicorn_calls(
+    monkeypatch: pytest.MonkeyPatch, metrics_servers: list[tuple[str, int]]
+) -> list[dict[str, object]]:
     """Record uvicorn.run calls instead of binding a port."""
     import uvicorn
+
+    # `serve` turns pickle off for its process; setting it here first makes monkeypatch
+    # restore the original state for the other tests (delenv of an unset name would not).
+    monkeypatch.setenv("MLFLOW_ALLOW_PICKLE_DESERIALIZATION", "true")
 
     calls: list[dict[str, object]] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: calls.append(kwargs))
@@ -16,11 +39,16 @@ def uvicorn_calls(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, object]]:
 
 
 def test_serve_starts_uvicorn_with_the_arguments(
-    tmp_path, monkeypatch: pytest.MonkeyPatch, uvicorn_calls: list[dict[str, object]]
+    tmp_path,
+    monkeypatch: pytest.MonkeyPatch,
+    uvicorn_calls: list[dict[str, object]],
+    metrics_servers: list[tuple[str, int]],
 ) -> None:
     monkeypatch.setenv("APP_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("APP_ENVIRONMENT", "test")
+    monkeypatch.setenv("APP_ENVIRONMENT", "production")
+    monkeypatch.setenv("APP_API_KEY", STRONG_KEY)
     monkeypatch.setenv("APP_PORT", "8123")
+    monkeypatch.setenv("APP_METRICS_PORT", "9123")
 
     assert main(["--host", "0.0.0.0", "--log-level", "warning"]) == 0
 
@@ -29,6 +57,46 @@ def test_serve_starts_uvicorn_with_the_arguments(
     assert call["port"] == 8123
     assert call["server_header"] is False
     assert call["proxy_headers"] is False
+    assert metrics_servers == [("0.0.0.0", 9123)]
+    assert os.environ["MLFLOW_ALLOW_PICKLE_DESERIALIZATION"] == "false"
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "10.0.0.7"])
+def test_an_api_without_keys_is_only_served_on_loopback(
+    tmp_path,
+    monkeypatch: pytest.MonkeyPatch,
+    uvicorn_calls: list[dict[str, object]],
+    capsys: pytest.CaptureFixture[str],
+    host: str,
+) -> None:
+    monkeypatch.setenv("APP_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("APP_ENVIRONMENT", "local")
+    monkeypatch.delenv("APP_API_KEY", raising=False)
+
+    assert main(["--host", host]) == 2
+    assert "refusing to serve without an API key" in capsys.readouterr().err
+    assert uvicorn_calls == []
+    assert main(["--host", "127.0.0.1"]) == 0
+
+
+def test_production_refuses_a_short_key(
+    monkeypatch: pytest.MonkeyPatch,
+    uvicorn_calls: list[dict[str, object]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("APP_ENVIRONMENT", "production")
+    monkeypatch.setenv("APP_API_KEY", "k")
+
+    assert main([]) == 2
+    assert "at least 32 characters" in capsys.readouterr().err
+    assert uvicorn_calls == []
+
+
+def test_the_image_runs_in_production_mode_by_default() -> None:
+    """Without any env var the container refuses to start keyless (production by default)."""
+    dockerfile = (Path(__file__).parents[1] / "Dockerfile").read_text()
+    assert "APP_ENVIRONMENT=production" in dockerfile
+    assert "MLFLOW_ALLOW_PICKLE_DESERIALIZATION=false" in dockerfile
 
 
 def test_invalid_configuration_exits_2_before_uvicorn_starts(

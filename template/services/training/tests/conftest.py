@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from contracts import CHANNELS, LABEL_COLUMN, REGIONS, add_derived_features, partition_dir
+from contracts.lake import verify_partition, write_dataset_partition
 
 FeatureFactory = Callable[..., pd.DataFrame]
 
@@ -47,10 +48,27 @@ def make_features() -> FeatureFactory:
 
 
 def write_partition(features_dir: Path, frame: pd.DataFrame, day: date) -> Path:
-    path = partition_dir(features_dir, day) / "features.parquet"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_parquet(path, index=False)
-    return path
+    """Write ``frame`` as the features job does: a raw partition of the same day, then the
+    feature partition whose manifest records the raw manifest's sha256 (its lineage).
+    """
+    lake_dir = features_dir.parent.parent
+    raw = partition_dir(lake_dir / "raw" / "customers", day)
+    write_dataset_partition(
+        frame.drop(columns=["tickets_per_year", "spend_per_engagement"]),
+        raw,
+        "part-0000.parquet",
+        dataset="raw/customers",
+        source="test",
+    )
+    raw_ref = verify_partition(raw).upstream_ref()
+    return write_dataset_partition(
+        frame,
+        partition_dir(features_dir, day),
+        "features.parquet",
+        dataset="features/customers",
+        source="test",
+        upstream=[raw_ref],
+    )
 
 
 @pytest.fixture(scope="session")

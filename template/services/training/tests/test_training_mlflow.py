@@ -37,6 +37,7 @@ class Scenario:
     first: Run
     good: Run
     noisy: Run
+    degenerate: Run
 
 
 def _sha256(path: Path) -> str | None:
@@ -69,7 +70,12 @@ def scenario(tmp_path_factory, good_features, noisy_features, write_features) ->
         good = run()
         write_features(settings.features_dir, noisy_features, date(2024, 1, 3))
         noisy = run()
-    return Scenario(settings=settings, first=first, good=good, noisy=noisy)
+        # Five churners in 800 rows: the stratified test split holds exactly one.
+        positives = good_features.index[good_features["churned"]][:5]
+        rare = good_features.assign(churned=good_features.index.isin(positives))
+        write_features(settings.features_dir, rare, date(2024, 1, 4))
+        degenerate = run()
+    return Scenario(settings=settings, first=first, good=good, noisy=noisy, degenerate=degenerate)
 
 
 @pytest.fixture(scope="module")
@@ -106,6 +112,19 @@ def test_worse_model_does_not_replace_the_champion(scenario: Scenario, client) -
     assert str(client.get_model_version_by_alias(MODEL_NAME, "champion").version) == "2"
 
 
+def test_one_positive_in_the_test_split_is_not_promoted(scenario: Scenario, client) -> None:
+    assert scenario.degenerate.exit_code == 1
+    assert "failed the quality gate" in scenario.degenerate.stderr
+    fourth = client.get_model_version(MODEL_NAME, "4")
+    assert fourth.tags["quality_gate"] == "failed"
+    assert fourth.tags["quality_gate_reason"].startswith(
+        "evaluation split has 1 positive and 159 negative rows; at least 20 of each"
+    )
+    assert client.get_run(fourth.run_id).data.metrics["test_positives"] == 1
+    assert str(client.get_model_version_by_alias(MODEL_NAME, "champion").version) == "2"
+    assert scenario.degenerate.reference_sha256 == scenario.good.reference_sha256
+
+
 def test_reference_is_written_only_on_promotion(scenario: Scenario, good_features) -> None:
     assert scenario.first.reference_sha256 is None
     assert scenario.good.reference_sha256 is not None
@@ -120,8 +139,10 @@ def test_reference_is_written_only_on_promotion(scenario: Scenario, good_feature
 def test_run_records_metrics_params_and_lineage_tags(scenario: Scenario, client) -> None:
     run = client.get_run(client.get_model_version(MODEL_NAME, "2").run_id)
     metrics = run.data.metrics
-    assert set(metrics) >= {"roc_auc", "average_precision", "f1", "accuracy"}
-    assert all(0 <= value <= 1 for value in metrics.values())
+    scores = {"roc_auc", "average_precision", "f1", "accuracy"}
+    assert set(metrics) >= scores | {"test_positives", "test_negatives"}
+    assert all(0 <= metrics[name] <= 1 for name in scores)
+    assert metrics["test_positives"] + metrics["test_negatives"] == 160
     assert metrics["roc_auc"] >= scenario.settings.quality_gate_threshold
     assert run.data.params["model_kind"] == "logistic_regression"
     assert run.data.tags["code_version"] == "test-sha"
@@ -138,16 +159,16 @@ def test_every_run_leaves_a_lineage_record(scenario: Scenario, client) -> None:
             for path in settings.lineage_dir.glob("*.json")
         )
     }
-    assert sorted(records) == [f"models:/{MODEL_NAME}/{version}" for version in "123"]
+    assert sorted(records) == [f"models:/{MODEL_NAME}/{version}" for version in "1234"]
 
     good = records[f"models:/{MODEL_NAME}/2"]
     assert good.step == "training"
     assert good.run_id == client.get_model_version(MODEL_NAME, "2").run_id
     assert (settings.lineage_dir / f"{good.run_id}.json").is_file()
     assert good.code_version == "test-sha"
-    assert good.inputs == [
-        str(partition_dir(settings.features_dir, date(2024, 1, 2)) / "features.parquet")
-    ]
+    partition = partition_dir(settings.features_dir, date(2024, 1, 2))
+    assert good.inputs == [str(partition / "features.parquet"), str(partition / "_manifest.json")]
+    assert len(str(good.parameters["features_manifest_sha256"])) == 64
     assert good.outputs == [f"models:/{MODEL_NAME}/2", str(settings.reference_path)]
     assert good.parameters["promoted"] is True
     assert good.parameters["roc_auc"] == pytest.approx(
@@ -181,3 +202,15 @@ def test_champion_loads_from_the_registry_and_predicts_probabilities(
     probabilities = model.predict_proba(model_input(good_features.head(20)))
     assert probabilities.shape == (20, 2)
     assert ((probabilities >= 0) & (probabilities <= 1)).all()
+
+
+def test_every_version_records_the_digest_of_its_files(scenario: Scenario, client) -> None:
+    """Serving only loads files matching this digest (a tampered artifact is refused)."""
+    from urllib.parse import unquote, urlparse
+
+    from contracts.artifacts import ARTIFACT_DIGEST_TAG, artifact_digest
+
+    for version in ("1", "2", "3"):
+        recorded = client.get_model_version(MODEL_NAME, version).tags[ARTIFACT_DIGEST_TAG]
+        source = client.get_model_version_download_uri(MODEL_NAME, version)
+        assert recorded == artifact_digest(Path(unquote(urlparse(source).path)))

@@ -8,11 +8,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from contracts import FEATURE_COLUMNS, LABEL_COLUMN, Settings
-from contracts.cli import EXIT_BAD_INPUT
+from contracts.cli import EXIT_DATA_ERROR
 from training.__main__ import main
 from training.data import load_dataset, resolve_features_path, split_dataset
 from training.errors import TrainingInputError
-from training.gate import Champion, decide
+from training.gate import Champion, Evaluation, GatePolicy, decide, pr_auc_floor
 from training.model import build_pipeline, churn_probability, evaluate
 from training.reference import write_reference
 
@@ -45,6 +45,8 @@ def test_missing_partition_is_a_clear_input_error(tmp_path: Path) -> None:
         (lambda f: f.assign(monthly_spend=None), "missing values in monthly_spend"),
         (lambda f: f.assign(churned="yes"), "must be boolean"),
         (lambda f: f.assign(churned=False), "rows of each class"),
+        (lambda f: f.assign(monthly_spend=float("inf")), "infinite values in monthly_spend"),
+        (lambda f: f.assign(tenure_months="12"), "non-numeric values in tenure_months"),
     ],
 )
 def test_untrainable_tables_are_rejected(tmp_path: Path, make_features, mutate, message) -> None:
@@ -61,12 +63,12 @@ def test_integer_labels_are_accepted(tmp_path: Path, make_features) -> None:
     assert load_dataset(path).frame[LABEL_COLUMN].dtype == bool
 
 
-def test_cli_without_features_exits_2(
+def test_cli_without_features_exits_3(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
     monkeypatch.setenv("APP_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("APP_MLFLOW_TRACKING_URI", raising=False)
-    assert main([]) == EXIT_BAD_INPUT
+    assert main([]) == EXIT_DATA_ERROR
     assert "train: error: no feature partition" in capsys.readouterr().err
     assert not (tmp_path / "mlflow").exists(), "no MLflow store may be created for bad input"
 
@@ -116,11 +118,54 @@ def test_split_is_stratified_and_reproducible(tmp_path: Path, good_features) -> 
     ],
 )
 def test_gate(value: float, champion: Champion | None, promote: bool) -> None:
-    decision = decide(
-        metric="roc_auc", value=value, threshold=0.75, champion=champion, max_regression=0.01
-    )
+    decision = decide(_evaluation(roc_auc=value), POLICY, champion)
     assert decision.promote is promote
     assert "roc_auc" in decision.reason
+
+
+POLICY = GatePolicy(
+    metric="roc_auc", threshold=0.75, max_regression=0.01, min_class_count=20, min_pr_auc_lift=1.5
+)
+
+
+def _evaluation(
+    *, roc_auc: float = 0.9, pr_auc: float = 0.6, positives: int = 80, negatives: int = 320
+) -> Evaluation:
+    return Evaluation(
+        metrics={"roc_auc": roc_auc, "average_precision": pr_auc},
+        positives=positives,
+        negatives=negatives,
+    )
+
+
+@pytest.mark.parametrize(("positives", "negatives"), [(1, 399), (19, 381), (380, 19)])
+def test_gate_refuses_an_evaluation_split_too_small_to_judge(
+    positives: int, negatives: int
+) -> None:
+    # One positive gives a ROC AUC near 1 by luck: the classic degenerate test set.
+    decision = decide(
+        _evaluation(roc_auc=0.99, positives=positives, negatives=negatives), POLICY, None
+    )
+    assert not decision.promote
+    assert f"{positives} positive and {negatives} negative" in decision.reason
+    assert "at least 20 of each" in decision.reason
+
+
+@pytest.mark.parametrize(
+    ("pr_auc", "promote"),
+    [(0.29, False), (0.31, True), (float("nan"), False)],
+)
+def test_gate_needs_pr_auc_above_the_positive_rate(pr_auc: float, promote: bool) -> None:
+    # Positive rate 0.2, lift 1.5: PR AUC must reach 0.3 even when ROC AUC looks fine.
+    decision = decide(_evaluation(roc_auc=0.9, pr_auc=pr_auc), POLICY, None)
+    assert decision.promote is promote
+    if not promote:
+        assert "PR AUC" in decision.reason and "positive rate 0.2000" in decision.reason
+
+
+def test_pr_auc_floor_stays_reachable_for_a_common_class() -> None:
+    assert pr_auc_floor(0.2, 1.5) == pytest.approx(0.3)
+    assert pr_auc_floor(0.8, 1.5) == pytest.approx(0.9)
 
 
 def test_reference_write_is_atomic_and_self_describing(tmp_path: Path, good_features) -> None:

@@ -1,24 +1,52 @@
 """What every service's command line shares: argument types, logging, settings, exit codes.
 
-Every command reports a problem the user can fix the way argparse reports a usage error: one
-``<prog>: error: <message>`` line on stderr and exit code 2, without a traceback.
+Every command reports a problem the way argparse reports a usage error: one
+``<prog>: error: <message>`` line on stderr, without a traceback, and an exit code from
+``ExitCode`` so a scheduler can tell "the check said no" from "the data is broken".
 """
 
 import argparse
 import logging
 import sys
+import traceback
 from collections.abc import Callable, Iterable
 from datetime import date
+from enum import IntEnum
 from typing import TypeVar
 
 from pydantic import ValidationError
 
 from contracts.settings import Settings
+from contracts.termination import Terminated, handle_termination
 
-EXIT_OK = 0
-# The code argparse exits with on bad arguments; bad input and configuration are the same kind
-# of problem for a scheduler: retrying will not help until someone fixes something.
-EXIT_BAD_INPUT = 2
+
+class ExitCode(IntEnum):
+    """The exit codes of every command of every service; nothing else may be returned."""
+
+    OK = 0
+    # The step ran and its check said no: quality gate failed, too many rows rejected, drift.
+    CHECK_FAILED = 1
+    # Bad arguments or configuration (argparse's own code): fix the command line or APP_*.
+    USAGE = 2
+    # Input data missing, unreadable or corrupt, non-finite values, checksum or lineage mismatch.
+    DATA_ERROR = 3
+    # An output or a dependency is unavailable (disk, lake, registry); retrying may help.
+    UNAVAILABLE = 4
+    # A bug: the traceback is printed. Never 1, so a crash is not read as a failed check.
+    INTERNAL_ERROR = 5
+    # Stopped by a signal (128 + number, the shell convention): cleaned up, nothing half-written.
+    INTERRUPTED = 130
+    TERMINATED = 143
+
+
+EXIT_OK = ExitCode.OK
+EXIT_CHECK_FAILED = ExitCode.CHECK_FAILED
+EXIT_USAGE = ExitCode.USAGE
+# Kept for callers written before data errors had their own code.
+EXIT_BAD_INPUT = ExitCode.USAGE
+EXIT_DATA_ERROR = ExitCode.DATA_ERROR
+EXIT_UNAVAILABLE = ExitCode.UNAVAILABLE
+EXIT_INTERNAL_ERROR = ExitCode.INTERNAL_ERROR
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # Libraries that log every database migration and model registration at INFO.
@@ -28,7 +56,17 @@ Number = TypeVar("Number", int, float)
 
 
 class CommandError(Exception):
-    """A problem the user can fix (input, configuration); reported in one line, exit code 2."""
+    """A problem the user can fix (arguments, configuration); one line, exit code 2."""
+
+
+class DataError(Exception):
+    """Input data that cannot be used: missing, corrupt, non-finite, or not matching its manifest
+    or lineage; one line, exit code 3.
+    """
+
+
+class UnavailableError(Exception):
+    """An output cannot be written or a dependency reached; one line, exit code 4."""
 
 
 def iso_date(text: str) -> date:
@@ -99,20 +137,41 @@ def _variable(loc: tuple[int | str, ...]) -> str:
 
 
 def report_error(prog: str, message: str) -> None:
-    """Print ``message`` like argparse prints a usage error: ``<prog>: error: <message>``."""
-    print(f"{prog}: error: {message}", file=sys.stderr)
+    """Print ``message`` like argparse prints a usage error: ``<prog>: error: <message>``.
+
+    Always one line: a library's multi-line message (pyarrow, pydantic) is joined with " | ".
+    """
+    text = " | ".join(line.strip() for line in message.splitlines() if line.strip())
+    print(f"{prog}: error: {text}", file=sys.stderr)
 
 
 def run_command(
     prog: str, command: Callable[[], int], expected: tuple[type[Exception], ...] = ()
 ) -> int:
-    """Run ``command`` and return its exit code; ``CommandError`` and the ``expected`` errors
-    become one line on stderr and ``EXIT_BAD_INPUT``. Anything else is a bug: it propagates
-    with its traceback.
+    """Run ``command`` with SIGTERM/SIGINT handling and return its exit code (see ``ExitCode``).
+
+    ``CommandError`` and the ``expected`` errors are usage errors (2), ``DataError`` data errors
+    (3), ``UnavailableError`` and ``OSError`` unavailable outputs (4): each one line on stderr.
+    A signal stops the command through its clean-up code (128 + signal). Anything else is a bug:
+    its traceback is printed and the code is 5, never the 1 of a failed check.
     """
-    handled: tuple[type[Exception], ...] = (CommandError, *expected)
+    usage_errors: tuple[type[Exception], ...] = (CommandError, *expected)
     try:
-        return command()
-    except handled as exc:
+        with handle_termination():
+            return command()
+    except Terminated as exc:
+        report_error(prog, f"{exc}; stopped after cleaning up")
+        return exc.exit_code
+    except DataError as exc:
         report_error(prog, str(exc))
-        return EXIT_BAD_INPUT
+        return EXIT_DATA_ERROR
+    except usage_errors as exc:
+        report_error(prog, str(exc))
+        return EXIT_USAGE
+    except (UnavailableError, OSError) as exc:
+        report_error(prog, str(exc))
+        return EXIT_UNAVAILABLE
+    except Exception as exc:
+        traceback.print_exc()
+        report_error(prog, f"internal error ({type(exc).__name__}), please report it: {exc}")
+        return EXIT_INTERNAL_ERROR

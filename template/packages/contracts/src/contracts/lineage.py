@@ -15,6 +15,19 @@ from contracts.storage import LakePath, write_text_atomic
 UNKNOWN_VERSION = "unknown"
 
 
+class UpstreamRef(BaseModel):
+    """The exact input partition a dataset was built from: its manifest's sha256 at build time.
+
+    A consumer compares it with the input's current manifest: a raw batch replaced after the
+    features were built makes the features stale, and they are refused.
+    """
+
+    dataset: str = Field(pattern=r"^[a-z0-9_]+(/[a-z0-9_]+)*$")
+    # A partition folder name (``ingestion_date=2024-01-01``): never a path, never hidden.
+    partition: str = Field(pattern=r"^[A-Za-z0-9_]+=[A-Za-z0-9_.-]+$")
+    manifest_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
 class DatasetManifest(BaseModel):
     """Describes one written dataset so consumers can verify what they read."""
 
@@ -25,6 +38,7 @@ class DatasetManifest(BaseModel):
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     created_at: datetime
     source: str
+    upstream: list[UpstreamRef] = Field(default_factory=list)
 
 
 class LineageRecord(BaseModel):

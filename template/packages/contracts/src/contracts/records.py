@@ -2,7 +2,7 @@
 
 from typing import Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Channel = Literal["web", "mobile", "store", "partner"]
 Region = Literal["north", "south", "east", "west"]
@@ -33,7 +33,18 @@ class CustomerRecord(CustomerFeatures):
 
 
 class PredictionInstance(CustomerFeatures):
+    # Strict: what the API accepts is exactly what its schema says (no true -> 1, "3" -> 3).
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
     customer_id: str | None = Field(default=None, max_length=64)
+
+    @field_validator("tenure_months", "support_tickets", mode="before")
+    @classmethod
+    def _integral_floats_are_integers(cls, value: object) -> object:
+        # JSON Schema counts 3.0 as an integer; strict mode alone would refuse it.
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        return value
 
 
 class PredictionRequest(BaseModel):

@@ -209,6 +209,54 @@ def remove_dir_atomic(target: LakePath) -> bool:
     return True
 
 
+def move_dir(staged: LakePath, target: LakePath) -> None:
+    """Replace the folder ``target`` by the folder ``staged`` (both in the lake), removing
+    ``staged``. Safe to repeat after a crash: ``staged`` goes last, so a rerun finishes the move.
+
+    Locally two renames (see ``replacing_dir``); on an object store the objects are copied
+    (metadata ``_*`` last, as in ``publish_dir``), extras under ``target`` deleted, then
+    ``staged`` removed.
+    """
+    if isinstance(staged, Path) and isinstance(target, Path):
+        retired = _retire(target)
+        staged.rename(target)
+        if retired is not None:
+            shutil.rmtree(retired)
+        return
+    fs, source, root = staged.fs, staged.path.rstrip("/"), target.path.rstrip("/")
+    found = sorted(
+        (posixpath.relpath(key, source) for key in fs.find(source)),
+        key=lambda relative: (posixpath.basename(relative).startswith("_"), relative),
+    )
+    stale = {posixpath.relpath(key, root) for key in fs.find(root)} - set(found)
+    for relative in found:
+        fs.copy(f"{source}/{relative}", f"{root}/{relative}")
+    if stale:
+        fs.rm([f"{root}/{relative}" for relative in sorted(stale)])
+    fs.rm(source, recursive=True)
+
+
+def move_file(source: LakePath, target: LakePath) -> None:
+    """Move one file within the lake (an atomic rename locally, copy + delete elsewhere)."""
+    if isinstance(source, Path) and isinstance(target, Path):
+        source.replace(target)
+        return
+    source.fs.copy(source.path, target.path)
+    source.fs.rm_file(source.path)
+
+
+def remove_tree(path: LakePath) -> None:
+    """Delete a folder or file of the lake if it exists (no error when it does not)."""
+    if isinstance(path, Path):
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        return
+    if path.fs.exists(path.path):
+        path.fs.rm(path.path, recursive=True)
+
+
 def _retire(target: Path) -> Path | None:
     """Rename ``target`` out of the way (one atomic step) and return where it went."""
     if not target.exists():

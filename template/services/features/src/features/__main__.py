@@ -1,8 +1,9 @@
 """``build-features`` command: raw partition -> validated feature table + quarantine + lineage.
 
-Exit codes: 0 features written; 1 too many rows rejected (quarantine written, no features);
-2 unusable input (no partition, checksum mismatch, empty batch), invalid configuration or bad
-arguments.
+Exit codes (``contracts.cli.ExitCode``): 0 features written; 1 too many rows rejected
+(quarantine written, no features); 2 bad arguments or configuration; 3 unusable input (no
+partition, checksum mismatch, corrupt file, empty batch); 4 output not writable; 143/130 stopped
+by SIGTERM/SIGINT (staging removed, the previous partition kept).
 """
 
 import argparse
@@ -10,6 +11,7 @@ import logging
 import sys
 
 from contracts.cli import (
+    EXIT_CHECK_FAILED,
     EXIT_OK,
     configure_logging,
     fraction,
@@ -17,11 +19,10 @@ from contracts.cli import (
     load_settings,
     run_command,
 )
-from features.pipeline import InputError, build_features
-from features.storage import IntegrityError
+from features.pipeline import build_features
 
 PROG = "build-features"
-EXIT_TOO_MANY_REJECTS = 1
+EXIT_TOO_MANY_REJECTS = EXIT_CHECK_FAILED
 logger = logging.getLogger("features")
 
 
@@ -31,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Verify and validate one raw partition, quarantine invalid rows with their reason, "
             "write the feature table and a lineage record. Exit 1 when too many rows are "
-            "rejected, 2 when the input is unusable."
+            "rejected, 2 on bad arguments, 3 when the input is unusable."
         ),
     )
     parser.add_argument(
@@ -68,7 +69,7 @@ def _build(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging()
-    return run_command(PROG, lambda: _build(args), (InputError, IntegrityError))
+    return run_command(PROG, lambda: _build(args))
 
 
 if __name__ == "__main__":

@@ -15,9 +15,10 @@ from contracts import (
     latest_partition,
     partition_dir,
 )
+from contracts.cli import DataError
 from contracts.features import ID_COLUMN
-from contracts.lake import MANIFEST_FILE, write_dataset_partition
-from contracts.lineage import code_version, new_run_id, write_lineage
+from contracts.lake import MANIFEST_FILE, clean_leftovers, write_dataset_partition
+from contracts.lineage import UpstreamRef, code_version, new_run_id, write_lineage
 from contracts.storage import remove_dir_atomic, write_parquet_atomic
 from features.storage import read_verified_partition
 from features.validation import split_batch
@@ -31,8 +32,8 @@ REJECTED_FILE = "rejected.parquet"
 OUTPUT_COLUMNS: tuple[str, ...] = (ID_COLUMN, *FEATURE_COLUMNS, LABEL_COLUMN)
 
 
-class InputError(RuntimeError):
-    """The raw input cannot be used at all: missing partition or empty batch."""
+class InputError(DataError):
+    """The raw input cannot be used at all: missing partition or empty batch (exit code 3)."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,11 @@ def build_features(
         raise ValueError(f"max_reject_fraction must be within [0, 1], got {max_reject_fraction}")
     started_at = datetime.now(UTC)
     run_id = new_run_id()
+    # A build killed mid-write (SIGKILL, node loss) leaves hidden staging folders behind.
+    for leftover in clean_leftovers(settings.features_dir) + clean_leftovers(
+        settings.quarantine_dir
+    ):
+        logger.warning("cleaned up %s, left by an interrupted run", leftover)
     day, raw_partition = resolve_partition(settings.raw_dir, day)
     raw = read_verified_partition(raw_partition)
     if raw.frame.empty:
@@ -110,6 +116,13 @@ def build_features(
             FEATURES_FILE,
             dataset=FEATURES_DATASET,
             source=f"{raw.data_path} (sha256 {raw.manifest.sha256})",
+            upstream=[
+                UpstreamRef(
+                    dataset=raw.manifest.dataset,
+                    partition=raw.partition.name,
+                    manifest_sha256=raw.manifest_sha256,
+                )
+            ],
         )
         logger.info("wrote %d feature rows to %s", len(table), features_path)
     else:
@@ -136,6 +149,7 @@ def build_features(
             "partition_date": day.isoformat(),
             "max_reject_fraction": max_reject_fraction,
             "input_sha256": raw.manifest.sha256,
+            "input_manifest_sha256": raw.manifest_sha256,
             "rows_in": outcome.rows_in,
             "rows_valid": len(outcome.valid),
             "rows_rejected": len(outcome.rejected),

@@ -1,7 +1,9 @@
 """``ingest`` command: land one day's raw customer batch in the lake and print its folder.
 
-Exit codes: 0 partition written; 2 unreadable or unsupported source, invalid configuration or
-bad arguments.
+Exit codes (``contracts.cli.ExitCode``): 0 partition written; 2 bad arguments, invalid
+configuration, unsupported or missing ``--source`` file; 3 source unreadable, corrupt or lacking
+required columns; 4 lake not writable; 143/130 stopped by SIGTERM/SIGINT (staging removed, the
+previous partition kept).
 """
 
 import argparse
@@ -10,10 +12,13 @@ import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pyarrow as pa
+
 from contracts import Settings
 from contracts.cli import (
     EXIT_OK,
     CommandError,
+    DataError,
     configure_logging,
     fraction,
     iso_date,
@@ -21,8 +26,8 @@ from contracts.cli import (
     positive_int,
     run_command,
 )
-from ingestion.lake import write_raw_partition
-from ingestion.sources import FileSource, Source, SyntheticSource
+from ingestion.lake import write_ingestion_lineage, write_raw_partition
+from ingestion.sources import FileSource, Source, SourceError, SyntheticSource
 
 PROG = "ingest"
 logger = logging.getLogger("ingestion")
@@ -93,16 +98,27 @@ def _ingest(argv: list[str] | None) -> int:
     args = build_parser(settings).parse_args(argv)
     configure_logging()
 
-    day: date = args.date or datetime.now(UTC).date()
+    started_at = datetime.now(UTC)
+    day: date = args.date or started_at.date()
     try:
         source = _source(args)
-        frame = source.load()
-    except (OSError, ValueError) as exc:
-        # Unreadable, missing or malformed input is a user error: say why, no traceback.
+    except SourceError as exc:
         raise CommandError(f"cannot ingest: {exc}") from exc
+    try:
+        frame = source.load()
+    except FileNotFoundError as exc:
+        raise CommandError(f"cannot ingest: {exc}") from exc
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        # Unreadable or malformed input is a data problem: say why, no traceback.
+        raise DataError(f"cannot ingest {source.describe()}: {exc}") from exc
 
     partition = write_raw_partition(frame, settings.raw_dir, day, source.describe())
-    logger.info("wrote %d rows from %s to %s", len(frame), source.describe(), partition)
+    lineage = write_ingestion_lineage(
+        settings, partition, source=source.describe(), rows=len(frame), started_at=started_at
+    )
+    logger.info(
+        "wrote %d rows from %s to %s; lineage %s", len(frame), source.describe(), partition, lineage
+    )
     print(partition)
     return EXIT_OK
 

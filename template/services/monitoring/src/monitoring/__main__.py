@@ -1,7 +1,8 @@
 """``drift-report``: PSI drift of the latest feature batch against the champion's training data.
 
-Exit codes: 0 no feature drifted, 1 drift detected, 2 input the report cannot be computed from
-or invalid configuration.
+Exit codes (``contracts.cli.ExitCode``): 0 no feature drifted; 1 drift detected; 2 bad arguments
+or configuration; 3 input the report cannot be computed from (missing, corrupt, non-finite);
+4 report not writable; 143/130 stopped by SIGTERM/SIGINT.
 """
 
 import argparse
@@ -18,7 +19,10 @@ from contracts import (
     latest_partition,
 )
 from contracts.cli import (
+    EXIT_CHECK_FAILED,
     EXIT_OK,
+    CommandError,
+    UnavailableError,
     configure_logging,
     load_settings,
     positive_float,
@@ -26,13 +30,19 @@ from contracts.cli import (
 )
 from contracts.lineage import code_version, new_run_id, write_lineage
 from contracts.storage import LakePath, lake_path, write_text_atomic
-from monitoring.drift import DriftReport, InputError, compute_drift, load_features
+from monitoring.drift import (
+    DriftReport,
+    InputError,
+    compute_drift,
+    load_features,
+    load_verified_reference,
+)
 from monitoring.psi import DEFAULT_BINS
 from monitoring.report import READABLE, write_report
 from monitoring.textfile import render
 
 PROG = "drift-report"
-EXIT_DRIFT = 1
+EXIT_DRIFT = EXIT_CHECK_FAILED
 CURRENT_FILE = "features.parquet"
 STEP = "drift"
 
@@ -42,13 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description=(
             "Population stability index (PSI) per feature between the champion's training "
-            "features and a current batch. Exit 0: no drift, 1: drift, 2: bad input."
+            "features and a current batch. Exit 0: no drift, 1: drift, 2: bad arguments, "
+            "3: bad input data."
         ),
     )
     parser.add_argument(
         "--reference",
         type=lake_path,
-        help="Reference features parquet (default: APP_DATA_DIR/lake/reference/...)",
+        help="Reference features parquet (default: the one of APP_MODEL_NAME's champion)",
     )
     parser.add_argument(
         "--current",
@@ -89,10 +100,13 @@ def run(args: argparse.Namespace, settings: Settings) -> DriftReport:
     """Compute the report, write every requested output and a lineage record of the run."""
     started_at = datetime.now(UTC)
     if args.bins < 2:
-        raise InputError("--bins must be at least 2")
+        raise CommandError("--bins must be at least 2")
     reference_path = args.reference or settings.reference_path
     current_path = _current_path(settings, args.current)
-    reference = load_features(reference_path, FEATURE_COLUMNS, "reference")
+    if args.reference is None:
+        reference = load_verified_reference(reference_path, FEATURE_COLUMNS, settings.model_name)
+    else:
+        reference = load_features(reference_path, FEATURE_COLUMNS, "reference")
     current = load_features(current_path, FEATURE_COLUMNS, "current")
     report = compute_drift(
         reference,
@@ -110,12 +124,12 @@ def run(args: argparse.Namespace, settings: Settings) -> DriftReport:
             outputs.append(write_text_atomic(render(report), args.textfile, mode=READABLE))
         write_lineage(_lineage(report, started_at, outputs, settings), settings.lineage_dir)
     except OSError as exc:
-        raise InputError(f"cannot write the report: {exc}") from exc
+        raise UnavailableError(f"cannot write the report: {exc}") from exc
     return report
 
 
 def _lineage(
-    report: DriftReport, started_at: datetime, outputs: list[Path], settings: Settings
+    report: DriftReport, started_at: datetime, outputs: list[LakePath], settings: Settings
 ) -> LineageRecord:
     return LineageRecord(
         run_id=new_run_id(),
@@ -158,7 +172,7 @@ def _report(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging()
-    return run_command(PROG, lambda: _report(args), (InputError,))
+    return run_command(PROG, lambda: _report(args))
 
 
 if __name__ == "__main__":

@@ -6,16 +6,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
+from contracts.cli import DataError
+from contracts.lake import read_verified_table, verify_partition
 from contracts.storage import TableError, read_table
 from monitoring.psi import DEFAULT_BINS, DEFAULT_EPSILON, categorical_psi, numeric_psi
 
 Status = Literal["ok", "drift"]
 
 
-class InputError(Exception):
-    """Input the report cannot be computed from; the CLI turns it into exit code 2."""
+class InputError(DataError):
+    """Input the report cannot be computed from; the CLI turns it into exit code 3."""
 
 
 @dataclass(frozen=True)
@@ -53,9 +56,31 @@ def load_features(path: Path, columns: Sequence[str], role: str) -> pd.DataFrame
         frame = read_table(path, what=f"{role} features", columns=columns)
     except TableError as exc:
         raise InputError(str(exc)) from exc
+    return _checked(frame, path, columns, role)
+
+
+def load_verified_reference(path: Path, columns: Sequence[str], model_name: str) -> pd.DataFrame:
+    """The drift reference training published for ``model_name``, only if it still matches
+    its manifest (a tampered reference could hide drift); ``DataError`` otherwise.
+    """
+    if not path.parent.is_dir():
+        raise InputError(
+            f"no drift reference for model {model_name} at {path}: train and promote a model first"
+        )
+    verified = verify_partition(path.parent)
+    frame = read_verified_table(verified, what="reference features", columns=columns)
+    return _checked(frame, path, columns, "reference")
+
+
+def _checked(frame: pd.DataFrame, path: Path, columns: Sequence[str], role: str) -> pd.DataFrame:
     if frame.empty:
         raise InputError(f"{role} features are empty: {path}")
-    return frame.loc[:, list(columns)]
+    frame = frame.loc[:, list(columns)]
+    numeric = frame.select_dtypes(include="number")
+    bad = [str(name) for name in numeric.columns if not np.isfinite(numeric[name]).all()]
+    if bad:
+        raise InputError(f"{role} features have NaN or infinite values in {', '.join(bad)}: {path}")
+    return frame
 
 
 def compute_drift(

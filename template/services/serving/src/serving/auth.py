@@ -1,7 +1,8 @@
-"""API-key authentication for the prediction endpoint."""
+"""API-key authentication: several valid keys (rotation), compared as sha256 digests."""
 
+import hashlib
+import hmac
 import logging
-import secrets
 from typing import Annotated
 
 from fastapi import Request, Security
@@ -11,6 +12,8 @@ from contracts import Settings
 from serving.errors import APIError
 
 API_KEY_HEADER = "X-API-Key"  # pragma: allowlist secret
+# Caller identity when authentication is off (local development only): one shared bucket.
+ANONYMOUS = "anonymous"
 
 logger = logging.getLogger(__name__)
 
@@ -20,7 +23,7 @@ api_key_header = APIKeyHeader(name=API_KEY_HEADER, auto_error=False)
 
 def auth_is_disabled(settings: Settings) -> bool:
     """No key configured outside production means open local development."""
-    return settings.api_key is None and settings.environment != "production"
+    return not settings.api_key_digests and settings.environment != "production"
 
 
 def warn_if_open(settings: Settings) -> None:
@@ -32,23 +35,51 @@ def warn_if_open(settings: Settings) -> None:
         )
 
 
-def check_api_key(settings: Settings, presented: str | None) -> None:
-    """Raise 401 unless ``presented`` matches the configured key (constant-time compare)."""
+def identify(settings: Settings, presented: str | None) -> str | None:
+    """The caller's identity (a digest prefix of its key), or None for a wrong or missing key.
+
+    Every configured digest is compared in constant time, with no early exit, so timing
+    tells nothing about which key (or how much of it) matched.
+    """
     if auth_is_disabled(settings):
-        return
-    expected = settings.api_key.get_secret_value().encode() if settings.api_key else b""
-    # Bytes, because compare_digest rejects non-ASCII str; an empty key never matches.
-    if not expected or not presented or not secrets.compare_digest(presented.encode(), expected):
+        return ANONYMOUS
+    if not presented:
+        return None
+    digest = hashlib.sha256(presented.encode()).digest()
+    matched: bytes | None = None
+    for expected in settings.api_key_digests:
+        if hmac.compare_digest(digest, expected):
+            matched = expected
+    return matched.hex()[:16] if matched is not None else None
+
+
+def check_api_key(settings: Settings, presented: str | None) -> str:
+    """The caller's identity; 401 unless ``presented`` is one of the valid keys."""
+    identity = identify(settings, presented)
+    if identity is None:
         raise APIError(
             401,
             "unauthorized",
             f"missing or invalid {API_KEY_HEADER} header",
             headers={"WWW-Authenticate": API_KEY_HEADER},
         )
+    return identity
 
 
-def require_api_key(
+async def require_api_key(
     request: Request, presented: Annotated[str | None, Security(api_key_header)]
-) -> None:
-    """Route dependency; runs before body validation so anonymous callers learn nothing."""
-    check_api_key(request.app.state.settings, presented)
+) -> str:
+    """Route dependency; runs before the body is read, so anonymous callers cost nothing."""
+    return check_api_key(request.app.state.settings, presented)
+
+
+async def optional_identity(request: Request) -> str | None:
+    """The identity of an authenticated caller, None for anyone else (never a 401).
+
+    Reads the header itself rather than through ``Security``: the route stays public in the
+    OpenAPI schema, which is what it is.
+    """
+    settings: Settings = request.app.state.settings
+    if auth_is_disabled(settings):
+        return None
+    return identify(settings, request.headers.get(API_KEY_HEADER))

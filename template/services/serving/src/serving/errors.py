@@ -12,13 +12,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger(__name__)
 
+MAX_ERRORS = 10
+MAX_MESSAGE_CHARS = 200
+
 _CODES = {
     400: "bad_request",
     401: "unauthorized",
     404: "not_found",
     405: "method_not_allowed",
     413: "request_too_large",
+    415: "unsupported_media_type",
     422: "validation_error",
+    429: "rate_limited",
     503: "service_unavailable",
 }
 
@@ -60,14 +65,28 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, message, headers=exc.headers)
 
 
+def validation_error_response(errors: list[dict[str, Any]], total: int) -> JSONResponse:
+    """422 with at most ``MAX_ERRORS`` details; ``message`` says how many there were."""
+    shown = errors[:MAX_ERRORS]
+    message = "request failed validation"
+    if total > len(shown):
+        message += f" ({total} errors, first {len(shown)} shown)"
+    return error_response(422, "validation_error", message, details=shown)
+
+
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     # Location, message and type only: echoing "input" would reflect client data back.
+    errors = list(exc.errors())
     details = [
-        {"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type", "")}
-        for err in exc.errors()
+        {
+            "loc": list(err.get("loc", ())),
+            "msg": str(err.get("msg", ""))[:MAX_MESSAGE_CHARS],
+            "type": err.get("type", ""),
+        }
+        for err in errors[:MAX_ERRORS]
     ]
-    return error_response(422, "validation_error", "request failed validation", details=details)
+    return validation_error_response(details, len(errors))
 
 
 async def _unhandled_error(request: Request, exc: Exception) -> JSONResponse:

@@ -1,4 +1,8 @@
-"""Prometheus metrics of one app instance, in its own registry so several apps can coexist."""
+"""Prometheus metrics of one app instance, in its own registry so several apps can coexist.
+
+Every label has a bounded set of values: route templates, known HTTP methods (anything else
+is ``other``), status codes, the predicted class and the one model being served.
+"""
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -45,9 +49,21 @@ class ServiceMetrics:
             "1 when a model is loaded and predictions can be served",
             registry=self.registry,
         )
+        self.model_version = Gauge(
+            "model_version",
+            "Registry version of the model being served (0 while none is loaded)",
+            registry=self.registry,
+        )
+        self.reload_failures = Counter(
+            "model_reload_failures",
+            "Champion versions that could not be read, verified or loaded",
+            registry=self.registry,
+        )
 
     def set_model(self, handle: ModelHandle | None) -> None:
         self.model_info.clear()
         if handle is not None:
             self.model_info.labels(name=handle.name, version=handle.version).set(1)
         self.model_loaded.set(1 if handle is not None else 0)
+        version = handle.version if handle is not None else "0"
+        self.model_version.set(int(version) if version.isdigit() else -1)

@@ -13,6 +13,8 @@ from serving.errors import APIError, error_response
 from serving.metrics import ServiceMetrics
 
 UNMATCHED_ROUTE = "unmatched"
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER_METHOD = "other"
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -105,6 +107,12 @@ def route_label(scope: Scope) -> str:
     return path if isinstance(path, str) else UNMATCHED_ROUTE
 
 
+def method_label(scope: Scope) -> str:
+    """The HTTP method if it is a standard one; any other string a client sends is ``other``."""
+    method = scope.get("method", "")
+    return method if method in KNOWN_METHODS else OTHER_METHOD
+
+
 class MetricsMiddleware:
     """Count every response (including 4xx/5xx) and time it, labelled by route template."""
 
@@ -130,7 +138,7 @@ class MetricsMiddleware:
             await self.app(scope, receive, recording_send)
         finally:
             route = route_label(scope)
-            self.metrics.requests.labels(route, scope["method"], str(status)).inc()
+            self.metrics.requests.labels(route, method_label(scope), str(status)).inc()
             self.metrics.latency.labels(route).observe(time.perf_counter() - started)
 
 

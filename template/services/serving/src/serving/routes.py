@@ -1,64 +1,71 @@
-"""HTTP endpoints: prediction, liveness, readiness and Prometheus metrics."""
+"""HTTP endpoints: prediction, liveness and readiness. Metrics have their own port."""
 
 import logging
 from typing import Annotated, Any
 
+import anyio
 import pandas as pd
 from fastapi import APIRouter, Depends, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from contracts import Prediction, PredictionRequest, PredictionResponse
-from serving.auth import require_api_key
-from serving.errors import APIError, error_body
+from serving.auth import optional_identity
+from serving.errors import APIError, error_body, validation_error_response
 from serving.metrics import ServiceMetrics
 from serving.model import ModelHandle
+from serving.parsing import InvalidRequest, parse_prediction_request
+from serving.ratelimit import enforce_rate_limit
 
 logger = logging.getLogger(__name__)
 
 router = APIRouter()
 
 CHURN_THRESHOLD = 0.5
+JSON = "application/json"
+# Parsing, validation and prediction hold the GIL, in C for up to a few tens of milliseconds
+# on a body of the maximum size. One such job at a time leaves the event loop (and /healthz)
+# a turn at every GIL switch instead of one turn per many competing workers; scale out with
+# replicas (processes), not threads.
+_CPU_SLOTS = anyio.CapacityLimiter(1)
 
 
 def _error_doc(description: str) -> dict[str, Any]:
     return {
         "description": description,
-        "content": {"application/json": {"example": error_body("code", "message")}},
+        "content": {JSON: {"example": error_body("code", "message")}},
     }
 
 
-def service_metrics(request: Request) -> ServiceMetrics:
+PREDICT_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: _error_doc("Missing or invalid API key"),
+    413: _error_doc("Request body too large"),
+    415: _error_doc("Body is not application/json"),
+    422: _error_doc("Invalid payload (at most 10 errors are listed)"),
+    429: _error_doc("Rate limit of this API key exceeded; see Retry-After"),
+    503: _error_doc("No model loaded"),
+}
+
+
+async def service_metrics(request: Request) -> ServiceMetrics:
     metrics: ServiceMetrics = request.app.state.metrics
     return metrics
 
 
-def loaded_model(request: Request) -> ModelHandle:
+async def loaded_model(request: Request) -> ModelHandle:
+    # Read once: a reload swapping the model mid-request cannot mix two versions.
     handle: ModelHandle | None = request.app.state.model
     if handle is None:
         raise APIError(503, "model_not_loaded", "no champion model is loaded")
     return handle
 
 
-@router.post(
-    "/v1/predict",
-    response_model=PredictionResponse,
-    dependencies=[Depends(require_api_key)],
-    responses={
-        401: _error_doc("Missing or invalid API key"),
-        413: _error_doc("Request body too large"),
-        422: _error_doc("Invalid payload"),
-        503: _error_doc("No model loaded"),
-    },
-)
-def predict(
-    payload: PredictionRequest,
-    handle: Annotated[ModelHandle, Depends(loaded_model)],
-    metrics: Annotated[ServiceMetrics, Depends(service_metrics)],
-) -> PredictionResponse:
-    """Churn probability per customer; ``churn`` is probability >= 0.5.
+def _is_json(request: Request) -> bool:
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return media_type == JSON or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
 
-    A plain ``def`` so FastAPI runs the CPU-bound model call in its thread pool.
-    """
+
+def _predict(payload: PredictionRequest, handle: ModelHandle, metrics: ServiceMetrics) -> bytes:
     frame = pd.DataFrame(
         [instance.model_dump(exclude={"customer_id"}) for instance in payload.instances]
     )
@@ -75,25 +82,57 @@ def predict(
                 churn=churn,
             )
         )
-    return PredictionResponse(
+    response = PredictionResponse(
         model_name=handle.name, model_version=handle.version, predictions=predictions
     )
+    return response.model_dump_json().encode()
+
+
+@router.post(
+    "/v1/predict",
+    response_model=PredictionResponse,
+    responses=PREDICT_ERRORS,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {JSON: {"schema": {"$ref": "#/components/schemas/PredictionRequest"}}},
+        }
+    },
+)
+async def predict(
+    request: Request,
+    identity: Annotated[str, Depends(enforce_rate_limit)],
+    handle: Annotated[ModelHandle, Depends(loaded_model)],
+    metrics: Annotated[ServiceMetrics, Depends(service_metrics)],
+) -> Response:
+    """Churn probability per customer; ``churn`` is probability >= 0.5.
+
+    Order of checks: API key, rate limit, model, media type; only then is the body read
+    (size-limited while it streams), parsed and validated off the event loop.
+    """
+    if not _is_json(request):
+        raise APIError(415, "unsupported_media_type", f"Content-Type must be {JSON}")
+    body = await request.body()
+    try:
+        payload = await anyio.to_thread.run_sync(parse_prediction_request, body, limiter=_CPU_SLOTS)
+    except InvalidRequest as exc:
+        return validation_error_response(exc.errors, exc.total)
+    content = await anyio.to_thread.run_sync(_predict, payload, handle, metrics, limiter=_CPU_SLOTS)
+    return Response(content, media_type=JSON)
 
 
 @router.get("/healthz")
-def healthz() -> dict[str, str]:
+async def healthz() -> dict[str, str]:
     """Liveness: the process answers. Never depends on the model, so it is not restarted."""
     return {"status": "ok"}
 
 
 @router.get("/readyz", responses={503: _error_doc("No model loaded")})
-def readyz(handle: Annotated[ModelHandle, Depends(loaded_model)]) -> dict[str, str]:
-    """Readiness: route traffic here only once a model is loaded."""
+async def readyz(
+    handle: Annotated[ModelHandle, Depends(loaded_model)],
+    identity: Annotated[str | None, Depends(optional_identity)],
+) -> dict[str, str]:
+    """Readiness: 200 once a verified model is loaded. Model details only with a valid key."""
+    if identity is None:
+        return {"status": "ready"}
     return {"status": "ready", "model_name": handle.name, "model_version": handle.version}
-
-
-@router.get("/metrics", include_in_schema=False)
-def metrics_endpoint(
-    metrics: Annotated[ServiceMetrics, Depends(service_metrics)],
-) -> Response:
-    return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

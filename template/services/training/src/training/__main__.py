@@ -1,13 +1,16 @@
 """``train``: fit, evaluate and register the churn model; promote it if the gate passes.
 
-Exit codes: 0 trained (and promoted, or gate failure allowed), 1 quality gate failed,
-2 bad input or configuration.
+Exit codes (``contracts.cli.ExitCode``): 0 trained (and promoted, or gate failure allowed);
+1 quality gate failed; 2 bad arguments or configuration; 3 unusable features (missing, corrupt,
+non-finite, checksum or lineage mismatch); 4 output or registry unavailable; 143/130 stopped by
+SIGTERM/SIGINT (MLflow run FAILED, nothing registered or promoted half-way).
 """
 
 import argparse
 import sys
 
 from contracts.cli import (
+    EXIT_CHECK_FAILED,
     EXIT_OK,
     NOISY_LOGGERS,
     configure_logging,
@@ -18,12 +21,11 @@ from contracts.cli import (
     run_command,
 )
 from contracts.storage import lake_path
-from training.errors import TrainingInputError
 from training.model import MODEL_KINDS, ModelKind
 from training.trainer import TrainingOptions, TrainingResult, train
 
 PROG = "train"
-EXIT_GATE_FAILED = 1
+EXIT_GATE_FAILED = EXIT_CHECK_FAILED
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,7 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--features",
         type=lake_path,
         default=None,
-        help="feature parquet file or partition folder (default: newest partition)",
+        help=(
+            "feature partition folder, or the parquet file in one; its manifest and lineage "
+            "are verified (default: newest partition)"
+        ),
     )
     parser.add_argument(
         "--model",
@@ -110,7 +115,7 @@ def _train(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging(quiet=NOISY_LOGGERS)
-    return run_command(PROG, lambda: _train(args), (TrainingInputError,))
+    return run_command(PROG, lambda: _train(args))
 
 
 if __name__ == "__main__":

@@ -1,12 +1,14 @@
 """Load and check the feature table, then split it for training and evaluation."""
 
 from dataclasses import dataclass
-from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from contracts import FEATURE_COLUMNS, LABEL_COLUMN, NUMERIC_FEATURES, latest_partition
+from contracts.lake import read_verified_table, verify_partition, verify_upstream
+from contracts.lineage import UpstreamRef
 from contracts.storage import LakePath, TableError, read_table
 from training.errors import TrainingInputError
 
@@ -20,7 +22,9 @@ class Dataset:
     """The loaded feature table plus where it came from, for tags and the drift reference."""
 
     frame: pd.DataFrame
-    path: Path
+    path: LakePath
+    # Set when the table was verified against its manifest (``load_verified_dataset``).
+    upstream: UpstreamRef | None = None
 
 
 @dataclass(frozen=True)
@@ -43,17 +47,58 @@ def resolve_features_path(features_dir: LakePath, override: LakePath | None) -> 
         ) from exc
 
 
+def load_verified_dataset(path: LakePath, lake_dir: LakePath) -> Dataset:
+    """The feature table at ``path``, only if it is exactly what the features job wrote (its
+    manifest's sha256) from the raw batch that is current now (the raw manifest's sha256 the
+    features manifest records); ``contracts.lake.IntegrityError`` (exit code 3) otherwise.
+    """
+    verified = verify_partition(path.parent)
+    if verified.data_path.name != path.name:
+        raise TrainingInputError(
+            f"{path} is not the file its partition's manifest describes ({verified.data_path.name})"
+        )
+    if not verified.manifest.upstream:
+        raise TrainingInputError(f"{verified.partition} records no raw batch: lineage unknown")
+    verify_upstream(verified, lake_dir)
+    frame = read_verified_table(
+        verified, what="feature table", columns=[*FEATURE_COLUMNS, LABEL_COLUMN]
+    )
+    return _checked(frame, path, upstream=verified.upstream_ref())
+
+
 def load_dataset(path: LakePath) -> Dataset:
-    """Read the feature table and refuse anything a model could silently learn garbage from."""
-    required = [*FEATURE_COLUMNS, LABEL_COLUMN]
+    """Read a feature table (no manifest check) and refuse anything a model could silently
+    learn garbage from.
+    """
     try:
-        frame = read_table(path, what="feature table", columns=required)
+        frame = read_table(path, what="feature table", columns=[*FEATURE_COLUMNS, LABEL_COLUMN])
     except TableError as exc:
         raise TrainingInputError(str(exc)) from exc
+    return _checked(frame, path)
+
+
+def _checked(frame: pd.DataFrame, path: LakePath, upstream: UpstreamRef | None = None) -> Dataset:
+    required = [*FEATURE_COLUMNS, LABEL_COLUMN]
     incomplete = [column for column in required if frame[column].isna().any()]
     if incomplete:
         raise TrainingInputError(
             f"feature table has missing values in {', '.join(incomplete)}: {path}"
+        )
+    not_numeric = [
+        column for column in NUMERIC_FEATURES if not pd.api.types.is_numeric_dtype(frame[column])
+    ]
+    if not_numeric:
+        raise TrainingInputError(
+            f"feature table has non-numeric values in {', '.join(not_numeric)}: {path}"
+        )
+    non_finite = [
+        column
+        for column in NUMERIC_FEATURES
+        if not np.isfinite(frame[column].to_numpy(dtype=float)).all()
+    ]
+    if non_finite:
+        raise TrainingInputError(
+            f"feature table has infinite values in {', '.join(non_finite)}: {path}"
         )
 
     frame = frame.assign(**{LABEL_COLUMN: _as_label(frame[LABEL_COLUMN], path)})
@@ -64,10 +109,10 @@ def load_dataset(path: LakePath) -> Dataset:
             f"feature table needs at least {MIN_ROWS_PER_CLASS} rows of each class, "
             f"got {counts.to_dict()}: {path}"
         )
-    return Dataset(frame=frame.reset_index(drop=True), path=path)
+    return Dataset(frame=frame.reset_index(drop=True), path=path, upstream=upstream)
 
 
-def _as_label(label: pd.Series, path: Path) -> pd.Series:
+def _as_label(label: pd.Series, path: LakePath) -> pd.Series:
     """The label as bool; only bool or 0/1 columns qualify, never truthy strings."""
     if pd.api.types.is_bool_dtype(label):
         return label.astype(bool)

@@ -1,5 +1,7 @@
 """Errors the CLI maps to exit codes instead of tracebacks."""
 
+from contracts.cli import DataError
 
-class TrainingInputError(Exception):
-    """The feature table cannot be trained on; the user must fix the input (exit code 2)."""
+
+class TrainingInputError(DataError):
+    """The feature table cannot be trained on; the user must fix the input (exit code 3)."""

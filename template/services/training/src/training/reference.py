@@ -1,15 +1,13 @@
 """The drift reference: the champion's training features, read by the monitoring service."""
 
-from pathlib import Path
-
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from contracts.storage import write_atomic
+from contracts.storage import LakePath, write_atomic
 
 
-def write_reference(frame: pd.DataFrame, path: Path, metadata: dict[str, str]) -> None:
+def write_reference(frame: pd.DataFrame, path: LakePath, metadata: dict[str, str]) -> None:
     """Atomically replace ``path`` so monitoring never reads a half-written file.
 
     ``metadata`` (model version, source features) goes into the parquet footer, which keeps

@@ -1,13 +1,16 @@
 """MLflow plumbing: where runs go, how models are logged and how the champion alias moves."""
 
 import logging
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Any
 
 import mlflow
+import mlflow.artifacts
 import mlflow.sklearn
 import pandas as pd
 from mlflow import MlflowClient
@@ -15,6 +18,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import RESOURCE_DOES_NOT_EXIST, ErrorCode
 
 from contracts import Settings
+from contracts.artifacts import ARTIFACT_DIGEST_TAG, artifact_digest
 from training.gate import CHAMPION_ALIAS, Champion
 
 # Packages the logged model needs at load time. Listing them ourselves skips MLflow's
@@ -92,7 +96,23 @@ def log_and_register(
         )
     if info.registered_model_version is None:
         raise RuntimeError(f"MLflow did not register a version of {model_name}")
-    return RegisteredModel(run_id=run.info.run_id, version=str(info.registered_model_version))
+    registered = RegisteredModel(run_id=run.info.run_id, version=str(info.registered_model_version))
+    record_artifact_digest(model_name, registered.version)
+    return registered
+
+
+def record_artifact_digest(model_name: str, model_version: str) -> str:
+    """Tag the version with the sha256 of the files just logged; serving refuses any other.
+
+    Read back through the version's download URI, the same way serving fetches them.
+    """
+    client = MlflowClient()
+    source = client.get_model_version_download_uri(model_name, model_version)
+    with tempfile.TemporaryDirectory(prefix="model-digest-") as scratch:
+        local = mlflow.artifacts.download_artifacts(artifact_uri=source, dst_path=scratch)
+        digest = artifact_digest(Path(local))
+    client.set_model_version_tag(model_name, model_version, ARTIFACT_DIGEST_TAG, digest)
+    return digest
 
 
 def current_champion(client: MlflowClient, model_name: str, metric: str) -> Champion | None:
@@ -127,3 +147,33 @@ def record_gate(
 
 def promote(client: MlflowClient, model_name: str, version: str) -> None:
     client.set_registered_model_alias(model_name, CHAMPION_ALIAS, version)
+
+
+def champion_version(client: MlflowClient, model_name: str) -> str | None:
+    """The version the champion alias points at, or None."""
+    try:
+        registered = client.get_registered_model(model_name)
+    except MlflowException as exc:
+        if exc.error_code == ErrorCode.Name(RESOURCE_DOES_NOT_EXIST):
+            return None
+        raise
+    version = registered.aliases.get(CHAMPION_ALIAS)
+    return None if version is None else str(version)
+
+
+def fail_undecided_versions(client: MlflowClient, model_name: str, reason: str) -> list[str]:
+    """Tag every version without a gate decision (its run was killed between registering and
+    tagging) as failed, and end its run FAILED if it was left RUNNING; return their numbers.
+    """
+    undecided = [
+        model_version
+        for model_version in client.search_model_versions(f"name = '{model_name}'")
+        if "quality_gate" not in model_version.tags
+    ]
+    for model_version in undecided:
+        for key, value in (("quality_gate", "failed"), ("quality_gate_reason", reason)):
+            client.set_model_version_tag(model_name, str(model_version.version), key, value)
+        run_id = model_version.run_id
+        if run_id and client.get_run(run_id).info.status == "RUNNING":
+            client.set_terminated(run_id, status="FAILED")
+    return [str(model_version.version) for model_version in undecided]

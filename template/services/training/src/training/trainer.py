@@ -5,13 +5,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import mlflow
+from mlflow import MlflowClient
 
 from contracts import LABEL_COLUMN, LineageRecord, Settings
+from contracts.lake import MANIFEST_FILE
 from contracts.lineage import code_version, write_lineage
 from contracts.storage import sha256_file
-from training import tracking
-from training.data import load_dataset, resolve_features_path, split_dataset
-from training.gate import GateDecision, decide
+from contracts.termination import deferred_termination
+from training import promotion, tracking
+from training.data import Dataset, load_verified_dataset, resolve_features_path, split_dataset
+from training.gate import Evaluation, GateDecision, GatePolicy, decide
 from training.model import (
     SKOPS_TRUSTED_TYPES,
     ModelKind,
@@ -19,7 +22,6 @@ from training.model import (
     classifier_params,
     evaluate,
 )
-from training.reference import write_reference
 
 INPUT_EXAMPLE_ROWS = 5
 STEP = "training"
@@ -50,23 +52,29 @@ def train(settings: Settings, options: TrainingOptions) -> TrainingResult:
     """Train and register a new version; move the champion alias only if the gate passes.
 
     Every completed run, promoted or not, leaves a lineage record named after its MLflow run.
+    A SIGTERM/SIGINT before registration ends the MLflow run FAILED and registers nothing; one
+    during registration, gate tagging and promotion is held until they are complete.
     """
     started_at = datetime.now(UTC)
     features_path = resolve_features_path(settings.features_dir, options.features_path)
-    dataset = load_dataset(features_path)
+    dataset = load_verified_dataset(features_path, settings.lake_dir)
+    client = tracking.configure(settings)
+    promotion.recover(client, settings)
     split = split_dataset(dataset, test_size=options.test_size, seed=settings.seed)
-
-    pipeline = build_pipeline(options.model_kind, settings.seed)
-    pipeline.fit(split.x_train, split.y_train)
-    metrics = evaluate(pipeline, split.x_test, split.y_test)
-
     features_sha256 = sha256_file(features_path)
     running_code = code_version(settings)
+    policy = GatePolicy(
+        metric=settings.quality_gate_metric,
+        threshold=settings.quality_gate_threshold,
+        max_regression=options.max_regression,
+        min_class_count=settings.quality_gate_min_class_count,
+        min_pr_auc_lift=settings.quality_gate_min_pr_auc_lift,
+    )
 
-    client = tracking.configure(settings)
     experiment_id = tracking.ensure_experiment(
         client, settings.model_name, settings.artifact_location
     )
+    # Ends the run FAILED if anything below raises, a termination signal included.
     with mlflow.start_run(experiment_id=experiment_id):
         mlflow.set_tags(
             {
@@ -77,6 +85,7 @@ def train(settings: Settings, options: TrainingOptions) -> TrainingResult:
                 "model_kind": options.model_kind,
             }
         )
+        pipeline = build_pipeline(options.model_kind, settings.seed)
         mlflow.log_params(
             {
                 "model_kind": options.model_kind,
@@ -87,69 +96,105 @@ def train(settings: Settings, options: TrainingOptions) -> TrainingResult:
                 "positive_rate": round(float(dataset.frame[LABEL_COLUMN].mean()), 4),
                 "quality_gate_metric": settings.quality_gate_metric,
                 "quality_gate_threshold": settings.quality_gate_threshold,
+                "quality_gate_min_class_count": settings.quality_gate_min_class_count,
+                "quality_gate_min_pr_auc_lift": settings.quality_gate_min_pr_auc_lift,
                 "max_regression": options.max_regression,
                 **classifier_params(pipeline),
             }
         )
-        mlflow.log_metrics(metrics)
+        pipeline.fit(split.x_train, split.y_train)
+        evaluation = Evaluation(
+            metrics=evaluate(pipeline, split.x_test, split.y_test),
+            positives=int(split.y_test.sum()),
+            negatives=int((~split.y_test.astype(bool)).sum()),
+        )
+        mlflow.log_metrics(
+            {
+                **evaluation.metrics,
+                "test_positives": evaluation.positives,
+                "test_negatives": evaluation.negatives,
+            }
+        )
         # Read the champion before registering so the new version is never compared to itself.
         champion = tracking.current_champion(
             client, settings.model_name, settings.quality_gate_metric
         )
-        registered = tracking.log_and_register(
-            model=pipeline,
-            model_name=settings.model_name,
-            input_example=split.x_train.head(INPUT_EXAMPLE_ROWS),
-            trusted_types=SKOPS_TRUSTED_TYPES[options.model_kind],
-        )
+        decision = decide(evaluation, policy, champion)
 
-    decision = decide(
-        metric=settings.quality_gate_metric,
-        value=metrics[settings.quality_gate_metric],
-        threshold=settings.quality_gate_threshold,
-        champion=champion,
-        max_regression=options.max_regression,
-    )
-    tracking.record_gate(
-        client,
-        registered,
-        settings.model_name,
-        passed=decision.promote,
-        reason=decision.reason,
-    )
+        # From here on a termination signal waits: a version without its gate tag, or an alias
+        # without its reference and lineage, must never be left behind.
+        with deferred_termination():
+            registered = tracking.log_and_register(
+                model=pipeline,
+                model_name=settings.model_name,
+                input_example=split.x_train.head(INPUT_EXAMPLE_ROWS),
+                trusted_types=SKOPS_TRUSTED_TYPES[options.model_kind],
+            )
+            tracking.record_gate(
+                client,
+                registered,
+                settings.model_name,
+                passed=decision.promote,
+                reason=decision.reason,
+            )
+            result = _finish(
+                client,
+                settings,
+                options,
+                dataset=dataset,
+                registered=registered,
+                evaluation=evaluation,
+                decision=decision,
+                lineage=_Lineage(started_at, features_path, features_sha256, running_code),
+            )
+            mlflow.end_run()
+            return result
 
-    reference_path = None
-    if decision.promote:
-        # Reference first: if writing it fails, the old champion and its reference stay paired.
-        write_reference(
-            dataset.frame,
-            settings.reference_path,
-            {
-                "model_name": settings.model_name,
-                "model_version": registered.version,
-                "run_id": registered.run_id,
-                "features_path": str(features_path.resolve()),
-            },
-        )
-        tracking.promote(client, settings.model_name, registered.version)
-        reference_path = settings.reference_path
 
+@dataclass(frozen=True)
+class _Lineage:
+    started_at: datetime
+    features_path: Path
+    features_sha256: str
+    code_version: str
+
+
+def _finish(
+    client: MlflowClient,
+    settings: Settings,
+    options: TrainingOptions,
+    *,
+    dataset: Dataset,
+    registered: tracking.RegisteredModel,
+    evaluation: Evaluation,
+    decision: GateDecision,
+    lineage: _Lineage,
+) -> TrainingResult:
+    """Write the lineage record, and on promotion publish alias + reference + lineage at once."""
     # The registry URI of this exact version (not the alias, which moves on).
     outputs = [f"models:/{settings.model_name}/{registered.version}"]
-    if reference_path is not None:
-        outputs.append(str(reference_path))
+    if decision.promote:
+        outputs.append(str(settings.reference_path))
+    inputs = [str(lineage.features_path)]
+    if dataset.upstream is not None:
+        inputs.append(str(lineage.features_path.parent / MANIFEST_FILE))
     record = LineageRecord(
         run_id=registered.run_id,
         step=STEP,
-        started_at=started_at,
+        started_at=lineage.started_at,
         finished_at=datetime.now(UTC),
-        inputs=[str(features_path)],
+        inputs=inputs,
         outputs=outputs,
-        code_version=running_code,
+        code_version=lineage.code_version,
         parameters={
-            **metrics,
+            **evaluation.metrics,
+            "test_positives": evaluation.positives,
+            "test_negatives": evaluation.negatives,
             "model_kind": options.model_kind,
-            "features_sha256": features_sha256,
+            "features_sha256": lineage.features_sha256,
+            "features_manifest_sha256": (
+                dataset.upstream.manifest_sha256 if dataset.upstream else "unverified"
+            ),
             "quality_gate_metric": settings.quality_gate_metric,
             "quality_gate_threshold": settings.quality_gate_threshold,
             "max_regression": options.max_regression,
@@ -157,13 +202,32 @@ def train(settings: Settings, options: TrainingOptions) -> TrainingResult:
             "quality_gate_reason": decision.reason,
         },
     )
+    reference_path = None
+    if decision.promote:
+        reference_path = promotion.publish(
+            client,
+            settings,
+            version=registered.version,
+            frame=dataset.frame,
+            metadata={
+                "model_name": settings.model_name,
+                "model_version": registered.version,
+                "run_id": registered.run_id,
+                "features_path": str(lineage.features_path.resolve()),
+            },
+            features=dataset.upstream,
+            record=record,
+        )
+        lineage_path = settings.lineage_dir / f"{record.run_id}.json"
+    else:
+        lineage_path = write_lineage(record, settings.lineage_dir)
     return TrainingResult(
         model_name=settings.model_name,
         version=registered.version,
         run_id=registered.run_id,
-        features_path=features_path,
-        metrics=metrics,
+        features_path=lineage.features_path,
+        metrics=evaluation.metrics,
         decision=decision,
         reference_path=reference_path,
-        lineage_path=write_lineage(record, settings.lineage_dir),
+        lineage_path=lineage_path,
     )

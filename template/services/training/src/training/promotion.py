@@ -1,0 +1,172 @@
+"""Promotion as one step: champion alias, drift reference and lineage, all or nothing.
+
+The alias is the commit point. Before it moves, the new reference folder and the run's lineage
+record are written to hidden staging paths and a journal names them; after it moves, the staged
+files are renamed into place and the journal removed. A run killed anywhere in between is
+repaired by ``recover`` at the start of the next run: rolled forward if the alias moved, rolled
+back (staged files deleted) if it did not. Model versions a killed run registered without a
+gate decision are tagged as failed, so the registry never holds an undecided version.
+"""
+
+import json
+import logging
+import re
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+
+import pandas as pd
+from mlflow import MlflowClient
+
+from contracts import LineageRecord, Settings
+from contracts.lake import MANIFEST_FILE
+from contracts.lineage import DatasetManifest, UpstreamRef
+from contracts.storage import (
+    LakePath,
+    lake_path,
+    move_dir,
+    move_file,
+    remove_tree,
+    sha256_file,
+    write_text_atomic,
+)
+from training import tracking
+from training.reference import write_reference
+
+logger = logging.getLogger(__name__)
+
+REFERENCE_DATASET = "reference/customers"
+INTERRUPTED_REASON = "interrupted before the quality gate decision"
+
+
+@dataclass(frozen=True)
+class Journal:
+    """What a promotion in progress staged and where each file goes once the alias moved."""
+
+    model_name: str
+    version: str
+    staged_reference: str
+    reference_dir: str
+    staged_lineage: str
+    lineage_path: str
+
+
+def journal_path(settings: Settings) -> LakePath:
+    return settings.reference_root / f".promotion-{settings.model_name}.json"
+
+
+def publish(
+    client: MlflowClient,
+    settings: Settings,
+    *,
+    version: str,
+    frame: pd.DataFrame,
+    metadata: dict[str, str],
+    features: UpstreamRef | None,
+    record: LineageRecord,
+) -> LakePath:
+    """Make ``version`` the champion together with its drift reference and lineage record."""
+    reference_dir = settings.reference_path.parent
+    staged = reference_dir.with_name(f".staging-{reference_dir.name}-{uuid.uuid4().hex}")
+    staged.mkdir(parents=True, exist_ok=True)
+    data_path = staged / settings.reference_path.name
+    write_reference(frame, data_path, metadata)
+    manifest = DatasetManifest(
+        dataset=f"{REFERENCE_DATASET}/{settings.model_name}",
+        path=str(settings.reference_path),
+        row_count=len(frame),
+        columns={str(column): str(dtype) for column, dtype in frame.dtypes.items()},
+        sha256=sha256_file(data_path),
+        created_at=datetime.now(UTC),
+        source=f"models:/{settings.model_name}/{version}",
+        upstream=[features] if features is not None else [],
+    )
+    (staged / MANIFEST_FILE).write_text(manifest.model_dump_json(indent=2) + "\n")
+    lineage_path = settings.lineage_dir / f"{record.run_id}.json"
+    staged_lineage = lineage_path.with_name(f".staging-{lineage_path.name}")
+    write_text_atomic(record.model_dump_json(indent=2) + "\n", staged_lineage)
+
+    journal = Journal(
+        model_name=settings.model_name,
+        version=version,
+        staged_reference=str(staged),
+        reference_dir=str(reference_dir),
+        staged_lineage=str(staged_lineage),
+        lineage_path=str(lineage_path),
+    )
+    write_text_atomic(json.dumps(asdict(journal), indent=2) + "\n", journal_path(settings))
+    tracking.promote(client, settings.model_name, version)  # the commit point
+    _complete(journal, journal_path(settings))
+    return settings.reference_path
+
+
+def _complete(journal: Journal, path: LakePath) -> None:
+    """Roll forward: move the staged reference and lineage into place, drop the journal."""
+    staged = lake_path(journal.staged_reference)
+    if staged.exists():
+        move_dir(staged, lake_path(journal.reference_dir))
+    staged_lineage = lake_path(journal.staged_lineage)
+    if staged_lineage.exists():
+        move_file(staged_lineage, lake_path(journal.lineage_path))
+    path.unlink(missing_ok=True)
+
+
+def _discard(journal: Journal, path: LakePath) -> None:
+    """Roll back: the alias never moved, so nothing staged may become visible."""
+    remove_tree(lake_path(journal.staged_reference))
+    remove_tree(lake_path(journal.staged_lineage))
+    path.unlink(missing_ok=True)
+
+
+def recover(client: MlflowClient, settings: Settings) -> list[str]:
+    """Repair what a killed run of this model left behind; return one line per repair."""
+    repairs: list[str] = []
+    path = journal_path(settings)
+    if path.is_file():
+        journal = Journal(**json.loads(path.read_text()))
+        champion = tracking.champion_version(client, settings.model_name)
+        if champion == journal.version:
+            _complete(journal, path)
+            repairs.append(f"completed the promotion of version {journal.version}")
+        else:
+            _discard(journal, path)
+            repairs.append(f"rolled back the unfinished promotion of version {journal.version}")
+    repairs += _clean_reference_leftovers(settings)
+    # Staged lineage of another model's promotion in progress is named in that model's journal.
+    in_progress = {
+        json.loads(other.read_text())["staged_lineage"]
+        for other in settings.reference_root.glob(".promotion-*.json")
+    }
+    for leftover in sorted(settings.lineage_dir.glob(".staging-*")):
+        if str(leftover) not in in_progress:
+            remove_tree(leftover)
+            repairs.append(f"removed {leftover}")
+    for version in tracking.fail_undecided_versions(
+        client, settings.model_name, INTERRUPTED_REASON
+    ):
+        repairs.append(f"tagged version {version} as failed: {INTERRUPTED_REASON}")
+    for message in repairs:
+        logger.warning("recovered from an interrupted run: %s", message)
+    return repairs
+
+
+def _clean_reference_leftovers(settings: Settings) -> list[str]:
+    """Staged or retired reference folders of this model (never another model's) that a killed
+    run left; a retired folder whose replacement never arrived is put back.
+    """
+    target = settings.reference_path.parent
+    pattern = re.compile(rf"\.(staging|retired)-{re.escape(target.name)}-[0-9a-f]{{32}}")
+    repairs: list[str] = []
+    if not settings.reference_root.is_dir():
+        return repairs
+    for path in sorted(settings.reference_root.iterdir()):
+        match = pattern.fullmatch(path.name)
+        if match is None:
+            continue
+        if match.group(1) == "retired" and not target.exists():
+            path.rename(target)
+            repairs.append(f"restored {target} from {path.name}")
+        else:
+            remove_tree(path)
+            repairs.append(f"removed {path}")
+    return repairs

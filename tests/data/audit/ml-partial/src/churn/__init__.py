@@ -1,0 +1,1 @@
+"""Train with validated data and register the model."""
