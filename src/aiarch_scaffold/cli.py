@@ -316,6 +316,91 @@ def matrix(
         print(matrix_module.render(rows, fmt))
 
 
+# ---------------------------------------------------------------- aiarch add (issue 14)
+add_app = typer.Typer(
+    cls=_AiarchGroup,
+    help="Add a component to a generated project: a service, or any copier/cookiecutter template.",
+    invoke_without_command=True,
+)
+app.add_typer(add_app, name="add")
+ProjectOption = Annotated[
+    Path, typer.Option("--path", "-C", help="The generated project (default: here).")
+]
+
+
+def _service_kinds() -> list[str]:
+    from aiarch_scaffold.components import service_kinds
+
+    return service_kinds()
+
+
+def _print_added(added: Any) -> None:
+    typer.echo(f"Added {len(added.created)} file(s) to {added.project}")
+    if added.edited:
+        typer.echo(f"Updated: {', '.join(added.edited)}")
+    if added.unwired:
+        typer.echo(
+            f"Add {added.name} by hand to (edited lines not found): {', '.join(added.unwired)}"
+        )
+    typer.echo("Next: make install && make check && make test, then commit.")
+
+
+@add_app.callback()
+def add(
+    ctx: typer.Context,
+    source: Annotated[
+        str | None,
+        typer.Option("--from", metavar="PATH_OR_URL", help="A copier or cookiecutter template."),
+    ] = None,
+    path: ProjectOption = Path(),
+    data: DataOption = None,
+) -> None:
+    """Add a component; `aiarch add service NAME --kind KIND`, or `aiarch add --from SRC`."""
+    from aiarch_scaffold import answers, components
+
+    if ctx.invoked_subcommand is not None:
+        if source is not None:
+            fail(UsageError("--from adds a template of its own; drop the subcommand"))
+        return
+    if source is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit(2)
+    _interrupt_on_sigterm()
+    try:
+        added = components.add_from(path, source, answers.parse_data_pairs(data or []))
+    except ScaffoldError as exc:
+        fail(exc)
+    _print_added(added)
+
+
+@add_app.command("service")
+def add_service(
+    name: Annotated[str, typer.Argument(help="Service name: services/NAME, package NAME.")],
+    kind: Annotated[
+        str,
+        typer.Option(
+            "--kind",
+            "-k",
+            help="What the service is (the choices of components/service/copier.yml).",
+            autocompletion=_service_kinds,
+        ),
+    ],
+    path: ProjectOption = Path(),
+    summary: Annotated[
+        str | None, typer.Option("--summary", help="One sentence describing the service.")
+    ] = None,
+) -> None:
+    """Add a service (package, Dockerfile, tests, Make/CI/Kubernetes wiring, metrics, ADR)."""
+    from aiarch_scaffold import components
+
+    _interrupt_on_sigterm()
+    try:
+        added = components.add_service(path, name, kind, summary=summary)
+    except ScaffoldError as exc:
+        fail(exc)
+    _print_added(added)
+
+
 @app.command()
 def audit(
     path: Annotated[Path, typer.Argument(help="Repository to audit (generated or not).")] = Path(),

@@ -257,7 +257,7 @@ def _run(
 
 
 @contextlib.contextmanager
-def _scratch_clone(project: Path) -> Iterator[Path]:
+def scratch_clone(project: Path) -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="aiarch-pretend-") as tmp:
         clone = Path(tmp) / project.name
         _git(Path(tmp), "clone", "-q", "--no-hardlinks", str(project), str(clone))
@@ -287,12 +287,17 @@ def update_project(
     project = project.resolve()
     read_recorded(project)
     check_clean_git_tree(project)
+    from aiarch_scaffold import components
+
     plan = plan_update(project, to=to, template=template)
     if plan.to_ref is None:
         raise UsageError(f"no version tag found in {plan.recorded_src}; pass --to REF")
     with contextlib.ExitStack() as stack:
-        target = stack.enter_context(_scratch_clone(project)) if pretend else project
+        target = stack.enter_context(scratch_clone(project)) if pretend else project
+        # Components added with `aiarch add` (their own answers files) move with the kit too.
+        component_patch = components.component_update_patch(target, conflict=conflict)
         _run(plan, target, data=data, defaults=defaults, conflict=conflict)
+        components.apply_patch(target, component_patch)
         added, modified, deleted = _status(target)
         conflicts = _conflicts(target, added + modified, conflict)
         return UpdateResult(

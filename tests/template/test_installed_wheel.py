@@ -176,6 +176,26 @@ def test_kit_uv_is_named_when_the_venv_is_not_activated(
     assert (tmp_path / "proj" / "uv.lock").is_file()
 
 
+def test_add_service_from_the_wheel_then_update(installed: Installed, tmp_path: Path) -> None:
+    """The wheel carries the service component and the includes it shares with the template."""
+    aiarch, env = installed.aiarch, {**installed.env, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    user_run([aiarch, "new", "proj", "--defaults"], tmp_path, env)
+    project = tmp_path / "proj"
+    user_run(["git", "init", "-q"], project, env)
+    for args in (["add", "-A"], [*GIT_IDENTITY, "commit", "-qm", "generated"]):
+        user_run(["git", *args], project, env)
+    added = user_run([aiarch, "add", "service", "orders", "--kind", "api"], project, env).stdout
+    assert "Updated: pyproject.toml, Makefile" in added
+    assert str(REPO_ROOT) not in (project / ".copier-answers.service-orders.yml").read_text()
+    user_run(["uv", "sync"], project, env)
+    user_run(["uv", "run", "--no-sync", "pytest", "-q", "services/orders"], project, env)
+    for args in (["add", "-A"], [*GIT_IDENTITY, "commit", "-qm", "orders"]):
+        user_run(["git", *args], project, env)
+    offline = {**env, "GIT_ALLOW_PROTOCOL": "file", "HTTPS_PROXY": "http://127.0.0.1:9"}
+    result = user_run([aiarch, "update", "--defaults"], project, offline)
+    assert "Nothing changes." in result.stdout
+
+
 def test_shipped_presets_are_in_the_wheel(installed: Installed, tmp_path: Path) -> None:
     aiarch, env = installed.aiarch, installed.env
     listed = user_run([aiarch, "presets", "list"], tmp_path, env).stdout
