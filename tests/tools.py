@@ -38,3 +38,16 @@ def run(
         output = (result.stdout + result.stderr)[-6000:]
         pytest.fail(f"{' '.join(args)} exited {result.returncode} in {cwd}:\n{output}")
     return result
+
+
+def git(cwd: Path, *args: str) -> str:
+    """Run git in ``cwd``; its stdout (fails the test on a non-zero exit)."""
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
+    ).stdout
+
+
+def commit_all(repo: Path, message: str) -> None:
+    """Stage everything in ``repo`` and commit it with a fixed test identity."""
+    git(repo, "add", "-A")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", message)

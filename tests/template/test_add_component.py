@@ -19,22 +19,12 @@ from aiarch_scaffold import components, service_wiring
 from aiarch_scaffold.errors import ScaffoldError, UsageError
 from aiarch_scaffold.generate import create_project
 from tests.conftest import REPO_ROOT
+from tests.tools import commit_all, git
 
 pytestmark = [pytest.mark.xdist_group("add-component")]
 
 FIXTURES = REPO_ROOT / "tests" / "data" / "components"
 KINDS = components.service_kinds()
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
-    ).stdout
-
-
-def commit_all(repo: Path, message: str) -> None:
-    git(repo, "add", "-A")
-    git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", message)
 
 
 @pytest.fixture(scope="module")

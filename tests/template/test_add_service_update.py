@@ -21,23 +21,13 @@ from aiarch_scaffold.generate import create_project
 from aiarch_scaffold.template_source import TemplateSource
 from aiarch_scaffold.update import update_project
 from tests.conftest import REPO_ROOT
+from tests.tools import commit_all, git
 
 pytestmark = [pytest.mark.xdist_group("add-component")]
 
 README_LINE = "Template v1.1.0 was here."
 COMPONENT_LINE = "Owner: the team that added it."
 USER_LINE = 'return {"id": record["id"], "processed": True, "by": "our team"}'
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
-    ).stdout
-
-
-def commit_all(repo: Path, message: str) -> None:
-    git(repo, "add", "-A")
-    git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", message)
 
 
 @pytest.fixture(scope="module")

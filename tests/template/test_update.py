@@ -16,23 +16,13 @@ from aiarch_scaffold.generate import create_project
 from aiarch_scaffold.template_source import TemplateSource
 from aiarch_scaffold.update import update_project
 from tests.conftest import REPO_ROOT
+from tests.tools import commit_all, git
 
 pytestmark = [pytest.mark.xdist_group("update")]
 
 OFFLINE_URL = "https://example.invalid/acme/aiarch-scaffold.git"
 CONFLICT_LINE = "help: ## Show this help"
 MERGE_LINE = "    seed: int = 42"
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
-    ).stdout
-
-
-def _commit_all(repo: Path, message: str) -> None:
-    git(repo, "add", "-A")
-    git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", message)
 
 
 def _replace(path: Path, old: str, new: str) -> None:
@@ -50,7 +40,7 @@ def kit(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(REPO_ROOT / "template", repo / "template")
     shutil.copytree(REPO_ROOT / "migrations", repo / "migrations")
     git(repo, "init", "-q")
-    _commit_all(repo, "v1")
+    commit_all(repo, "v1")
     git(repo, "tag", "v1.0.0")
 
     template = repo / "template"
@@ -79,7 +69,7 @@ def kit(tmp_path_factory: pytest.TempPathFactory) -> Path:
         text = path.read_text()
         if "organisation" in text:
             path.write_text(text.replace("organisation", "owner"))
-    _commit_all(repo, "v2")
+    commit_all(repo, "v2")
     git(repo, "tag", "v2.0.0")
     return repo
 
@@ -94,14 +84,14 @@ def bundle(kit: Path) -> Path:
 def _user_edits(project: Path) -> dict[str, str]:
     """Commit a generated project, then make and commit the edits a team would make."""
     git(project, "init", "-q")
-    _commit_all(project, "generated")
+    commit_all(project, "generated")
     (project / "services" / "serving" / "src" / "serving" / "team_extension.py").write_text(
         '"""Our own module."""\n\nVALUE = 1\n'
     )
     _replace(project / "Makefile", CONFLICT_LINE, "help: ## Our team's help")
     settings = project / "packages/contracts/src/contracts/settings.py"
     _replace(settings, "drift_threshold: float = Field(default=0.2", "drift_threshold: float = Field(default=0.3")
-    _commit_all(project, "team edits")
+    commit_all(project, "team edits")
     return {
         path: (project / path).read_text()
         for path in ("services/serving/src/serving/team_extension.py",)
