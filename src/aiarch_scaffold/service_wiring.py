@@ -149,6 +149,33 @@ def edit_architecture(text: str, name: str, answers: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def edit_catalog(text: str, name: str, answers: Mapping[str, Any]) -> str:
+    """One more Backstage Component in catalog-info.yaml, in the project's System."""
+    slug = str(answers["project_slug"])
+    member = _member(slug, name)
+    if f"\n  name: {member}\n" in text:
+        return text
+    kind = str(answers["kind"])
+    entity = "\n".join(
+        [
+            "---",
+            "apiVersion: backstage.io/v1alpha1",
+            "kind: Component",
+            "metadata:",
+            f"  name: {member}",
+            f"  description: Added with aiarch add service ({kind}); see services/{name}/README.md",
+            "spec:",
+            f"  type: {'service' if kind == 'api' else kind}",
+            "  lifecycle: experimental",
+            f"  owner: {answers['organisation']}",
+            f"  system: {slug.replace('_', '-')}",
+            "  dependsOn:",
+            f"    - component:{_member(slug, 'contracts')}",
+        ]
+    )
+    return text.rstrip("\n") + "\n" + entity + "\n"
+
+
 SERVICE_EDITS: dict[str, Edit] = {
     "pyproject.toml": edit_pyproject,
     "Makefile": edit_makefile,
@@ -157,6 +184,7 @@ SERVICE_EDITS: dict[str, Edit] = {
     "scripts/deploy.sh": edit_deploy_script,
     f"{K8S_BASE}/kustomization.yaml": edit_kustomization,
     "docs/architecture.md": edit_architecture,
+    "catalog-info.yaml": edit_catalog,
 }
 
 # The line each edit extends; a shared file without it was rewritten by its team.
@@ -168,4 +196,5 @@ ANCHORS: dict[str, str] = {
     "scripts/deploy.sh": r"^SERVICES=\(",
     f"{K8S_BASE}/kustomization.yaml": r"^resources:$",
     "docs/architecture.md": r"^\| Service \| Command \|",
+    "catalog-info.yaml": r"^kind: System$",
 }

@@ -18,6 +18,7 @@ import yaml
 from aiarch_scaffold import components, service_wiring
 from aiarch_scaffold.errors import ScaffoldError, UsageError
 from aiarch_scaffold.generate import create_project
+from tests.backstage_schemas import validate as validate_entity
 from tests.conftest import REPO_ROOT
 from tests.tools import commit_all, git
 
@@ -103,6 +104,11 @@ def test_service_is_rendered_and_wired_in(project: Path, kind: str) -> None:
     architecture = (project / "docs/architecture.md").read_text()
     assert f'SVC_ORDERS["orders<br/>(orders, {kind})"]' in architecture
     assert "| `orders` | `orders` |" in architecture
+    catalog = list(yaml.safe_load_all((project / "catalog-info.yaml").read_text()))
+    added_entity = [e for e in catalog if e["metadata"]["name"] == "customer-churn-platform-orders"]
+    assert [e["spec"]["system"] for e in added_entity] == ["customer-churn-platform"]
+    for entity in catalog:
+        validate_entity(entity)  # the published Backstage schemas
     assert list((project / "docs/adr").glob("0008-add-service-orders.md"))
     assert not (project / "deploy" / "kubernetes").exists()  # a local project has no manifests
     assert "pyproject.toml" in added.edited and no_staging_left(project)
