@@ -174,16 +174,23 @@ def publish_dir(staging: Path, target: UPath) -> None:
     then objects the new version no longer has are deleted. A reader that lists the folder in
     between finds new data with the old manifest: its checksum check fails loudly.
     """
-    fs, root = target.fs, target.path.rstrip("/")
-    stale = {posixpath.relpath(found, root) for found in fs.find(root)}
-    files = sorted(
-        (path for path in staging.rglob("*") if path.is_file()),
-        key=lambda path: (path.name.startswith("_"), path.as_posix()),
+    files = [path.relative_to(staging).as_posix() for path in staging.rglob("*") if path.is_file()]
+    _replace_objects(
+        target, files, lambda relative, key: target.fs.put_file(str(staging / relative), key)
     )
-    for path in files:
-        relative = path.relative_to(staging).as_posix()
-        fs.put_file(str(path), f"{root}/{relative}")
-        stale.discard(relative)
+
+
+def _replace_objects(
+    target: UPath, relatives: list[str], transfer: Callable[[str, str], object]
+) -> None:
+    """Make the object-store folder ``target`` hold exactly ``relatives``: ``transfer(relative,
+    key)`` writes each (data first, metadata ``_*`` last), then objects no longer listed go."""
+    fs, root = target.fs, target.path.rstrip("/")
+    stale = {posixpath.relpath(found, root) for found in fs.find(root)} - set(relatives)
+    for relative in sorted(
+        relatives, key=lambda relative: (posixpath.basename(relative).startswith("_"), relative)
+    ):
+        transfer(relative, f"{root}/{relative}")
     if stale:
         fs.rm([f"{root}/{relative}" for relative in sorted(stale)])
 
@@ -223,16 +230,11 @@ def move_dir(staged: LakePath, target: LakePath) -> None:
         if retired is not None:
             shutil.rmtree(retired)
         return
-    fs, source, root = staged.fs, staged.path.rstrip("/"), target.path.rstrip("/")
-    found = sorted(
-        (posixpath.relpath(key, source) for key in fs.find(source)),
-        key=lambda relative: (posixpath.basename(relative).startswith("_"), relative),
-    )
-    stale = {posixpath.relpath(key, root) for key in fs.find(root)} - set(found)
-    for relative in found:
-        fs.copy(f"{source}/{relative}", f"{root}/{relative}")
-    if stale:
-        fs.rm([f"{root}/{relative}" for relative in sorted(stale)])
+    if isinstance(staged, Path) or isinstance(target, Path):
+        raise ValueError(f"cannot move {staged} to {target}: both must be in the same lake")
+    fs, source = staged.fs, staged.path.rstrip("/")
+    found = [posixpath.relpath(key, source) for key in fs.find(source)]
+    _replace_objects(target, found, lambda relative, key: fs.copy(f"{source}/{relative}", key))
     fs.rm(source, recursive=True)
 
 
