@@ -4,22 +4,21 @@ import logging
 from typing import Annotated, Any
 
 import anyio
-import pandas as pd
 from fastapi import APIRouter, Depends, Request, Response
 
-from contracts import Prediction, PredictionRequest, PredictionResponse
+from contracts import PredictionRequest, PredictionResponse
 from serving.auth import optional_identity
 from serving.errors import APIError, error_body, validation_error_response
 from serving.metrics import ServiceMetrics
 from serving.model import ModelHandle
 from serving.parsing import InvalidRequest, parse_prediction_request
+from serving.predict import predict_response
 from serving.ratelimit import enforce_rate_limit
 
 logger = logging.getLogger(__name__)
 
 router = APIRouter()
 
-CHURN_THRESHOLD = 0.5
 JSON = "application/json"
 # Parsing, validation and prediction hold the GIL, in C for up to a few tens of milliseconds
 # on a body of the maximum size. One such job at a time leaves the event loop (and /healthz)
@@ -66,26 +65,7 @@ def _is_json(request: Request) -> bool:
 
 
 def _predict(payload: PredictionRequest, handle: ModelHandle, metrics: ServiceMetrics) -> bytes:
-    frame = pd.DataFrame(
-        [instance.model_dump(exclude={"customer_id"}) for instance in payload.instances]
-    )
-    probabilities = handle.churn_probabilities(frame)
-    predictions = []
-    for instance, probability in zip(payload.instances, probabilities, strict=True):
-        churn = bool(probability >= CHURN_THRESHOLD)
-        metrics.churn_probability.observe(float(probability))
-        metrics.predictions.labels(churn=str(churn).lower()).inc()
-        predictions.append(
-            Prediction(
-                customer_id=instance.customer_id,
-                churn_probability=float(probability),
-                churn=churn,
-            )
-        )
-    response = PredictionResponse(
-        model_name=handle.name, model_version=handle.version, predictions=predictions
-    )
-    return response.model_dump_json().encode()
+    return predict_response(payload, handle, metrics).model_dump_json().encode()
 
 
 @router.post(
