@@ -1,4 +1,5 @@
-"""A tiny real scikit-learn churn model and request payloads for the API tests."""
+"""A tiny real scikit-learn churn model, exported to ONNX as training does, and request
+payloads for the API tests."""
 
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +22,7 @@ from contracts import (
     Settings,
     add_derived_features,
 )
-from serving.model import ModelHandle
+from serving.model import ModelHandle, OnnxChurnModel
 
 API_KEY = "test-key-0123456789-0123456789-0123456789"  # pragma: allowlist secret
 
@@ -62,9 +63,21 @@ def sk_model() -> Pipeline:
     return fit_model()
 
 
+def onnx_of(model: Pipeline) -> bytes:
+    """``model`` exported exactly as training exports it at registration."""
+    from training.onnx_export import to_onnx
+
+    return to_onnx(model)
+
+
 @pytest.fixture(scope="session")
-def model_handle(sk_model: Pipeline) -> ModelHandle:
-    return ModelHandle(name="churn-test", version="7", model=sk_model)
+def onnx_model(sk_model: Pipeline) -> bytes:
+    return onnx_of(sk_model)
+
+
+@pytest.fixture(scope="session")
+def model_handle(onnx_model: bytes) -> ModelHandle:
+    return ModelHandle(name="churn-test", version="7", model=OnnxChurnModel(onnx_model))
 
 
 @pytest.fixture
@@ -122,15 +135,13 @@ class RegistryTools:
             tracking_uri=settings.tracking_uri, registry_uri=settings.tracking_uri
         )
 
-    def register(self, model: Any, *, digest: bool = True) -> str:
-        """Log ``model`` as skops and register it, tagged with its digest as training does."""
+    def register(self, model: Any, *, digest: bool = True, onnx: bytes | None = None) -> str:
+        """Log ``model`` as training does (skops plus its ONNX export, or ``onnx`` if given)
+        and register it, tagged with the digest of its files unless ``digest`` is False."""
         import tempfile
 
         import mlflow
-        import mlflow.artifacts
         import mlflow.sklearn
-
-        from contracts.artifacts import ARTIFACT_DIGEST_TAG, artifact_digest
 
         mlflow.set_tracking_uri(self.settings.tracking_uri)
         mlflow.set_registry_uri(self.settings.tracking_uri)
@@ -143,22 +154,33 @@ class RegistryTools:
             )
         )
         name = self.settings.model_name
-        with mlflow.start_run(experiment_id=experiment_id):
+        with (
+            tempfile.TemporaryDirectory() as scratch,
+            mlflow.start_run(experiment_id=experiment_id),
+        ):
+            onnx_file = Path(scratch) / "model.onnx"
+            onnx_file.write_bytes(onnx if onnx is not None else onnx_of(model))
             info = mlflow.sklearn.log_model(
                 model,
                 name="model",
                 registered_model_name=name,
                 pip_requirements=[],
                 serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_SKOPS,
+                extra_files=[str(onnx_file)],
             )
         version = str(info.registered_model_version)
         if digest:
-            source = self.client.get_model_version_download_uri(name, version)
-            with tempfile.TemporaryDirectory() as scratch:
-                local = mlflow.artifacts.download_artifacts(artifact_uri=source, dst_path=scratch)
-                value = artifact_digest(Path(local))
-            self.client.set_model_version_tag(name, version, ARTIFACT_DIGEST_TAG, value)
+            self.retag(version)
         return version
+
+    def retag(self, version: str) -> None:
+        """Record the digest of the version's files as they are now (as training does)."""
+        from contracts.artifacts import ARTIFACT_DIGEST_TAG, artifact_digest
+
+        value = artifact_digest(self.artifact_dir(version))
+        self.client.set_model_version_tag(
+            self.settings.model_name, version, ARTIFACT_DIGEST_TAG, value
+        )
 
     def promote(self, version: str) -> None:
         self.client.set_registered_model_alias(self.settings.model_name, "champion", version)

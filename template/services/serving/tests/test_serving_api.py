@@ -60,7 +60,8 @@ def test_predict_matches_the_model_on_derived_features(
     expected = sk_model.predict_proba(frame.loc[:, list(FEATURE_COLUMNS)])[0, 1]
     prediction = response.json()["predictions"][0]
     assert prediction["customer_id"] is None
-    assert prediction["churn_probability"] == pytest.approx(expected)
+    # ONNX Runtime (float32) against scikit-learn (float64): the registration parity bound.
+    assert prediction["churn_probability"] == pytest.approx(expected, abs=1e-5)
 
 
 @pytest.mark.parametrize("headers", [{}, {"X-API-Key": "wrong"}, {"X-API-Key": "tëst".encode()}])

@@ -49,6 +49,7 @@ def test_serve_starts_uvicorn_with_the_arguments(
     monkeypatch.setenv("APP_API_KEY", STRONG_KEY)
     monkeypatch.setenv("APP_PORT", "8123")
     monkeypatch.setenv("APP_METRICS_PORT", "9123")
+    monkeypatch.setenv("APP_WORKERS", "1")
 
     assert main(["--host", "0.0.0.0", "--log-level", "warning"]) == 0
 
@@ -120,5 +121,47 @@ def test_invalid_configuration_exits_2_before_uvicorn_starts(
 def test_invalid_arguments_exit_2(argv: list[str], uvicorn_calls: list[dict[str, object]]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
+    assert exit_info.value.code == 2
+    assert uvicorn_calls == []
+
+
+def test_several_workers_share_one_metrics_folder(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, metrics_servers: list[tuple[str, int]]
+) -> None:
+    import uvicorn
+
+    monkeypatch.setenv("APP_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("APP_ENVIRONMENT", "test")
+    monkeypatch.setenv("APP_API_KEY", STRONG_KEY)
+    monkeypatch.setenv("APP_WORKERS", "3")
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    seen: list[tuple[object, dict[str, object], str | None]] = []
+
+    def run(app: object, **kwargs: object) -> None:
+        folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        assert folder is not None and Path(folder).is_dir()
+        seen.append((app, kwargs, folder))
+
+    monkeypatch.setattr(uvicorn, "run", run)
+    assert main([]) == 0
+
+    [(app, kwargs, folder)] = seen
+    # Each worker builds its own app (and loads its own model) from the same environment.
+    assert app == "serving.__main__:worker_app"
+    assert kwargs["factory"] is True
+    assert kwargs["workers"] == 3
+    assert metrics_servers == [("127.0.0.1", 9000)]
+    # The folder lives as long as the server: removed, and unset, once it stops.
+    assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+    assert not Path(folder).exists()
+
+
+@pytest.mark.parametrize("workers", ["0", "65", "many"])
+def test_invalid_worker_counts_exit_2(
+    monkeypatch: pytest.MonkeyPatch, uvicorn_calls: list[dict[str, object]], workers: str
+) -> None:
+    monkeypatch.setenv("APP_WORKERS", workers)
+    with pytest.raises(SystemExit) as exit_info:
+        main([])
     assert exit_info.value.code == 2
     assert uvicorn_calls == []

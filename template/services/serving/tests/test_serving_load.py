@@ -28,16 +28,16 @@ HEALTH_BUDGET_SECONDS = 0.1
 # this test do not compete with it for the GIL.
 SERVER = """
 import sys
-import skops.io
+from pathlib import Path
 import uvicorn
 from contracts import Settings
 from serving.__main__ import tune_for_latency
 from serving.app import create_app
-from serving.model import ModelHandle, TRUSTED_TYPES
+from serving.model import ModelHandle, load_onnx
 
 tune_for_latency()  # as `serve` does
 model_path, port, api_key, max_bytes = sys.argv[1:5]
-model = skops.io.load(model_path, trusted=list(TRUSTED_TYPES))
+model = load_onnx(Path(model_path))
 settings = Settings(
     environment="production",
     api_key=api_key,
@@ -57,11 +57,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def server(tmp_path, sk_model) -> Iterator[int]:
-    import skops.io
-
-    model_path = tmp_path / "model.skops"
-    skops.io.dump(sk_model, model_path)
+def server(tmp_path, onnx_model: bytes) -> Iterator[int]:
+    model_path = tmp_path / "model.onnx"
+    model_path.write_bytes(onnx_model)
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-c", SERVER, str(model_path), str(port), API_KEY, str(MAX_BYTES)],

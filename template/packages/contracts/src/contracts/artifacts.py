@@ -5,6 +5,11 @@ from pathlib import Path
 
 # Model-version tag holding the digest of the version's artifact files.
 ARTIFACT_DIGEST_TAG = "artifact_sha256"
+# The model serving runs: the registered pipeline exported to ONNX at registration (an
+# ``extra_files`` entry of the logged model, so the digest covers it like every other file).
+ONNX_MODEL_FILE = "extra_files/model.onnx"
+# ONNX metadata key: which column of the ``probabilities`` output is P(churned=True).
+ONNX_POSITIVE_INDEX_KEY = "churn_positive_index"
 # Written by MLflow itself, in place, whenever a version is loaded through a models:/ URI from
 # a local store; not part of the model, and never read by serving.
 IGNORED_FILES = frozenset({"registered_model_meta"})

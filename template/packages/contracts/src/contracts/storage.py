@@ -23,11 +23,15 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import fsspec
-import pandas as pd
 from upath import UPath
+
+if TYPE_CHECKING:
+    # pandas is imported where a table is read or written: the prediction API imports this
+    # module (through Settings) and never needs it.
+    import pandas as pd
 
 _CHUNK = 1 << 20
 
@@ -78,8 +82,10 @@ def sha256_file(path: LakePath) -> str:
     return digest.hexdigest()
 
 
-def read_parquet(path: LakePath) -> pd.DataFrame:
+def read_parquet(path: LakePath) -> "pd.DataFrame":
     """Read one parquet file from the lake, wherever it is."""
+    import pandas as pd
+
     with path.open("rb") as handle:
         return pd.read_parquet(handle)
 
@@ -118,7 +124,7 @@ def write_atomic(
     return path
 
 
-def write_parquet_atomic(frame: pd.DataFrame, path: LakePath) -> LakePath:
+def write_parquet_atomic(frame: "pd.DataFrame", path: LakePath) -> LakePath:
     """Write ``frame`` (without its index) to ``path`` atomically."""
     # pyarrow explicitly: the same frame must give the same bytes, hence the same checksum.
     return write_atomic(path, lambda tmp: frame.to_parquet(tmp, index=False, engine="pyarrow"))
@@ -268,7 +274,7 @@ def _retire(target: Path) -> Path | None:
     return retired
 
 
-def read_table(path: LakePath, *, what: str, columns: Sequence[str] = ()) -> pd.DataFrame:
+def read_table(path: LakePath, *, what: str, columns: Sequence[str] = ()) -> "pd.DataFrame":
     """Read a parquet table that must have ``columns``; ``what`` names it in errors.
 
     Raises ``TableError`` with one line a user can act on instead of a pyarrow traceback.

@@ -1,8 +1,9 @@
 """``serve``: run the prediction API with uvicorn.
 
 Host and port come from ``APP_HOST`` / ``APP_PORT`` (defaults 127.0.0.1:8000); /metrics is
-served on the same host at ``APP_METRICS_PORT`` (default 9000); every other setting from the
-``APP_*`` variables read by ``contracts.Settings``. The container image sets
+served on the same host at ``APP_METRICS_PORT`` (default 9000); ``APP_WORKERS`` worker
+processes (default: one per CPU) each load the model and share the port; every other setting
+from the ``APP_*`` variables read by ``contracts.Settings``. The container image sets
 ``APP_ENVIRONMENT=production``: a key is required and must be strong.
 """
 
@@ -10,6 +11,8 @@ import argparse
 import ipaddress
 import os
 import sys
+import tempfile
+from typing import Any
 
 from contracts import Settings
 from contracts.cli import (
@@ -46,6 +49,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="port (env APP_PORT, default 8000)",
     )
     parser.add_argument(
+        "--workers",
+        type=_positive,
+        default=os.environ.get("APP_WORKERS", str(default_workers())),
+        help="worker processes, each with its own copy of the model (env APP_WORKERS, "
+        "default: the CPUs this process may use, %(default)s here)",
+    )
+    parser.add_argument(
         "--proxy-headers",
         action="store_true",
         help="trust X-Forwarded-* headers (only behind a proxy you control; see "
@@ -58,6 +68,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="log level (default: %(default)s)",
     )
     return parser
+
+
+def default_workers() -> int:
+    """One worker per CPU this process may run on (the affinity mask, where there is one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if not 1 <= number <= 64:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of workers from 1 to 64")
+    return number
 
 
 def _is_loopback(host: str) -> bool:
@@ -80,16 +107,14 @@ def check_exposure(settings: Settings, host: str) -> None:
         )
 
 
-def start_metrics_server(app: object, host: str, port: int) -> None:
+def start_metrics_server(metrics_app: Any, host: str, port: int) -> None:
     """Serve /metrics on its own port in a background thread (not routed by the ingress)."""
     import threading
 
     import uvicorn
 
-    from serving.app import create_metrics_app
-
     config = uvicorn.Config(
-        create_metrics_app(app),  # type: ignore[arg-type]
+        metrics_app,
         host=host,
         port=port,
         lifespan="off",
@@ -112,28 +137,67 @@ def tune_for_latency() -> None:
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_SECONDS)
 
 
-def _serve(args: argparse.Namespace) -> int:
-    settings = load_settings()
-    check_exposure(settings, args.host)
+def _prepare_process() -> None:
     tune_for_latency()
     # Serving never unpickles; should anything call MLflow's own loaders, they refuse too.
     os.environ["MLFLOW_ALLOW_PICKLE_DESERIALIZATION"] = "false"
+
+
+def worker_app() -> Any:
+    """The app of one worker process (uvicorn's factory when ``--workers`` > 1)."""
+    from serving.app import create_app
+
+    _prepare_process()
+    return create_app(load_settings())
+
+
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def multiprocess_metrics_app() -> Any:
+    """/metrics adding up what every worker wrote to ``PROMETHEUS_MULTIPROC_DIR``."""
+    from prometheus_client import CollectorRegistry, make_asgi_app, multiprocess
+
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    return make_asgi_app(registry=registry)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    check_exposure(settings, args.host)
+    _prepare_process()
     # Imported late so `serve --help` stays fast and config errors surface first.
     import uvicorn
 
-    from serving.app import create_app
+    options: dict[str, Any] = {
+        "host": args.host,
+        "port": args.port,
+        "proxy_headers": args.proxy_headers,
+        "server_header": False,
+        "log_level": args.log_level,
+    }
+    if args.workers == 1:
+        from serving.app import create_app, create_metrics_app
 
-    app = create_app(settings)
-    if settings.metrics_port:
-        start_metrics_server(app, args.host, settings.metrics_port)
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        proxy_headers=args.proxy_headers,
-        server_header=False,
-        log_level=args.log_level,
-    )
+        app = create_app(settings)
+        if settings.metrics_port:
+            start_metrics_server(create_metrics_app(app), args.host, settings.metrics_port)
+        uvicorn.run(app, **options)
+        return EXIT_OK
+    with tempfile.TemporaryDirectory(prefix="serving-metrics-") as metrics_dir:
+        # Set before any worker starts (they inherit the environment, and prometheus_client
+        # reads it when first imported there): each worker writes its values to this folder,
+        # and /metrics, served here by the supervising process, adds them up.
+        os.environ[MULTIPROCESS_ENV] = metrics_dir
+        try:
+            if settings.metrics_port:
+                start_metrics_server(multiprocess_metrics_app(), args.host, settings.metrics_port)
+            uvicorn.run(
+                "serving.__main__:worker_app", factory=True, workers=args.workers, **options
+            )
+        finally:
+            del os.environ[MULTIPROCESS_ENV]
     return EXIT_OK
 
 

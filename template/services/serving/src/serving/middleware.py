@@ -138,8 +138,8 @@ class MetricsMiddleware:
             await self.app(scope, receive, recording_send)
         finally:
             route = route_label(scope)
-            self.metrics.requests.labels(route, method_label(scope), str(status)).inc()
-            self.metrics.latency.labels(route).observe(time.perf_counter() - started)
+            self.metrics.request_counter(route, method_label(scope), str(status)).inc()
+            self.metrics.latency_histogram(route).observe(time.perf_counter() - started)
 
 
 class SecurityHeadersMiddleware:

@@ -1,16 +1,20 @@
 """The model the API serves, and how a registry version becomes one.
 
-Serving decides how a model is read, never the artifact: only ``model.skops`` is loaded, with
-skops and the trusted types listed here, after the files match the sha256 digest that training
-recorded at registration, and only if a smoke prediction then succeeds. ``MLmodel`` (whose
-``serialization_format`` or ``skops_trusted_types`` an attacker could edit) is never consulted.
+Serving decides how a model is read, never the artifact: only the ONNX export training wrote
+at registration (``contracts.artifacts.ONNX_MODEL_FILE``) is loaded, by ONNX Runtime, after
+the version's files match the sha256 digest training recorded, and only if it uses standard
+operators alone, takes exactly the inputs serving builds, and a smoke prediction succeeds.
+ONNX is a protobuf graph of operators: reading it runs no code from the artifact (unlike
+pickle), and operators from any domain but the standard ones are refused, so no custom-op
+library can be asked for. ``MLmodel`` and ``model.skops`` are never read here.
 """
 
 import hmac
 import logging
 import math
-import os
+import sqlite3
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -18,26 +22,42 @@ from typing import Any, Protocol
 from urllib.parse import unquote, urlparse
 
 import numpy as np
-import pandas as pd
 
-from contracts import (
-    CHANNELS,
-    FEATURE_COLUMNS,
-    NUMERIC_FEATURES,
-    REGIONS,
-    Settings,
-    add_derived_features,
+from contracts.artifacts import (
+    ARTIFACT_DIGEST_TAG,
+    ONNX_MODEL_FILE,
+    ONNX_POSITIVE_INDEX_KEY,
+    artifact_digest,
 )
-from contracts.artifacts import ARTIFACT_DIGEST_TAG, artifact_digest
+from contracts.features import (
+    CATEGORICAL_FEATURES,
+    NUMERIC_FEATURES,
+    RAW_NUMERIC,
+    model_inputs,
+    spend_per_engagement,
+    tickets_per_year,
+)
+from contracts.records import CHANNELS, REGIONS
+from contracts.settings import Settings
+from serving.registry import (
+    MLFLOW_ARTIFACTS_SCHEME,
+    RestRegistry,
+    SqliteRegistry,
+    copy_local_artifacts,
+    mlflow_client,
+    mlflow_download,
+)
 
 CHAMPION_ALIAS = "champion"
-MODEL_FILE = "model.skops"
-# Types beyond skops' built-in safe list (scikit-learn estimators, numpy, builtins) that the
-# model kinds training can produce contain. Widen it here, in code review, when a new kind
-# needs more; a type outside it makes the load fail, whatever the artifact claims.
-TRUSTED_TYPES: tuple[str, ...] = (
-    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
-)
+MODEL_FILE = ONNX_MODEL_FILE
+# Operator domains of the ONNX standard (ai.onnx, under its two names) and of its classical-ML
+# operators. Anything else would need a custom-op library: refused.
+STANDARD_DOMAINS = frozenset({"", "ai.onnx", "ai.onnx.ml"})
+PROBABILITIES_OUTPUT = "probabilities"
+# What the model must take: the tensors ``contracts.features.model_inputs`` builds.
+EXPECTED_INPUTS = {name: "tensor(float)" for name in NUMERIC_FEATURES} | {
+    name: "tensor(string)" for name in CATEGORICAL_FEATURES
+}
 
 logger = logging.getLogger(__name__)
 
@@ -46,12 +66,37 @@ class ModelRejected(Exception):
     """A registry version that must not be served: tampered, unsafe format or broken."""
 
 
-class ProbabilisticClassifier(Protocol):
-    """What serving needs from a model; any fitted scikit-learn classifier fits."""
+class ChurnModel(Protocol):
+    """What serving needs from a model: P(churned=True) per row of the model's inputs."""
 
-    classes_: Any
+    def churn_probabilities(self, inputs: Mapping[str, np.ndarray]) -> np.ndarray: ...
 
-    def predict_proba(self, features: pd.DataFrame) -> Any: ...
+
+class OnnxChurnModel:
+    """An ONNX Runtime session over a checked churn model; one thread per session, as every
+    worker process has its own (workers, not threads, use the cores)."""
+
+    def __init__(self, model: bytes) -> None:
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        self.session = onnxruntime.InferenceSession(
+            model, options, providers=["CPUExecutionProvider"]
+        )
+        metadata = self.session.get_modelmeta().custom_metadata_map
+        self.positive = int(metadata[ONNX_POSITIVE_INDEX_KEY])
+
+    def churn_probabilities(self, inputs: Mapping[str, np.ndarray]) -> np.ndarray:
+        (probabilities,) = self.session.run([PROBABILITIES_OUTPUT], dict(inputs))
+        return np.asarray(probabilities[:, self.positive], dtype=np.float64)
+
+
+def raw_columns(rows: list[dict[str, Any]]) -> dict[str, np.ndarray]:
+    """Column arrays of raw attributes from row dictionaries (tests, smoke prediction)."""
+    names = (*RAW_NUMERIC, *CATEGORICAL_FEATURES)
+    return {name: np.asarray([row[name] for row in rows]) for name in names}
 
 
 @dataclass(frozen=True)
@@ -60,20 +105,30 @@ class ModelHandle:
 
     name: str
     version: str
-    model: ProbabilisticClassifier
+    model: ChurnModel
 
-    def churn_probabilities(self, instances: pd.DataFrame) -> np.ndarray:
-        """P(churned=True) per row, from raw attributes (derived features computed here).
+    def churn_probabilities(self, columns: Mapping[str, np.ndarray]) -> np.ndarray:
+        """P(churned=True) per row, from raw attribute columns (derived features added here).
 
-        Uses the same ``add_derived_features`` as the features service, so training and
-        serving cannot compute features differently.
+        The derived features are ``contracts.features``' own functions, the ones training
+        used, applied to numpy arrays: training and serving cannot compute them differently.
         """
-        frame = add_derived_features(instances).loc[:, list(FEATURE_COLUMNS)]
-        frame = frame.astype(dict.fromkeys(NUMERIC_FEATURES, "float64"))
-        probabilities = np.asarray(self.model.predict_proba(frame), dtype=float)
-        positive = list(self.model.classes_).index(True)
+        tenure = np.asarray(columns["tenure_months"], dtype=np.float64)
+        tickets = np.asarray(columns["support_tickets"], dtype=np.float64)
+        spend = np.asarray(columns["monthly_spend"], dtype=np.float64)
+        engagement = np.asarray(columns["engagement_score"], dtype=np.float64)
+        features = {
+            **columns,
+            "tenure_months": tenure,
+            "support_tickets": tickets,
+            "monthly_spend": spend,
+            "engagement_score": engagement,
+            "tickets_per_year": tickets_per_year(tickets, tenure),
+            "spend_per_engagement": spend_per_engagement(spend, engagement),
+        }
+        probabilities = self.model.churn_probabilities(model_inputs(features))
         # Guard against float rounding just outside [0, 1] breaking the response schema.
-        return np.clip(probabilities[:, positive], 0.0, 1.0)
+        return np.clip(probabilities, 0.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -85,7 +140,7 @@ class ChampionRef:
 
 
 @cache
-def smoke_instances() -> pd.DataFrame:
+def smoke_instances() -> dict[str, np.ndarray]:
     """Valid requests covering every channel and region, from new to long-standing customers."""
     rows = [
         {
@@ -98,17 +153,18 @@ def smoke_instances() -> pd.DataFrame:
         }
         for index in range(8)
     ]
-    return pd.DataFrame(rows)
+    return raw_columns(rows)
 
 
 def smoke_test(handle: ModelHandle) -> None:
     """A prediction over ``smoke_instances`` must give one probability in [0, 1] per row."""
-    frame = smoke_instances()
+    columns = smoke_instances()
+    rows = len(columns["channel"])
     try:
-        probabilities = handle.churn_probabilities(frame)
+        probabilities = handle.churn_probabilities(columns)
     except Exception as exc:
         raise ModelRejected(f"smoke prediction failed: {type(exc).__name__}") from exc
-    if probabilities.shape != (len(frame),) or not all(
+    if probabilities.shape != (rows,) or not all(
         math.isfinite(value) and 0.0 <= value <= 1.0 for value in probabilities.tolist()
     ):
         raise ModelRejected("smoke prediction returned no valid probability per row")
@@ -125,64 +181,117 @@ def verify_digest(directory: Path, expected: str | None) -> None:
         raise ModelRejected("artifact files do not match the digest recorded at registration")
 
 
-def load_skops(path: Path) -> ProbabilisticClassifier:
-    """The estimator in ``path``, read by skops with our trusted types; never unpickled."""
-    import skops.io
+def _graphs(graph: Any) -> Any:
+    """``graph`` and every subgraph (If/Loop/Scan bodies) below it."""
+    yield graph
+    for node in graph.node:
+        for attribute in node.attribute:
+            if attribute.HasField("g"):
+                yield from _graphs(attribute.g)
+            for subgraph in attribute.graphs:
+                yield from _graphs(subgraph)
 
-    if not path.is_file():
-        raise ModelRejected(f"no {MODEL_FILE} in the artifact; only skops models are served")
+
+def check_onnx(model: bytes) -> None:
+    """Refuse what could make ONNX Runtime do more than evaluate standard operators: custom
+    operator domains, model-local functions and tensors stored in external files."""
+    import onnx
+    from onnx.external_data_helper import uses_external_data
+
     try:
-        model = skops.io.load(path, trusted=list(TRUSTED_TYPES))
-    except Exception as exc:  # untrusted types, not a skops file, corrupt zip, ...
-        raise ModelRejected(f"{MODEL_FILE} refused by skops: {type(exc).__name__}") from exc
-    if not callable(getattr(model, "predict_proba", None)) or True not in list(
-        getattr(model, "classes_", [])
-    ):
-        raise ModelRejected("the artifact is not a fitted churn classifier")
-    return model
+        proto = onnx.load_model_from_string(model)
+    except Exception as exc:  # not a protobuf ModelProto
+        raise ModelRejected(f"{MODEL_FILE} is not an ONNX model: {type(exc).__name__}") from exc
+    domains = {entry.domain for entry in proto.opset_import}
+    domains |= {node.domain for graph in _graphs(proto.graph) for node in graph.node}
+    custom = sorted(domains - STANDARD_DOMAINS)
+    if custom:
+        raise ModelRejected(f"{MODEL_FILE} uses non-standard operator domains: {custom}")
+    if len(proto.functions):
+        raise ModelRejected(f"{MODEL_FILE} defines its own functions")
+    for graph in _graphs(proto.graph):
+        if any(uses_external_data(tensor) for tensor in graph.initializer):
+            raise ModelRejected(f"{MODEL_FILE} refers to external tensor files")
+
+
+def load_onnx(path: Path) -> OnnxChurnModel:
+    """The checked ONNX model in ``path`` as an ONNX Runtime session."""
+    if not path.is_file():
+        raise ModelRejected(f"no {MODEL_FILE} in the artifact; only ONNX models are served")
+    model = path.read_bytes()
+    check_onnx(model)
+    try:
+        loaded = OnnxChurnModel(model)
+    except Exception as exc:  # invalid graph, missing metadata, ...
+        raise ModelRejected(f"{MODEL_FILE} refused by ONNX Runtime: {type(exc).__name__}") from exc
+    inputs = {tensor.name: tensor.type for tensor in loaded.session.get_inputs()}
+    outputs = {tensor.name for tensor in loaded.session.get_outputs()}
+    if inputs != EXPECTED_INPUTS or PROBABILITIES_OUTPUT not in outputs:
+        raise ModelRejected(f"{MODEL_FILE} does not take the churn features serving sends")
+    return loaded
 
 
 def load_verified(directory: Path, ref: ChampionRef, name: str) -> ModelHandle:
-    """Verify the files, load them safely and smoke-test the result."""
+    """Verify the files, load the ONNX model safely and smoke-test the result."""
     verify_digest(directory, ref.digest)
-    handle = ModelHandle(name=name, version=ref.version, model=load_skops(directory / MODEL_FILE))
+    handle = ModelHandle(name=name, version=ref.version, model=load_onnx(directory / MODEL_FILE))
     smoke_test(handle)
     return handle
 
 
 def _sqlite_path(tracking_uri: str) -> Path | None:
+    """The database file of a SQLAlchemy SQLite URL: ``sqlite:///relative.db`` or
+    ``sqlite:////absolute.db``."""
     parsed = urlparse(tracking_uri)
     if parsed.scheme != "sqlite":
         return None
-    return Path(unquote(parsed.path))
+    return Path(unquote(parsed.path)[1:])
 
 
 class ModelRegistry:
-    """The MLflow registry as serving sees it: which version is champion, and its files."""
+    """The MLflow registry as serving sees it: which version is champion, and its files.
 
-    def __init__(self, settings: Settings) -> None:
+    How it is read depends on the tracking URI (``serving.registry``): MLflow's REST API over
+    httpx for a tracking server, read-only SQL for the local SQLite store, MLflow otherwise.
+    """
+
+    def __init__(self, settings: Settings, transport: Any = None) -> None:
         self.settings = settings
         self.name = settings.model_name
         self.uri = settings.tracking_uri
-
-    def _client(self) -> Any:
-        # MLflow starts a telemetry client on first import that reaches out to the network;
-        # opt out before importing it, unless the user chose otherwise.
-        os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-        from mlflow import MlflowClient
-
-        return MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
+        scheme = urlparse(self.uri).scheme
+        self.rest = RestRegistry(self.uri, transport) if scheme in ("http", "https") else None
+        self.store = _sqlite_path(self.uri)
+        self._locations: dict[str, str] = {}
 
     def champion(self) -> ChampionRef | None:
         """The champion's version and digest, or None when there is nothing to serve yet."""
-        store = _sqlite_path(self.uri)
-        if store is not None and not store.exists():
-            # Opening a missing SQLite store would create an empty registry as a side effect.
-            logger.debug("no MLflow registry at %s yet", store)
-            return None
+        if self.rest is not None:
+            found = self.rest.champion(self.name, CHAMPION_ALIAS, ARTIFACT_DIGEST_TAG)
+            return None if found is None else ChampionRef(version=found[0], digest=found[1])
+        if self.store is not None:
+            if not self.store.exists():
+                # Opening a missing SQLite store would create an empty registry.
+                logger.debug("no MLflow registry at %s yet", self.store)
+                return None
+            try:
+                row = SqliteRegistry(self.store).champion(
+                    self.name, CHAMPION_ALIAS, ARTIFACT_DIGEST_TAG
+                )
+            except sqlite3.Error as exc:
+                logger.info("reading %s through MLflow (%s)", self.store, exc)
+            else:
+                if row is None:
+                    return None
+                version, digest, location = row
+                self._locations[version] = location
+                return ChampionRef(version=version, digest=digest)
+        return self._mlflow_champion()
+
+    def _mlflow_champion(self) -> ChampionRef | None:
         from mlflow.exceptions import MlflowException
 
-        client = self._client()
+        client = mlflow_client(self.uri)
         try:
             version = client.get_model_version_by_alias(self.name, CHAMPION_ALIAS)
         except MlflowException as exc:
@@ -192,16 +301,23 @@ class ModelRegistry:
             version=str(version.version), digest=(version.tags or {}).get(ARTIFACT_DIGEST_TAG)
         )
 
+    def _download(self, version: str, scratch: Path) -> Path:
+        location = self._locations.get(version)
+        if location is not None and urlparse(location).scheme in ("", "file"):
+            return copy_local_artifacts(location, scratch)
+        if self.rest is not None:
+            source = self.rest.download_uri(self.name, version)
+            if urlparse(source).scheme == MLFLOW_ARTIFACTS_SCHEME:
+                return self.rest.download(source, scratch)
+        else:
+            source = mlflow_client(self.uri).get_model_version_download_uri(self.name, version)
+        return mlflow_download(source, scratch, self.uri)
+
     def load(self, ref: ChampionRef) -> ModelHandle:
         """Download the version's files, verify, load and smoke-test them."""
-        import mlflow.artifacts
-
-        source = self._client().get_model_version_download_uri(self.name, ref.version)
         with tempfile.TemporaryDirectory(prefix="serving-model-") as scratch:
-            local = mlflow.artifacts.download_artifacts(
-                artifact_uri=source, dst_path=scratch, tracking_uri=self.uri
-            )
-            handle = load_verified(Path(local), ref, self.name)
+            local = self._download(ref.version, Path(scratch))
+            handle = load_verified(local, ref, self.name)
         logger.info("loaded %s version %s", self.name, ref.version)
         return handle
 

@@ -20,6 +20,7 @@ from mlflow.protos.databricks_pb2 import RESOURCE_DOES_NOT_EXIST, ErrorCode
 from contracts import Settings
 from contracts.artifacts import ARTIFACT_DIGEST_TAG, artifact_digest
 from training.gate import CHAMPION_ALIAS, Champion
+from training.onnx_export import export_checked
 
 # Packages the logged model needs at load time. Listing them ourselves skips MLflow's
 # requirement inference, which re-imports the model in a subprocess and may call `uv export`.
@@ -77,23 +78,33 @@ def log_and_register(
     model: Any,
     model_name: str,
     input_example: pd.DataFrame,
+    holdout: pd.DataFrame,
     trusted_types: list[str],
 ) -> RegisteredModel:
-    """Log the fitted pipeline in the active run and register it as a new model version."""
+    """Log the fitted pipeline in the active run and register it as a new model version.
+
+    The version holds the pipeline as skops (for MLflow's own tools) and its ONNX export
+    (``contracts.artifacts.ONNX_MODEL_FILE``, what serving runs); an export whose
+    probabilities on ``holdout`` differ from the pipeline's raises ``ExportError`` before
+    anything is registered.
+    """
     run = mlflow.active_run()
     if run is None:
         raise RuntimeError("log_and_register needs an active MLflow run")
-    # conda.yaml wants a pip version; uv environments have no pip, which is expected.
-    with _quiet("mlflow.utils.environment"):
-        info = mlflow.sklearn.log_model(
-            model,
-            name="model",
-            registered_model_name=model_name,
-            input_example=input_example,
-            pip_requirements=pinned_requirements(),
-            serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_SKOPS,
-            skops_trusted_types=trusted_types or None,
-        )
+    with tempfile.TemporaryDirectory(prefix="model-onnx-") as scratch:
+        onnx_file = export_checked(model, holdout, Path(scratch))
+        # conda.yaml wants a pip version; uv environments have no pip, which is expected.
+        with _quiet("mlflow.utils.environment"):
+            info = mlflow.sklearn.log_model(
+                model,
+                name="model",
+                registered_model_name=model_name,
+                input_example=input_example,
+                pip_requirements=pinned_requirements(),
+                serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_SKOPS,
+                skops_trusted_types=trusted_types or None,
+                extra_files=[str(onnx_file)],
+            )
     if info.registered_model_version is None:
         raise RuntimeError(f"MLflow did not register a version of {model_name}")
     registered = RegisteredModel(run_id=run.info.run_id, version=str(info.registered_model_version))

@@ -128,6 +128,7 @@ def train(settings: Settings, options: TrainingOptions) -> TrainingResult:
                 model=pipeline,
                 model_name=settings.model_name,
                 input_example=split.x_train.head(INPUT_EXAMPLE_ROWS),
+                holdout=split.x_test,
                 trusted_types=SKOPS_TRUSTED_TYPES[options.model_kind],
             )
             tracking.record_gate(
