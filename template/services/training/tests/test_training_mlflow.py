@@ -214,3 +214,39 @@ def test_every_version_records_the_digest_of_its_files(scenario: Scenario, clien
         recorded = client.get_model_version(MODEL_NAME, version).tags[ARTIFACT_DIGEST_TAG]
         source = client.get_model_version_download_uri(MODEL_NAME, version)
         assert recorded == artifact_digest(Path(unquote(urlparse(source).path)))
+
+
+def test_every_version_holds_an_onnx_export_that_answers_like_the_pipeline(
+    scenario: Scenario, client, good_features
+) -> None:
+    """What serving runs: the ONNX file, covered by the digest, equal to the pipeline."""
+    from urllib.parse import unquote, urlparse
+
+    import mlflow
+    import mlflow.sklearn
+
+    from contracts.artifacts import ARTIFACT_DIGEST_TAG, ONNX_MODEL_FILE, artifact_digest
+    from training.data import model_input
+    from training.model import churn_probability
+    from training.onnx_export import PARITY_TOLERANCE, onnx_churn_probability
+
+    mlflow.set_registry_uri(scenario.settings.tracking_uri)
+    rows = model_input(good_features.head(200))
+    for version in ("1", "2", "3"):
+        directory = Path(
+            unquote(urlparse(client.get_model_version_download_uri(MODEL_NAME, version)).path)
+        )
+        onnx_file = directory / ONNX_MODEL_FILE
+        pipeline = mlflow.sklearn.load_model(f"models:/{MODEL_NAME}/{version}")
+        difference = abs(
+            onnx_churn_probability(onnx_file.read_bytes(), rows) - churn_probability(pipeline, rows)
+        ).max()
+        assert difference <= PARITY_TOLERANCE
+        # The digest covers it: a different ONNX file gives a different digest.
+        recorded = client.get_model_version(MODEL_NAME, version).tags[ARTIFACT_DIGEST_TAG]
+        original = onnx_file.read_bytes()
+        try:
+            onnx_file.write_bytes(original + b"\0")
+            assert artifact_digest(directory) != recorded
+        finally:
+            onnx_file.write_bytes(original)

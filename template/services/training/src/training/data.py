@@ -124,9 +124,10 @@ def _as_label(label: pd.Series, path: LakePath) -> pd.Series:
 
 
 def model_input(frame: pd.DataFrame) -> pd.DataFrame:
-    """Exactly the columns the model sees, numerics as float so the MLflow signature is stable."""
+    """Exactly the columns the model sees, numerics as float32: the values its ONNX export
+    receives in serving, so both answer alike (and the MLflow signature is stable)."""
     features = frame.loc[:, list(FEATURE_COLUMNS)].copy()
-    return features.astype(dict.fromkeys(NUMERIC_FEATURES, "float64"))
+    return features.astype(dict.fromkeys(NUMERIC_FEATURES, "float32"))
 
 
 def split_dataset(dataset: Dataset, *, test_size: float, seed: int) -> Split:

@@ -41,10 +41,18 @@ def build_classifier(kind: ModelKind, seed: int) -> ClassifierMixin:
 
 
 def build_pipeline(kind: ModelKind, seed: int) -> Pipeline:
-    """Preprocessing lives inside the pipeline so serving cannot drift from training."""
+    """Preprocessing lives inside the pipeline so serving cannot drift from training.
+
+    Trees split on raw values (scaling changes nothing for them): without a scaler, the
+    float32 features a tree is trained on are exactly those its ONNX export compares, so
+    the export's probabilities equal the pipeline's.
+    """
+    numeric: StandardScaler | str = (
+        "passthrough" if kind == "gradient_boosting" else StandardScaler()
+    )
     preprocess = ColumnTransformer(
         [
-            ("numeric", StandardScaler(), list(NUMERIC_FEATURES)),
+            ("numeric", numeric, list(NUMERIC_FEATURES)),
             ("categorical", OneHotEncoder(handle_unknown="ignore"), list(CATEGORICAL_FEATURES)),
         ]
     )

@@ -6,6 +6,9 @@ probabilities of both on held-out rows must agree within ``PARITY_TOLERANCE``, o
 is not registered at all.
 """
 
+import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,16 +33,45 @@ def to_onnx(pipeline: Any) -> bytes:
     initial_types = [(name, FloatTensorType([None, 1])) for name in NUMERIC_FEATURES] + [
         (name, StringTensorType([None, 1])) for name in CATEGORICAL_FEATURES
     ]
+    positive = list(pipeline.classes_).index(True)
+    # skl2onnx writes class labels as int64 or strings; boolean labels (churned) break its tree
+    # converters. Convert a copy whose labels are 0/1: the same probability columns.
+    exported = copy.deepcopy(pipeline)
+    classifier = exported.steps[-1][1]
+    classifier.classes_ = np.asarray(classifier.classes_).astype(np.int64)
     try:
-        model = convert_sklearn(
-            pipeline, initial_types=initial_types, options={id(pipeline): {"zipmap": False}}
-        )
+        with _integer_missing_flags():
+            model = convert_sklearn(
+                exported, initial_types=initial_types, options={id(exported): {"zipmap": False}}
+            )
     except Exception as exc:  # an estimator without a converter, an unsupported option...
         raise ExportError(f"the pipeline cannot be exported to ONNX: {exc}") from exc
     entry = model.metadata_props.add()
     entry.key = ONNX_POSITIVE_INDEX_KEY
-    entry.value = str(list(pipeline.classes_).index(True))
+    entry.value = str(positive)
     return bytes(model.SerializeToString())
+
+
+@contextmanager
+def _integer_missing_flags() -> Iterator[None]:
+    """skl2onnx (1.20) passes Python ``False`` as a tree leaf's ``missing_value_tracks_true``
+    flag, which onnx (1.19+) refuses in an integer list: pass it as the 0/1 it stands for.
+    Only during this conversion; the parity check proves the result."""
+    from skl2onnx.common import tree_ensemble
+
+    original = tree_ensemble.add_node
+
+    def add_node(*args: Any, **kwargs: Any) -> Any:
+        flag = kwargs.get("nodes_missing_value_tracks_true")
+        if flag is not None:
+            kwargs["nodes_missing_value_tracks_true"] = int(flag)
+        return original(*args, **kwargs)
+
+    tree_ensemble.add_node = add_node
+    try:
+        yield
+    finally:
+        tree_ensemble.add_node = original
 
 
 def onnx_churn_probability(onnx_model: bytes, features: pd.DataFrame) -> np.ndarray:
