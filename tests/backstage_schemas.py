@@ -34,3 +34,32 @@ def validate(entity: dict[str, Any]) -> None:
     schema_id = KIND_SCHEMAS[entity["kind"]]
     schema = REGISTRY.contents(schema_id)
     jsonschema.Draft7Validator(schema, registry=REGISTRY).validate(entity)
+
+
+PLACEHOLDERS = ("$text", "$json", "$yaml")
+
+
+def resolve_placeholders(node: Any, base: Path) -> Any:
+    """`node` with Backstage's placeholders (`{$text: ./file}`, `$json`, `$yaml`) replaced by
+    the file they name, relative to `base`, as the catalog does before it validates an entity.
+
+    A placeholder naming a missing file, or one outside `base`, raises ValueError.
+    """
+    if isinstance(node, dict):
+        if len(node) == 1 and next(iter(node)) in PLACEHOLDERS:
+            ((kind, target),) = node.items()
+            path = (base / target).resolve()
+            if not path.is_relative_to(base.resolve()) or not path.is_file():
+                raise ValueError(f"{kind} placeholder names no file in the project: {target}")
+            text = path.read_text(encoding="utf-8")
+            if kind == "$json":
+                return json.loads(text)
+            if kind == "$yaml":
+                import yaml
+
+                return yaml.safe_load(text)
+            return text
+        return {key: resolve_placeholders(value, base) for key, value in node.items()}
+    if isinstance(node, list):
+        return [resolve_placeholders(value, base) for value in node]
+    return node

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 import yaml
 
 from aiarch_scaffold.generate import create_project
-from tests.backstage_schemas import validate
+from tests.backstage_schemas import resolve_placeholders, validate
 
 VARIANTS = {
     "default": {},
@@ -21,7 +22,7 @@ def test_catalog_info_is_valid_and_complete(tmp_path: Path, answers: dict[str, s
     project = create_project(tmp_path / "p", answers).destination
     entities = list(yaml.safe_load_all((project / "catalog-info.yaml").read_text()))
     for entity in entities:
-        validate(entity)
+        validate(resolve_placeholders(entity, project))
     owner = answers.get("organisation", "acme")
     assert {e["spec"]["owner"] for e in entities} == {owner}
     components = {e["metadata"]["name"] for e in entities if e["kind"] == "Component"}
@@ -33,3 +34,8 @@ def test_catalog_info_is_valid_and_complete(tmp_path: Path, answers: dict[str, s
     serving = next(e for e in entities if e["metadata"]["name"].endswith("-serving"))
     assert serving["spec"]["providesApis"] == [api["metadata"]["name"]]
     assert api["spec"]["type"] == "openapi"
+    # The committed OpenAPI document (services/serving/openapi.json), not a pointer to a URL.
+    assert api["spec"]["definition"] == {"$text": "./services/serving/openapi.json"}
+    document = json.loads(resolve_placeholders(api["spec"]["definition"], project))
+    assert document["openapi"].startswith("3.")
+    assert "/v1/predict" in document["paths"]
