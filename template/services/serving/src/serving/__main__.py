@@ -152,6 +152,10 @@ def worker_app() -> Any:
 
 
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+# uvicorn kills a worker that does not answer its supervisor's ping within this time. Its
+# default (5 s) kills workers still importing on a busy machine (imports hold the GIL), over
+# and over; a stuck worker is still replaced, just later.
+WORKER_HEALTHCHECK_SECONDS = 60
 
 
 def multiprocess_metrics_app() -> Any:
@@ -194,7 +198,11 @@ def _serve(args: argparse.Namespace) -> int:
             if settings.metrics_port:
                 start_metrics_server(multiprocess_metrics_app(), args.host, settings.metrics_port)
             uvicorn.run(
-                "serving.__main__:worker_app", factory=True, workers=args.workers, **options
+                "serving.__main__:worker_app",
+                factory=True,
+                workers=args.workers,
+                timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+                **options,
             )
         finally:
             del os.environ[MULTIPROCESS_ENV]
