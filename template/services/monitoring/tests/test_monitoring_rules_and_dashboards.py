@@ -164,12 +164,12 @@ def test_dashboard_panels_use_only_exported_metrics() -> None:
 
 
 class _FixedModel:
-    """Stands in for the champion: serving only needs classes_ and predict_proba."""
+    """Stands in for the champion: serving only needs P(churn) per row of its inputs."""
 
-    classes_ = (False, True)
+    def churn_probabilities(self, inputs: Any) -> Any:
+        import numpy as np
 
-    def predict_proba(self, features: Any) -> list[list[float]]:
-        return [[0.3, 0.7] for _ in range(len(features))]
+        return np.full(len(inputs["channel"]), 0.7)
 
 
 def _scrape_serving(tmp_path: Path) -> str:

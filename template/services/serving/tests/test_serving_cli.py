@@ -135,6 +135,8 @@ def test_several_workers_share_one_metrics_folder(
     monkeypatch.setenv("APP_API_KEY", STRONG_KEY)
     monkeypatch.setenv("APP_WORKERS", "3")
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    # `serve` turns pickle off for its process; set it here so monkeypatch restores it.
+    monkeypatch.setenv("MLFLOW_ALLOW_PICKLE_DESERIALIZATION", "true")
     seen: list[tuple[object, dict[str, object], str | None]] = []
 
     def run(app: object, **kwargs: object) -> None:
