@@ -211,7 +211,7 @@ resource "aws_ecs_service" "serving" {
   enable_execute_command             = false
   deployment_minimum_healthy_percent = 100
   deployment_maximum_percent         = 200
-  health_check_grace_period_seconds  = var.public_serving ? 60 : null
+  health_check_grace_period_seconds  = var.public_serving || var.gateway_target_group_arn != null ? 60 : null
 
   deployment_circuit_breaker {
     enable   = true
@@ -233,6 +233,17 @@ resource "aws_ecs_service" "serving" {
 
     content {
       target_group_arn = aws_lb_target_group.serving[0].arn
+      container_name   = "serving"
+      container_port   = local.serving_port
+    }
+  }
+
+  # The API gateway's internal NLB (VPC link), when the project has one.
+  dynamic "load_balancer" {
+    for_each = var.gateway_target_group_arn == null ? [] : [var.gateway_target_group_arn]
+
+    content {
+      target_group_arn = load_balancer.value
       container_name   = "serving"
       container_port   = local.serving_port
     }
