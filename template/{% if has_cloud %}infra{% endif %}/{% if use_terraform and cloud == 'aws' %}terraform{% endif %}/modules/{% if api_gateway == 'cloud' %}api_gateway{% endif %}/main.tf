@@ -29,7 +29,7 @@ locals {
 resource "aws_api_gateway_rest_api" "this" {
   name                         = "${var.name}-serving"
   description                  = "Public entry of the ${var.name} serving API"
-  api_key_source               = "HEADER"
+  api_key_source               = "HEADER" # pragma: allowlist secret (where keys are read)
   disable_execute_api_endpoint = var.domain_name != null
 
   endpoint_configuration {

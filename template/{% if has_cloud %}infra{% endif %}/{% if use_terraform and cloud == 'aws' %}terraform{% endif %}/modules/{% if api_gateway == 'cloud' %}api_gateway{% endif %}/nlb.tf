@@ -29,6 +29,7 @@ resource "aws_vpc_security_group_ingress_rule" "targets_from_nlb" {
 }
 
 resource "aws_lb" "gateway" {
+  #checkov:skip=CKV_AWS_91:NLB access logs cover TLS listeners only; this TCP listener is reached only through the VPC link, and API Gateway's access log records every request.
   name                             = "${var.name}-gw"
   load_balancer_type               = "network"
   internal                         = true
@@ -39,12 +40,6 @@ resource "aws_lb" "gateway" {
 
   # Without inbound rules, only PrivateLink (the VPC link) traffic reaches the listener.
   enforce_security_group_inbound_rules_on_private_link_traffic = "off"
-
-  access_logs {
-    bucket  = var.access_log_bucket
-    prefix  = "gateway-nlb"
-    enabled = true
-  }
 }
 
 resource "aws_lb_target_group" "serving" {

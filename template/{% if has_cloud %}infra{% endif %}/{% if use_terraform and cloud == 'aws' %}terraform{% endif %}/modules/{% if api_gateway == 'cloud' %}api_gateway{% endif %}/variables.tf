@@ -104,11 +104,6 @@ variable "manage_account_logging_role" {
   default     = true
 }
 
-variable "access_log_bucket" {
-  type        = string
-  description = "Bucket for the NLB's access logs (prefix gateway-nlb/)."
-}
-
 variable "kms_key_arn" {
   type        = string
   description = "CMK encrypting the access log group."
