@@ -29,6 +29,10 @@ def _each_rows() -> list[dict[str, object]]:
         for row in compute("each", includes={"api_gateway": "cloud", "deploy_target": target}):
             if row.get("api_gateway") == "cloud" and row not in rows:
                 rows.append(row)
+        # AWS has two IaC tools, each with its own gateway code: Terraform rows as well.
+        pins = {"api_gateway": "cloud", "deploy_target": target, "cloud": "aws", "iac": "terraform"}
+        extra = [row for row in compute("each", includes=pins) if row not in rows]
+        rows += extra[:1]
     return rows
 
 
