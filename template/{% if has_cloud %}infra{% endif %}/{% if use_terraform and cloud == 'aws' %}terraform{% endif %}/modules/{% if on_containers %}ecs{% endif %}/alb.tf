@@ -84,146 +84,36 @@ resource "aws_lb_listener" "https" {
   }
 }
 
-resource "aws_wafv2_web_acl" "serving" {
-  count = var.public_serving ? 1 : 0
+# AWS WAF (modules/waf): managed rule groups, a per-IP rate limit, logs with X-API-Key redacted.
+module "waf" {
+  source = "../waf"
+  count  = var.public_serving ? 1 : 0
 
-  name  = "${var.name}-serving"
-  scope = "REGIONAL"
-
-  default_action {
-    allow {}
-  }
-
-  rule {
-    name     = "common"
-    priority = 1
-
-    override_action {
-      none {}
-    }
-
-    statement {
-      managed_rule_group_statement {
-        vendor_name = "AWS"
-        name        = "AWSManagedRulesCommonRuleSet"
-      }
-    }
-
-    visibility_config {
-      cloudwatch_metrics_enabled = true
-      metric_name                = "common"
-      sampled_requests_enabled   = true
-    }
-  }
-
-  rule {
-    name     = "known-bad-inputs"
-    priority = 2
-
-    override_action {
-      none {}
-    }
-
-    statement {
-      managed_rule_group_statement {
-        vendor_name = "AWS"
-        name        = "AWSManagedRulesKnownBadInputsRuleSet"
-      }
-    }
-
-    visibility_config {
-      cloudwatch_metrics_enabled = true
-      metric_name                = "known-bad-inputs"
-      sampled_requests_enabled   = true
-    }
-  }
-
-  # Blocks anonymisers (Tor, VPN exits); hosting-provider addresses are only counted because
-  # legitimate server-to-server clients often call from cloud networks.
-  rule {
-    name     = "anonymous-ip"
-    priority = 3
-
-    override_action {
-      none {}
-    }
-
-    statement {
-      managed_rule_group_statement {
-        vendor_name = "AWS"
-        name        = "AWSManagedRulesAnonymousIpList"
-
-        rule_action_override {
-          name = "HostingProviderIPList"
-
-          action_to_use {
-            count {}
-          }
-        }
-      }
-    }
-
-    visibility_config {
-      cloudwatch_metrics_enabled = true
-      metric_name                = "anonymous-ip"
-      sampled_requests_enabled   = true
-    }
-  }
-
-  rule {
-    name     = "rate-limit"
-    priority = 4
-
-    action {
-      block {}
-    }
-
-    statement {
-      rate_based_statement {
-        limit              = 2000
-        aggregate_key_type = "IP"
-      }
-    }
-
-    visibility_config {
-      cloudwatch_metrics_enabled = true
-      metric_name                = "rate-limit"
-      sampled_requests_enabled   = true
-    }
-  }
-
-  visibility_config {
-    cloudwatch_metrics_enabled = true
-    metric_name                = "${var.name}-serving"
-    sampled_requests_enabled   = true
-  }
+  name               = "${var.name}-serving"
+  rate_limit_per_ip  = 2000
+  kms_key_arn        = var.kms_key_arn
+  log_retention_days = var.log_retention_days
 }
 
 resource "aws_wafv2_web_acl_association" "serving" {
   count = var.public_serving ? 1 : 0
 
   resource_arn = aws_lb.serving[0].arn
-  web_acl_arn  = aws_wafv2_web_acl.serving[0].arn
+  web_acl_arn  = module.waf[0].web_acl_arn
 }
 
-# WAF requires the aws-waf-logs- name prefix for CloudWatch destinations.
-resource "aws_cloudwatch_log_group" "waf" {
-  count = var.public_serving ? 1 : 0
-
-  name              = "aws-waf-logs-${var.name}-serving"
-  retention_in_days = var.log_retention_days
-  kms_key_id        = var.kms_key_arn
+# The web ACL, its log group and logging used to be defined here.
+moved {
+  from = aws_wafv2_web_acl.serving[0]
+  to   = module.waf[0].aws_wafv2_web_acl.this
 }
 
-resource "aws_wafv2_web_acl_logging_configuration" "serving" {
-  count = var.public_serving ? 1 : 0
+moved {
+  from = aws_cloudwatch_log_group.waf[0]
+  to   = module.waf[0].aws_cloudwatch_log_group.this
+}
 
-  resource_arn            = aws_wafv2_web_acl.serving[0].arn
-  log_destination_configs = [aws_cloudwatch_log_group.waf[0].arn]
-
-  redacted_fields {
-    single_header {
-      name = "x-api-key"
-    }
-  }
+moved {
+  from = aws_wafv2_web_acl_logging_configuration.serving[0]
+  to   = module.waf[0].aws_wafv2_web_acl_logging_configuration.this
 }
