@@ -235,7 +235,9 @@ def test_ctrl_c_midway_leaves_the_project_as_it_was(project: Path) -> None:
 def test_a_render_failure_leaves_the_project_as_it_was(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(source: object, staging: Path, data: object, vcs_ref: object = None) -> None:
+    def broken(
+        source: object, staging: Path, data: object, vcs_ref: object = None, env: object = None
+    ) -> None:
         (staging / "services").mkdir()
         (staging / "services" / "half.txt").write_text("half-written")
         raise RuntimeError("disk full")
