@@ -381,6 +381,20 @@ def service_data(recorded: Mapping[str, Any], name: str, kind: str) -> dict[str,
     return data
 
 
+def _rerender(
+    project: Path, data: Mapping[str, Any]
+) -> tuple[dict[str, bytes], list[str], str | None]:
+    """``update.rerender``, or why the project's own version could not be rendered again
+    (e.g. its template source is gone): the service is then added without it, and named."""
+    try:
+        rendered, conflicts = rerender(project, data)
+    except ScaffoldError as exc:
+        if exc.exit_code == 130:
+            raise
+        return {}, [], f"cannot render the project again at its version: {exc}"
+    return rendered, conflicts, None
+
+
 def add_service(project: Path, name: str, kind: str, *, summary: str | None = None) -> Added:
     """Render the kit's service component into ``project`` and wire it in, or change nothing."""
     project = project.resolve()
@@ -400,7 +414,7 @@ def add_service(project: Path, name: str, kind: str, *, summary: str | None = No
         # (the infrastructure's registries, identities, Kubernetes overlays) gets the service
         # the way a later `copier update` renders it too, so no update takes it out again.
         listed = {**(recorded.get("added_services") or {}), name: kind}
-        rendered, conflicts = rerender(project, {"added_services": listed})
+        rendered, conflicts, not_rendered = _rerender(project, {"added_services": listed})
         published = publish_component(SERVICE_COMPONENT)
         _render_copier(published.src, staging, data, vcs_ref=published.tag, env=published.env)
         added.created = transaction.move_in(staging)
@@ -408,10 +422,12 @@ def add_service(project: Path, name: str, kind: str, *, summary: str | None = No
             transaction.write(project / rel, content)
         added.edited = sorted({*rendered, *_apply_service_edits(transaction, project, name, data)})
     added.unwired = [f"{rel} (edited by hand: the re-render conflicts)" for rel in conflicts]
-    if name not in (read_recorded(project).get("added_services") or {}):
+    if not_rendered:
+        added.unwired.append(f"infra/ and deploy/ overlays ({not_rendered}): list it by hand")
+    elif name not in (read_recorded(project).get("added_services") or {}):
         added.unwired.append(
-            f"{ANSWERS_FILE} (the project's template version predates added_services: "
-            "run `aiarch update`, then list the service in infra/ by hand)"
+            "infra/ and deploy/ overlays (the project's template version predates "
+            "added_services; after `aiarch update` they list added services): list it by hand"
         )
     added.unwired += [
         rel

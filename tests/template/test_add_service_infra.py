@@ -20,6 +20,7 @@ import yaml
 
 from aiarch_scaffold import components
 from aiarch_scaffold.generate import create_project
+from aiarch_scaffold.template_source import TemplateSource
 from aiarch_scaffold.update import rerender
 from tests.tools import commit_all, git, require
 
@@ -42,12 +43,18 @@ def _id(answers: dict[str, str]) -> str:
 
 
 @pytest.fixture(scope="module", params=VARIANTS, ids=[_id(v) for v in VARIANTS])
-def project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def project(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    committed_template: Path,
+) -> Path:
     dest = tmp_path_factory.mktemp("infra") / "p"
-    create_project(dest, dict(request.param))
+    source = TemplateSource(committed_template, vcs_ref="HEAD")
+    create_project(dest, dict(request.param), source=source)
     git(dest, "init", "-q")
     commit_all(dest, "generated")
-    components.add_service(dest, NAME, "batch-job")
+    added = components.add_service(dest, NAME, "batch-job")
+    assert added.unwired == []
     commit_all(dest, "add order_sync")
     return dest
 
