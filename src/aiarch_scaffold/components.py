@@ -420,7 +420,8 @@ def add_service(project: Path, name: str, kind: str, *, summary: str | None = No
         added.created = transaction.move_in(staging)
         for rel, content in sorted(rendered.items()):
             transaction.write(project / rel, content)
-        added.edited = sorted({*rendered, *_apply_service_edits(transaction, project, name, data)})
+        edited = _apply_service_edits(transaction, project, name, data)
+        added.edited = [*edited, *sorted(rel for rel in rendered if rel not in edited)]
     added.unwired = [f"{rel} (edited by hand: the re-render conflicts)" for rel in conflicts]
     if not_rendered:
         added.unwired.append(f"infra/ and deploy/ overlays ({not_rendered}): list it by hand")

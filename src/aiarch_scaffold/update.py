@@ -160,7 +160,8 @@ def plan_update(
             if to is None and template is None:
                 # The installed kit's own version: the commit its wheel was built from.
                 to = _packaged_ref()
-    if to is None or releases.as_version(to) is not None:
+    # The project's own recorded version needs no resolving (a short SHA can parse as PEP 440).
+    if to != recorded_ref and (to is None or releases.as_version(to) is not None):
         to = _resolve_version(to, _tags(recorded_src, env))
     return UpdatePlan(recorded_src, recorded_ref, env, to)
 

@@ -248,13 +248,15 @@ def test_an_unreachable_template_version_is_named_not_fatal(project: Path) -> No
     answers_file = project / ".copier-answers.yml"
     text = answers_file.read_text()
     commit = yaml.safe_load(text)["_commit"]
-    answers_file.write_text(text.replace(f"_commit: {commit}\n", "_commit: 0000000\n"))
+    answers_file.write_text(text.replace(f"_commit: {commit}\n", "_commit: 0123abc\n"))
     commit_all(project, "a version nobody has")
     added = components.add_service(project, "orders", "api")
     assert (project / "services/orders/pyproject.toml").is_file()
-    assert [entry for entry in added.unwired if entry.startswith("infra/")] == [
-        entry for entry in added.unwired if "cannot render the project again" in entry
-    ] != []
+    assert (
+        [entry for entry in added.unwired if entry.startswith("infra/")]
+        == [entry for entry in added.unwired if "cannot render the project again" in entry]
+        != []
+    )
     assert "added_services: {}" in answers_file.read_text()
 
 
