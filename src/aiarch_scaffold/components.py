@@ -381,6 +381,17 @@ def service_data(recorded: Mapping[str, Any], name: str, kind: str) -> dict[str,
     return data
 
 
+def _record_answer(project: Path, listed: Mapping[str, str]) -> dict[str, bytes]:
+    """``.copier-answers.yml`` with ``added_services`` as copier's ``to_nice_yaml`` writes it
+    ({} when the project's template version does not have the answer)."""
+    text = (project / ANSWERS_FILE).read_text(encoding="utf-8")
+    block = yaml.safe_dump(
+        {"added_services": dict(listed)}, indent=4, allow_unicode=True, default_flow_style=False
+    )
+    new, count = re.subn(r"^added_services:.*\n(?:[ ]{4}.*\n)*", block, text, flags=re.MULTILINE)
+    return {ANSWERS_FILE: new.encode("utf-8")} if count == 1 else {}
+
+
 def _rerender(
     project: Path, data: Mapping[str, Any]
 ) -> tuple[dict[str, bytes], list[str], str | None]:
@@ -414,7 +425,13 @@ def add_service(project: Path, name: str, kind: str, *, summary: str | None = No
         # (the infrastructure's registries, identities, Kubernetes overlays) gets the service
         # the way a later `copier update` renders it too, so no update takes it out again.
         listed = {**(recorded.get("added_services") or {}), name: kind}
-        rendered, conflicts, not_rendered = _rerender(project, {"added_services": listed})
+        if recorded.get("cloud", "local") == "local":
+            # No infrastructure, no overlays: nothing else renders from the list, so the
+            # answer is written as copier writes it, without rendering the project twice.
+            rendered, not_rendered = _record_answer(project, listed), None
+            conflicts: list[str] = []
+        else:
+            rendered, conflicts, not_rendered = _rerender(project, {"added_services": listed})
         published = publish_component(SERVICE_COMPONENT)
         _render_copier(published.src, staging, data, vcs_ref=published.tag, env=published.env)
         added.created = transaction.move_in(staging)

@@ -153,3 +153,24 @@ def test_copier_renders_the_same_again(project: Path) -> None:
         pytest.skip("one variant is enough: the same mechanism for all")
     changed, conflicts = rerender(project, {})
     assert changed == {} and conflicts == []
+
+
+def test_an_unreachable_template_version_is_named_not_fatal(
+    tmp_path: Path, committed_template: Path
+) -> None:
+    """The project cannot be rendered again at its version (its template source lost that
+    commit): the service is added, and the infrastructure named for wiring by hand."""
+    source = TemplateSource(committed_template, vcs_ref="HEAD")
+    project = create_project(tmp_path / "p", dict(VARIANTS[0]), source=source).destination
+    answers_file = project / ".copier-answers.yml"
+    text = answers_file.read_text()
+    commit = yaml.safe_load(text)["_commit"]
+    answers_file.write_text(text.replace(f"_commit: {commit}\n", "_commit: 0123abc\n"))
+    git(project, "init", "-q")
+    commit_all(project, "a version nobody has")
+    added = components.add_service(project, NAME, "batch-job")
+    assert (project / f"services/{NAME}/pyproject.toml").is_file()
+    infra = [entry for entry in added.unwired if entry.startswith("infra/")]
+    assert len(infra) == 1 and "cannot render the project again" in infra[0]
+    assert "added_services: {}" in answers_file.read_text()
+    assert INFRA_NAME not in (project / "infra/terraform/envs/dev/main.tf").read_text()
