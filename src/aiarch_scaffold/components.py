@@ -425,7 +425,8 @@ def add_service(project: Path, name: str, kind: str, *, summary: str | None = No
         # (the infrastructure's registries, identities, Kubernetes overlays) gets the service
         # the way a later `copier update` renders it too, so no update takes it out again.
         listed = {**(recorded.get("added_services") or {}), name: kind}
-        if recorded.get("cloud", "local") == "local":
+        rendered_from_answers = recorded.get("cloud", "local") != "local"
+        if not rendered_from_answers:
             # No infrastructure, no overlays: nothing else renders from the list, so the
             # answer is written as copier writes it, without rendering the project twice.
             rendered, not_rendered = _record_answer(project, listed), None
@@ -442,7 +443,7 @@ def add_service(project: Path, name: str, kind: str, *, summary: str | None = No
     added.unwired = [f"{rel} (edited by hand: the re-render conflicts)" for rel in conflicts]
     if not_rendered:
         added.unwired.append(f"infra/ and deploy/ overlays ({not_rendered}): list it by hand")
-    elif name not in (read_recorded(project).get("added_services") or {}):
+    elif rendered_from_answers and name not in (read_recorded(project).get("added_services") or {}):
         added.unwired.append(
             "infra/ and deploy/ overlays (the project's template version predates "
             "added_services; after `aiarch update` they list added services): list it by hand"
