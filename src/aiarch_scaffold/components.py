@@ -382,13 +382,13 @@ def service_data(recorded: Mapping[str, Any], name: str, kind: str) -> dict[str,
 
 
 def _record_answer(project: Path, listed: Mapping[str, str]) -> dict[str, bytes]:
-    """``.copier-answers.yml`` with ``added_services`` as copier's ``to_nice_yaml`` writes it
-    ({} when the project's template version does not have the answer)."""
+    """``.copier-answers.yml`` with ``added_services`` as the template writes it
+    (``to_nice_yaml(indent=2)``; {} when the project's template version lacks the answer)."""
     text = (project / ANSWERS_FILE).read_text(encoding="utf-8")
     block = yaml.safe_dump(
-        {"added_services": dict(listed)}, indent=4, allow_unicode=True, default_flow_style=False
+        {"added_services": dict(listed)}, indent=2, allow_unicode=True, default_flow_style=False
     )
-    new, count = re.subn(r"^added_services:.*\n(?:[ ]{4}.*\n)*", block, text, flags=re.MULTILINE)
+    new, count = re.subn(r"^added_services:.*\n(?:[ ]+.*\n)*", block, text, flags=re.MULTILINE)
     return {ANSWERS_FILE: new.encode("utf-8")} if count == 1 else {}
 
 
