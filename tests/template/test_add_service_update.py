@@ -96,9 +96,14 @@ def test_service_added_on_one_machine_updates_on_another(
     assert yaml.safe_load(answers_file.read_text())["_commit"] == "v1.1.0"
 
 
-def _wheel(kit: Path, at: Path, ref: str) -> Path:
-    """What the wheel carries: the kit history as a bundle and the built commit's REF."""
+def _wheel(kit: Path, at: Path, ref: str, commit: str) -> Path:
+    """What the wheel carries: the kit's components as a plain folder (of ``commit``), its
+    history as a bundle, and the built commit's REF."""
     at.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "archive", commit, "components"], cwd=kit, check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(at)], input=archive, check=True)
     git(kit, "bundle", "create", "-q", str(at / component_source.BUNDLE), "--all")
     (at / component_source.REF_FILE).write_text(f"{ref}\n")
     return at
@@ -107,7 +112,7 @@ def _wheel(kit: Path, at: Path, ref: str) -> Path:
 def test_an_installed_wheel_rebuilds_the_component_from_its_bundle(
     kit: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    old_wheel = _wheel(kit, tmp_path / "wheel-1.0", "v1.0.0")
+    old_wheel = _wheel(kit, tmp_path / "wheel-1.0", "v1.0.0", "v1.0.0")
     monkeypatch.setattr(components, "template_root", lambda: old_wheel)
     monkeypatch.delenv("AIARCH_COMPONENT_CACHE", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "machine-a" / "cache"))
@@ -117,7 +122,7 @@ def test_an_installed_wheel_rebuilds_the_component_from_its_bundle(
     _another_machine(tmp_path, monkeypatch)
     newer = git(kit, "rev-parse", "v1.1.0").strip()
     # A development wheel: REF is `git describe` of the built commit against the release tags.
-    new_wheel = _wheel(kit, tmp_path / "wheel-dev", f"v1.0.0-1-g{newer[:7]}")
+    new_wheel = _wheel(kit, tmp_path / "wheel-dev", f"v1.0.0-1-g{newer[:7]}", newer)
     monkeypatch.setattr(components, "template_root", lambda: new_wheel)
     update_project(project, to="v1.1.0", defaults=True)
     assert COMPONENT_LINE in (project / "services/orders/README.md").read_text()
