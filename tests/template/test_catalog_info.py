@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -10,10 +11,24 @@ import yaml
 from aiarch_scaffold.generate import create_project
 from tests.backstage_schemas import validate
 
+PROTO = "packages/contracts/src/contracts/proto/churn/serving/v1/prediction.proto"
 VARIANTS = {
     "default": {},
     "aws-gitlab": {"cloud": "aws", "ci": "gitlab", "organisation": "data-team"},
+    "grpc": {"api_style": "grpc"},
 }
+
+
+def resolve_placeholders(value: Any, base: Path) -> Any:
+    """What Backstage's placeholder processor does before validating: `{$text: path}` becomes
+    the text of that file, relative to catalog-info.yaml (a missing file fails here too)."""
+    if isinstance(value, dict):
+        if set(value) == {"$text"}:
+            return (base / value["$text"]).read_text(encoding="utf-8")
+        return {key: resolve_placeholders(item, base) for key, item in value.items()}
+    if isinstance(value, list):
+        return [resolve_placeholders(item, base) for item in value]
+    return value
 
 
 @pytest.mark.parametrize("answers", VARIANTS.values(), ids=VARIANTS.keys())
@@ -21,7 +36,7 @@ def test_catalog_info_is_valid_and_complete(tmp_path: Path, answers: dict[str, s
     project = create_project(tmp_path / "p", answers).destination
     entities = list(yaml.safe_load_all((project / "catalog-info.yaml").read_text()))
     for entity in entities:
-        validate(entity)
+        validate(resolve_placeholders(entity, project))
     owner = answers.get("organisation", "acme")
     assert {e["spec"]["owner"] for e in entities} == {owner}
     components = {e["metadata"]["name"] for e in entities if e["kind"] == "Component"}
@@ -32,4 +47,9 @@ def test_catalog_info_is_valid_and_complete(tmp_path: Path, answers: dict[str, s
     (api,) = (e for e in entities if e["kind"] == "API")
     serving = next(e for e in entities if e["metadata"]["name"].endswith("-serving"))
     assert serving["spec"]["providesApis"] == [api["metadata"]["name"]]
-    assert api["spec"]["type"] == "openapi"
+    if answers.get("api_style") == "grpc":
+        # The committed .proto is the definition (resolved above, relative to this file).
+        assert api["spec"]["type"] == "grpc"
+        assert api["spec"]["definition"] == {"$text": f"./{PROTO}"}
+    else:
+        assert api["spec"]["type"] == "openapi"
