@@ -20,7 +20,7 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     get_settings.cache_clear()
 
 
-def test_pipeline_trains_a_champion_and_serves_it(workspace: Settings) -> None:
+def test_pipeline_trains_a_champion_and_serves_it(workspace: Settings, request_prediction) -> None:
     from features.__main__ import main as build_features
     from ingestion.__main__ import main as ingest
     from monitoring.__main__ import main as drift_report
@@ -47,21 +47,17 @@ def test_pipeline_trains_a_champion_and_serves_it(workspace: Settings) -> None:
     with TestClient(app) as client:
         # Ready only after the digest recorded by training matched and a smoke prediction ran.
         assert client.get("/readyz").status_code == 200
-        denied = client.post("/v1/predict", json={"instances": [instance]})
-        assert denied.status_code == 401
-        response = client.post(
-            "/v1/predict", json={"instances": [instance]}, headers={"X-API-Key": API_KEY}
-        )
-        assert response.status_code == 200, response.text
-        body = response.json()
-        assert body["model_version"]
-        prediction = body["predictions"][0]
-        assert prediction["customer_id"] == "c-42"
+        assert request_prediction(client, [instance], None) == (401, None)
+        status, body = request_prediction(client, [instance], API_KEY)
+        assert status == 200
+        assert body.model_version
+        prediction = body.predictions[0]
+        assert prediction.customer_id == "c-42"
         # A new, disengaged customer with many tickets is a textbook churner.
-        assert prediction["churn_probability"] > 0.5
+        assert prediction.churn_probability > 0.5
         metrics = TestClient(create_metrics_app(app)).get("/metrics").text
         assert "http_requests_total" in metrics
-        assert f"model_version {float(body['model_version'])}" in metrics
+        assert f"model_version {float(body.model_version)}" in metrics
 
 
 def test_drifted_batch_is_reported(workspace: Settings) -> None:
