@@ -20,7 +20,7 @@ from aiarch_scaffold.errors import ScaffoldError
 SYSTEM_TOOLS: tuple[str, ...] = ("git", "make")
 NEXT_STEPS: tuple[str, ...] = (
     "git init && make install && make pipeline && make test",
-    "make serve   # then POST /v1/predict with an X-API-Key header",
+    "make serve   # then call the API with an X-API-Key header (see the README)",
 )
 
 Which = Callable[[str], str | None]

@@ -81,6 +81,13 @@ OPTION_PATHS: dict[str, object] = {
     ".github/workflows/ci.yml": lambda a: a.get("ci", "github") == "github",
     ".gitlab-ci.yml": lambda a: a.get("ci") == "gitlab",
     "Jenkinsfile": lambda a: a.get("ci") == "jenkins",
+    "services/serving/src/serving/routes.py": lambda a: a.get("api_style", "rest") == "rest",
+    "services/serving/src/serving/parsing.py": lambda a: a.get("api_style", "rest") == "rest",
+    "services/serving/tests/test_serving_api.py": lambda a: a.get("api_style", "rest") == "rest",
+    "services/serving/src/serving/graphql_api.py": lambda a: a.get("api_style") == "graphql",
+    "services/serving/schema.graphql": lambda a: a.get("api_style") == "graphql",
+    "services/serving/tests/test_serving_graphql.py": lambda a: a.get("api_style") == "graphql",
+    "docs/adr/0011-api-style.md": lambda a: a.get("api_style", "rest") != "rest",
 }
 
 
