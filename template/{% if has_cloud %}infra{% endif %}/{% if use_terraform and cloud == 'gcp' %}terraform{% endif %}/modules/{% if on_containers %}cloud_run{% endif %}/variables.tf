@@ -123,6 +123,22 @@ variable "serving_domain" {
   }
 }
 
+variable "invoker_members" {
+  description = "IAM members allowed to invoke serving (the API gateway's identity); non-empty opens ingress to them alone, so serving_domain must be empty."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = length(var.invoker_members) == 0 || var.serving_domain == ""
+    error_message = "invoker_members (the API gateway) and serving_domain (the load balancer) are exclusive: one public entry only."
+  }
+
+  validation {
+    condition     = alltrue([for member in var.invoker_members : startswith(member, "serviceAccount:")])
+    error_message = "invoker_members must be service accounts (serviceAccount:<email>); never allUsers or allAuthenticatedUsers."
+  }
+}
+
 variable "serving_rate_limit_per_minute" {
   description = "Requests per minute one client IP may send through the load balancer."
   type        = number
