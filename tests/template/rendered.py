@@ -83,6 +83,10 @@ OPTION_PATHS: dict[str, object] = {
     and a.get("iac") == "terraform"
     and a.get("api_gateway") == "cloud"
     and a.get("api_style") != "grpc",
+    "infra/terraform/modules/api_management": lambda a: a.get("cloud") == "azure"
+    and a.get("iac") == "terraform"
+    and a.get("api_gateway") == "cloud"
+    and a.get("api_style") != "grpc",
     ".github/workflows/ci.yml": lambda a: a.get("ci", "github") == "github",
     ".gitlab-ci.yml": lambda a: a.get("ci") == "gitlab",
     "Jenkinsfile": lambda a: a.get("ci") == "jenkins",
