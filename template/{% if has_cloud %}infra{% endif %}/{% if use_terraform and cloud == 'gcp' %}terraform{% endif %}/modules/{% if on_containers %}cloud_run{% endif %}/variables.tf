@@ -150,6 +150,17 @@ variable "serving_rate_limit_per_minute" {
   }
 }
 
+variable "rate_limit_key_header" {
+  description = "Header whose value keys the load balancer's rate limit (the API key header, for a budget per client); empty keys it on the client IP."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = can(regex("^([a-z0-9-]{1,64})?$", var.rate_limit_key_header))
+    error_message = "rate_limit_key_header must be empty or a lowercase header name."
+  }
+}
+
 variable "deletion_protection" {
   description = "Refuse to destroy services and jobs (terraform destroy fails until this is false)."
   type        = bool
