@@ -234,25 +234,42 @@ def test_azure_gateway_refuses_callers_without_a_subscription(azure_project: Pat
     assert not {url for _, url in routes} & {"/healthz", "/metrics", "/docs", "/"}
 
 
-def test_azure_each_subscription_has_its_own_budget(azure_project: Path) -> None:
-    module = azure_project / "infra/terraform/modules/api_management"
-    defaults = _defaults(module)
-    block = _apim(azure_project)[("azurerm_api_management_product_policy", "clients")]
-    policy = _policy(block, defaults)
-    limits = {el.tag: el for el in policy.find("inbound")}  # type: ignore[union-attr]
-    for tag in ("rate-limit-by-key", "quota-by-key"):
-        assert limits[tag].get("counter-key") == "@(context.Subscription.Id)", tag
-    # Replay: client A floods, client B still gets through (counters are per subscription).
-    calls = int(limits["rate-limit-by-key"].get("calls", "0"))
+# What API Management counts a call against, per counter-key expression; anything else is one
+# counter shared by every caller.
+COUNTER_KEYS = {
+    "@(context.Subscription.Id)": lambda call: call["subscription"],
+    "@(context.Request.IpAddress)": lambda call: call["ip"],
+}
+
+
+def _replay_flood(limit: ET.Element) -> tuple[int, bool]:
+    """Client A sends `calls` + 50 requests, then client B one, from the same NAT address.
+
+    Returns how many of A's were refused and whether B's went through.
+    """
+    key_of = COUNTER_KEYS.get(limit.get("counter-key", ""), lambda call: "everyone")
+    calls = int(limit.get("calls", "0"))
     counters: Counter[str] = Counter()
 
-    def admitted(subscription: str) -> bool:
-        counters[subscription] += 1
-        return counters[subscription] <= calls
+    def admitted(call: dict[str, str]) -> bool:
+        counters[key_of(call)] += 1
+        return counters[key_of(call)] <= calls
 
-    flood = [admitted("client-a") for _ in range(calls + 50)]
-    assert flood.count(False) == 50
-    assert admitted("client-b")
+    flood = [admitted({"subscription": "a", "ip": "203.0.113.7"}) for _ in range(calls + 50)]
+    return flood.count(False), admitted({"subscription": "b", "ip": "203.0.113.7"})
+
+
+def test_azure_each_subscription_has_its_own_budget(azure_project: Path) -> None:
+    module = azure_project / "infra/terraform/modules/api_management"
+    block = _apim(azure_project)[("azurerm_api_management_product_policy", "clients")]
+    inbound = _policy(block, _defaults(module)).find("inbound")
+    assert inbound is not None
+    limits = {el.tag: el for el in inbound}
+    assert {"rate-limit-by-key", "quota-by-key"} <= set(limits)
+    for tag in ("rate-limit-by-key", "quota-by-key"):
+        refused, other_client_passes = _replay_flood(limits[tag])
+        assert refused == 50, tag
+        assert other_client_passes, f"{tag}: one client exhausted another's budget"
 
 
 def test_azure_gateway_refuses_bodies_above_the_service_limit(azure_project: Path) -> None:
