@@ -78,6 +78,15 @@ OPTION_PATHS: dict[str, object] = {
     "scripts/deploy/rollout.sh": lambda a: a.get("cloud", "local") != "local"
     and a.get("deploy_target") == "kubernetes",
     "packages/contracts/tests/test_contracts_s3.py": lambda a: a.get("cloud") == "aws",
+    # The cloud's managed API gateway (issue 13; gRPC takes another path, docs/adr/0012).
+    "infra/terraform/modules/api_gateway": lambda a: a.get("cloud") == "gcp"
+    and a.get("iac") == "terraform"
+    and a.get("api_gateway") == "cloud"
+    and a.get("api_style") != "grpc",
+    "infra/terraform/modules/api_management": lambda a: a.get("cloud") == "azure"
+    and a.get("iac") == "terraform"
+    and a.get("api_gateway") == "cloud"
+    and a.get("api_style") != "grpc",
     ".github/workflows/ci.yml": lambda a: a.get("ci", "github") == "github",
     ".gitlab-ci.yml": lambda a: a.get("ci") == "gitlab",
     "Jenkinsfile": lambda a: a.get("ci") == "jenkins",

@@ -19,12 +19,15 @@ resource "google_cloud_run_v2_service" "serving" {
   project             = var.project_id
   name                = "${var.name}-serving"
   location            = var.region
-  ingress             = "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"
   deletion_protection = var.deletion_protection
   labels              = var.labels
 
-  # The HTTPS load balancer (Cloud Armor, TLS policy) is the only way in from outside, and
-  # the API authenticates every prediction with its API key.
+  # Behind the API gateway, requests come from Google's edge rather than a load balancer, so
+  # ingress is open but the IAM invoker check stays on: only the gateway's identity (in
+  # invoker_members) holds run.invoker. Otherwise the HTTPS load balancer (Cloud Armor, TLS
+  # policy) is the only way in from outside. Either way the API authenticates every
+  # prediction with its API key.
+  ingress              = length(var.invoker_members) > 0 ? "INGRESS_TRAFFIC_ALL" : "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"
   invoker_iam_disabled = var.serving_domain != ""
 
   template {
@@ -119,6 +122,17 @@ resource "google_cloud_run_v2_service" "serving" {
       client_version,
     ]
   }
+}
+
+# Keyed by position, not by member: the gateway's service account e-mail is unknown until apply.
+resource "google_cloud_run_v2_service_iam_member" "invokers" {
+  count = length(var.invoker_members)
+
+  project  = var.project_id
+  location = var.region
+  name     = google_cloud_run_v2_service.serving.name
+  role     = "roles/run.invoker"
+  member   = var.invoker_members[count.index]
 }
 
 resource "google_cloud_run_v2_job" "batch" {
