@@ -20,12 +20,14 @@ from aiarch_scaffold.errors import ScaffoldError
 SYSTEM_TOOLS: tuple[str, ...] = ("git", "make")
 NEXT_STEPS: tuple[str, ...] = (
     "git init && make install && make pipeline && make test",
-    "make serve   # then POST /v1/predict with an X-API-Key header",
+    "make serve   # then POST /v1/predict with an X-API-Key header (curl example in README.md)",
 )
 # How to call the served API, per api_style (REST's is the last of NEXT_STEPS).
 SERVE_STEPS: dict[str, str] = {
     "grpc": "make serve   # then call churn.serving.v1.PredictionService/Predict with "
     "x-api-key metadata (grpcurl example in README.md)",
+    "graphql": "make serve   # then POST a query to /v1/graphql with an X-API-Key header "
+    "(curl example in README.md)",
 }
 
 Which = Callable[[str], str | None]

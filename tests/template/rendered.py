@@ -96,9 +96,25 @@ OPTION_PATHS: dict[str, object] = {
     and a.get("cloud", "local") != "local"
     and a.get("deploy_target") == "kubernetes",
     "docs/adr/0011-api-style.md": lambda a: a.get("api_style", "rest") != "rest",
+    # The cloud's managed API gateway (issue 13; gRPC takes another path, docs/adr/0012).
+    "infra/terraform/modules/api_gateway": lambda a: a.get("cloud") == "gcp"
+    and a.get("iac") == "terraform"
+    and a.get("api_gateway") == "cloud"
+    and a.get("api_style") != "grpc",
+    "infra/terraform/modules/api_management": lambda a: a.get("cloud") == "azure"
+    and a.get("iac") == "terraform"
+    and a.get("api_gateway") == "cloud"
+    and a.get("api_style") != "grpc",
     ".github/workflows/ci.yml": lambda a: a.get("ci", "github") == "github",
     ".gitlab-ci.yml": lambda a: a.get("ci") == "gitlab",
     "Jenkinsfile": lambda a: a.get("ci") == "jenkins",
+    "services/serving/src/serving/routes.py": lambda a: a.get("api_style", "rest") == "rest",
+    "services/serving/src/serving/parsing.py": lambda a: a.get("api_style", "rest") == "rest",
+    "services/serving/tests/test_serving_api.py": lambda a: a.get("api_style", "rest") == "rest",
+    "services/serving/src/serving/graphql_api.py": lambda a: a.get("api_style") == "graphql",
+    "services/serving/schema.graphql": lambda a: a.get("api_style") == "graphql",
+    "services/serving/tests/test_serving_graphql.py": lambda a: a.get("api_style") == "graphql",
+    "docs/adr/0011-api-style.md": lambda a: a.get("api_style", "rest") != "rest",
 }
 
 

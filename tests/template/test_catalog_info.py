@@ -11,17 +11,17 @@ import yaml
 from aiarch_scaffold.generate import create_project
 from tests.backstage_schemas import validate
 
-PROTO = "packages/contracts/src/contracts/proto/churn/serving/v1/prediction.proto"
 VARIANTS = {
     "default": {},
     "aws-gitlab": {"cloud": "aws", "ci": "gitlab", "organisation": "data-team"},
+    "graphql": {"api_style": "graphql"},
     "grpc": {"api_style": "grpc"},
 }
+API_TYPES = {"rest": "openapi", "graphql": "graphql", "grpc": "grpc"}
 
 
 def resolve_placeholders(value: Any, base: Path) -> Any:
-    """What Backstage's placeholder processor does before validating: `{$text: path}` becomes
-    the text of that file, relative to catalog-info.yaml (a missing file fails here too)."""
+    """Replace `{$text: path}` by the file's text, as Backstage does before validating."""
     if isinstance(value, dict):
         if set(value) == {"$text"}:
             return (base / value["$text"]).read_text(encoding="utf-8")
@@ -34,9 +34,12 @@ def resolve_placeholders(value: Any, base: Path) -> Any:
 @pytest.mark.parametrize("answers", VARIANTS.values(), ids=VARIANTS.keys())
 def test_catalog_info_is_valid_and_complete(tmp_path: Path, answers: dict[str, str]) -> None:
     project = create_project(tmp_path / "p", answers).destination
-    entities = list(yaml.safe_load_all((project / "catalog-info.yaml").read_text()))
+    entities = [
+        resolve_placeholders(entity, project)
+        for entity in yaml.safe_load_all((project / "catalog-info.yaml").read_text())
+    ]
     for entity in entities:
-        validate(resolve_placeholders(entity, project))
+        validate(entity)
     owner = answers.get("organisation", "acme")
     assert {e["spec"]["owner"] for e in entities} == {owner}
     components = {e["metadata"]["name"] for e in entities if e["kind"] == "Component"}
@@ -47,9 +50,8 @@ def test_catalog_info_is_valid_and_complete(tmp_path: Path, answers: dict[str, s
     (api,) = (e for e in entities if e["kind"] == "API")
     serving = next(e for e in entities if e["metadata"]["name"].endswith("-serving"))
     assert serving["spec"]["providesApis"] == [api["metadata"]["name"]]
+    assert api["spec"]["type"] == API_TYPES[str(answers.get("api_style", "rest"))]
+    if answers.get("api_style") == "graphql":
+        assert "type Query" in api["spec"]["definition"]  # the committed schema, resolved
     if answers.get("api_style") == "grpc":
-        # The committed .proto is the definition (resolved above, relative to this file).
-        assert api["spec"]["type"] == "grpc"
-        assert api["spec"]["definition"] == {"$text": f"./{PROTO}"}
-    else:
-        assert api["spec"]["type"] == "openapi"
+        assert "service PredictionService" in api["spec"]["definition"]  # the committed proto
