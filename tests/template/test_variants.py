@@ -14,7 +14,25 @@ from tests.template.rendered import assert_clean_output, assert_only_chosen_file
 from tests.tools import REQUIRED, require, run
 
 PAIRWISE = compute("pairwise")
-EACH = compute("each")
+
+
+def _each_rows() -> list[dict[str, object]]:
+    """`each` rows, plus every cloud's API gateway on every deploy target (issue 13).
+
+    Each cloud writes its gateway per deploy target (API Gateway in front of Cloud Run or GKE,
+    API Management in front of Container Apps or AKS, ...); plain `each` rows reach only some
+    of those combinations.
+    """
+    rows = compute("each")
+    targets = sorted({str(row["deploy_target"]) for row in rows if "deploy_target" in row})
+    for target in targets:
+        for row in compute("each", includes={"api_gateway": "cloud", "deploy_target": target}):
+            if row.get("api_gateway") == "cloud" and row not in rows:
+                rows.append(row)
+    return rows
+
+
+EACH = _each_rows()
 
 
 @pytest.mark.parametrize("answers", EACH, ids=[row_id(r) for r in EACH])
