@@ -39,8 +39,9 @@ def empty_folders(root: Path) -> list[str]:
 def is_protoc_output(path: Path, text: str) -> bool:
     """gRPC stubs (api_style=grpc) are protoc's output, committed byte for byte: the project's
     drift check compares them with a fresh generation, so they keep protoc's layout."""
-    return path.name.endswith(("_pb2.py", "_pb2.pyi", "_pb2_grpc.py")) and "DO NOT EDIT!" in (
-        text[:200]
+    return (
+        path.name.endswith(("_pb2.py", "_pb2.pyi", "_pb2_grpc.py"))
+        and "DO NOT EDIT!" in (text[:200])
     )
 
 
@@ -70,41 +71,52 @@ def reproduce(answers: dict[str, object]) -> str:
 # Paths that belong to one option value, and the answers under which they must exist.
 OPTION_PATHS: dict[str, object] = {
     "infra/terraform": lambda a: a.get("cloud", "local") != "local" and a.get("iac") == "terraform",
-    "tools/terraform_refs.py": lambda a: a.get("cloud", "local") != "local"
-    and a.get("iac") == "terraform",
+    "tools/terraform_refs.py": lambda a: (
+        a.get("cloud", "local") != "local" and a.get("iac") == "terraform"
+    ),
     "infra/cloudformation": lambda a: a.get("iac") == "cloudformation",
-    "deploy": lambda a: a.get("cloud", "local") != "local"
-    and a.get("deploy_target") == "kubernetes",
-    "deploy/kubernetes": lambda a: a.get("cloud", "local") != "local"
-    and a.get("deploy_target") == "kubernetes",
+    "deploy": lambda a: (
+        a.get("cloud", "local") != "local" and a.get("deploy_target") == "kubernetes"
+    ),
+    "deploy/kubernetes": lambda a: (
+        a.get("cloud", "local") != "local" and a.get("deploy_target") == "kubernetes"
+    ),
     "tools/iam_check.py": lambda a: a.get("cloud") == "aws" and a.get("iac") == "terraform",
-    "tools/k8s_check.py": lambda a: a.get("cloud", "local") != "local"
-    and a.get("deploy_target") == "kubernetes",
+    "tools/k8s_check.py": lambda a: (
+        a.get("cloud", "local") != "local" and a.get("deploy_target") == "kubernetes"
+    ),
     "infra": lambda a: a.get("cloud", "local") != "local",
     "scripts/deploy.sh": lambda a: a.get("cloud", "local") != "local",
     "scripts": lambda a: a.get("cloud", "local") != "local",
     "scripts/deploy": lambda a: a.get("cloud", "local") != "local",
-    "scripts/deploy/rollout.sh": lambda a: a.get("cloud", "local") != "local"
-    and a.get("deploy_target") == "kubernetes",
+    "scripts/deploy/rollout.sh": lambda a: (
+        a.get("cloud", "local") != "local" and a.get("deploy_target") == "kubernetes"
+    ),
     "packages/contracts/tests/test_contracts_s3.py": lambda a: a.get("cloud") == "aws",
     "tools/proto.py": lambda a: a.get("api_style") == "grpc",
     "packages/contracts/src/contracts/proto": lambda a: a.get("api_style") == "grpc",
     "packages/contracts/tests/test_contracts_proto.py": lambda a: a.get("api_style") == "grpc",
     "services/serving/src/serving/grpc_server.py": lambda a: a.get("api_style") == "grpc",
     "services/serving/tests/test_serving_grpc.py": lambda a: a.get("api_style") == "grpc",
-    "deploy/kubernetes/components/grpc": lambda a: a.get("api_style") == "grpc"
-    and a.get("cloud", "local") != "local"
-    and a.get("deploy_target") == "kubernetes",
+    "deploy/kubernetes/components/grpc": lambda a: (
+        a.get("api_style") == "grpc"
+        and a.get("cloud", "local") != "local"
+        and a.get("deploy_target") == "kubernetes"
+    ),
     "docs/adr/0011-api-style.md": lambda a: a.get("api_style", "rest") != "rest",
     # The cloud's managed API gateway (issue 13; gRPC takes another path, docs/adr/0012).
-    "infra/terraform/modules/api_gateway": lambda a: a.get("cloud") == "gcp"
-    and a.get("iac") == "terraform"
-    and a.get("api_gateway") == "cloud"
-    and a.get("api_style") != "grpc",
-    "infra/terraform/modules/api_management": lambda a: a.get("cloud") == "azure"
-    and a.get("iac") == "terraform"
-    and a.get("api_gateway") == "cloud"
-    and a.get("api_style") != "grpc",
+    # GCP: API Gateway (not for gRPC); AWS: API Gateway, or an ALB for gRPC (same module).
+    "infra/terraform/modules/api_gateway": lambda a: (
+        a.get("iac") == "terraform"
+        and a.get("api_gateway") == "cloud"
+        and (a.get("cloud") == "aws" or (a.get("cloud") == "gcp" and a.get("api_style") != "grpc"))
+    ),
+    "infra/terraform/modules/api_management": lambda a: (
+        a.get("cloud") == "azure"
+        and a.get("iac") == "terraform"
+        and a.get("api_gateway") == "cloud"
+        and a.get("api_style") != "grpc"
+    ),
     ".github/workflows/ci.yml": lambda a: a.get("ci", "github") == "github",
     ".gitlab-ci.yml": lambda a: a.get("ci") == "gitlab",
     "Jenkinsfile": lambda a: a.get("ci") == "jenkins",
