@@ -10,7 +10,12 @@ import pytest
 
 from aiarch_scaffold.generate import create_project
 from aiarch_scaffold.matrix import compute, row_id
-from tests.template.rendered import assert_clean_output, assert_only_chosen_files, reproduce
+from tests.template.rendered import (
+    assert_clean_output,
+    assert_only_chosen_files,
+    missing_named_tests,
+    reproduce,
+)
 from tests.tools import REQUIRED, require, run
 
 PAIRWISE = compute("pairwise")
@@ -45,6 +50,7 @@ def test_each_variant_renders_clean(tmp_path: Path, answers: dict[str, object]) 
     try:
         assert_clean_output(project)
         assert_only_chosen_files(project, answers)
+        assert missing_named_tests(project) == []
         run(["ruff", "check", "--no-cache", "."], cwd=project)
         run(["ruff", "format", "--check", "--no-cache", "."], cwd=project)
     except BaseException as exc:
@@ -54,7 +60,10 @@ def test_each_variant_renders_clean(tmp_path: Path, answers: dict[str, object]) 
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "answers",
-    [pytest.param(r, id=row_id(r), marks=pytest.mark.xdist_group(f"v-{row_id(r)}")) for r in PAIRWISE],
+    [
+        pytest.param(r, id=row_id(r), marks=pytest.mark.xdist_group(f"v-{row_id(r)}"))
+        for r in PAIRWISE
+    ],
 )
 def test_pairwise_variant_checks_and_tests_pass(tmp_path: Path, answers: dict[str, object]) -> None:
     require("uv")
