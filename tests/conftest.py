@@ -32,3 +32,29 @@ def template_copy(tmp_path: Path) -> Path:
     shutil.copy2(template_root() / "copier.yml", root / "copier.yml")
     shutil.copytree(template_root() / "template", root / "template")
     return root
+
+
+@pytest.fixture(scope="session")
+def committed_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The working tree's template committed in a repository of its own.
+
+    A project rendered from a checkout with uncommitted changes records a commit copier made
+    in a throwaway copy; `aiarch add service` renders the project again at its recorded
+    version, which then cannot be found. Rendering from this clean snapshot records a commit
+    that exists, with the changes under test in it.
+    """
+    import shutil
+    import subprocess
+
+    root = tmp_path_factory.mktemp("committed-template") / "kit"
+    root.mkdir()
+    shutil.copy2(REPO_ROOT / "copier.yml", root / "copier.yml")
+    for folder in ("template", "migrations"):
+        shutil.copytree(REPO_ROOT / folder, root / folder)
+    for args in (
+        ["init", "-q"],
+        ["add", "-A"],
+        ["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "snapshot"],
+    ):
+        subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
+    return root

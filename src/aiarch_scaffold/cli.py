@@ -203,7 +203,9 @@ def new(
         result = create_project(destination, given, interactive=interactive, force=force)
     except ScaffoldError as exc:
         fail(exc)
-    steps = preflight.next_steps(result.destination, toolchain)
+    steps = preflight.next_steps(
+        result.destination, toolchain, str(result.answers.get("api_style", "rest"))
+    )
     if fancy_output() or verbose:
         report.print_generated(console(), result, steps)
     else:

@@ -14,7 +14,6 @@ import contextlib
 import io
 import json
 import keyword
-import os
 import re
 import secrets
 import shutil
@@ -27,13 +26,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+from plumbum import local
 
-from aiarch_scaffold import __version__
+from aiarch_scaffold import component_source
+from aiarch_scaffold.component_source import component_cache
 from aiarch_scaffold.errors import ScaffoldError, UsageError
 from aiarch_scaffold.generate import ANSWERS_FILE
 from aiarch_scaffold.service_wiring import ANCHORS, SERVICE_EDITS, edit_dockerfile
 from aiarch_scaffold.template_source import template_root
-from aiarch_scaffold.update import check_clean_git_tree, read_recorded
+from aiarch_scaffold.update import check_clean_git_tree, read_recorded, rerender
 
 STAGING_PREFIX = ".aiarch-add-"
 SERVICE_COMPONENT = "service"
@@ -216,6 +217,19 @@ class _Transaction:
         path.write_text(text, encoding="utf-8")
         return True
 
+    def write(self, path: Path, content: bytes) -> None:
+        """Create or replace ``path`` (its folders too), undone by ``rollback``."""
+        if path.exists() or path.is_symlink():
+            self.originals.setdefault(path, path.read_bytes())
+        else:
+            for parent in reversed(path.relative_to(self.project).parents[:-1]):
+                folder = self.project / parent
+                if not folder.exists():
+                    folder.mkdir()
+                    self.created.append(folder)
+            self.created.append(path)
+        path.write_bytes(content)
+
     def rollback(self) -> None:
         for path, content in self.originals.items():
             path.write_bytes(content)
@@ -253,13 +267,33 @@ def _transaction(project: Path) -> Iterator[_Transaction]:
         ) from exc
 
 
-def component_cache() -> Path:
-    """Local git repositories of the kit's components, one commit per kit version seen."""
-    override = os.environ.get("AIARCH_COMPONENT_CACHE")
-    if override:
-        return Path(override)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "aiarch" / "components"
+@dataclass(frozen=True)
+class Published:
+    """A kit component version copier can read: the source to record, its tag, and the git
+    environment that makes that source readable here (empty for a machine-local snapshot)."""
+
+    src: str
+    tag: str
+    env: dict[str, str] = field(default_factory=dict)
+
+
+def publish_component(name: str = SERVICE_COMPONENT, recorded: str | None = None) -> Published:
+    """The installed kit's version of component ``name`` (and ``recorded``, a version a project
+    recorded, rebuilt from the kit history when this machine has not seen it).
+
+    With kit history (the wheel's bundle, or a git checkout) the source is the component's
+    stable URL, read from a cache repository derived from that history; without it, a
+    machine-local snapshot of the folder (see component_source.py).
+    """
+    root = template_root()
+    history = component_source.kit_history(root)
+    if history is None:
+        repo, tag = component_source.publish_snapshot(root, name)
+        return Published(str(repo), tag)
+    repo, tag = component_source.prepare(name, history, recorded)
+    return Published(
+        component_source.component_url(name), tag, component_source.redirect_env(name, repo)
+    )
 
 
 def _git(cwd: Path, *args: str) -> str:
@@ -280,40 +314,17 @@ def _git_raw(cwd: Path, *args: str) -> str:
     return result.stdout
 
 
-def publish_component(name: str = SERVICE_COMPONENT) -> tuple[Path, str]:
-    """Commit the installed kit's component ``name`` (with the kit's template/includes) to its
-    cache repository, tagged ``v<kit version>+<tree hash>``; returns (repository, tag).
-
-    copier renders and updates from this repository, so a later kit version is a newer tag
-    and `copier update` can three-way merge between the two.
-    """
-    kit = template_root()
-    repo = component_cache() / name
-    if not (repo / ".git").is_dir():
-        repo.mkdir(parents=True, exist_ok=True)
-        _git(repo, "init", "--quiet", "--initial-branch=main")
-    for entry in repo.iterdir():
-        if entry.name != ".git":
-            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    shutil.copytree(kit / "components" / name, repo, dirs_exist_ok=True, ignore=ignore)
-    shutil.copytree(kit / "template" / "includes", repo / "template" / "includes", ignore=ignore)
-    _git(repo, "add", "--all")
-    tree = _git(repo, "write-tree")
-    tag = f"v{__version__}+{tree[:12]}"
-    if tag not in _git(repo, "tag", "--list", tag).splitlines():
-        _git(repo, "commit", "--quiet", "--allow-empty", "-m", f"aiarch-scaffold {__version__}")
-        _git(repo, "tag", tag)
-    return repo, tag
-
-
 def _render_copier(
-    source: Path | str, staging: Path, data: Mapping[str, Any], vcs_ref: str | None = None
+    source: Path | str,
+    staging: Path,
+    data: Mapping[str, Any],
+    vcs_ref: str | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> None:
     from copier import run_copy
 
     notes = io.StringIO()
-    with contextlib.redirect_stderr(notes):
+    with contextlib.redirect_stderr(notes), local.env(**(env or {})):
         run_copy(
             str(source),
             staging,
@@ -374,6 +385,31 @@ def service_data(recorded: Mapping[str, Any], name: str, kind: str) -> dict[str,
     return data
 
 
+def _record_answer(project: Path, listed: Mapping[str, str]) -> dict[str, bytes]:
+    """``.copier-answers.yml`` with ``added_services`` as the template writes it
+    (``to_nice_yaml(indent=2)``; {} when the project's template version lacks the answer)."""
+    text = (project / ANSWERS_FILE).read_text(encoding="utf-8")
+    block = yaml.safe_dump(
+        {"added_services": dict(listed)}, indent=2, allow_unicode=True, default_flow_style=False
+    )
+    new, count = re.subn(r"^added_services:.*\n(?:[ ]+.*\n)*", block, text, flags=re.MULTILINE)
+    return {ANSWERS_FILE: new.encode("utf-8")} if count == 1 else {}
+
+
+def _rerender(
+    project: Path, data: Mapping[str, Any]
+) -> tuple[dict[str, bytes], list[str], str | None]:
+    """``update.rerender``, or why the project's own version could not be rendered again
+    (e.g. its template source is gone): the service is then added without it, and named."""
+    try:
+        rendered, conflicts = rerender(project, data)
+    except ScaffoldError as exc:
+        if exc.exit_code == 130:
+            raise
+        return {}, [], f"cannot render the project again at its version: {exc}"
+    return rendered, conflicts, None
+
+
 def add_service(project: Path, name: str, kind: str, *, summary: str | None = None) -> Added:
     """Render the kit's service component into ``project`` and wire it in, or change nothing."""
     project = project.resolve()
@@ -388,11 +424,35 @@ def add_service(project: Path, name: str, kind: str, *, summary: str | None = No
         data["summary"] = summary
     added = Added(project, name)
     with _staging(project) as staging, _transaction(project) as transaction:
-        repo, tag = publish_component(SERVICE_COMPONENT)
-        _render_copier(repo, staging, data, vcs_ref=tag)
+        # The service joins the project's answers (added_services), and copier renders the
+        # project again at its own version: every file the template writes from that list
+        # (the infrastructure's registries, identities, Kubernetes overlays) gets the service
+        # the way a later `copier update` renders it too, so no update takes it out again.
+        listed = {**(recorded.get("added_services") or {}), name: kind}
+        rendered_from_answers = recorded.get("cloud", "local") != "local"
+        if not rendered_from_answers:
+            # No infrastructure, no overlays: nothing else renders from the list, so the
+            # answer is written as copier writes it, without rendering the project twice.
+            rendered, not_rendered = _record_answer(project, listed), None
+            conflicts: list[str] = []
+        else:
+            rendered, conflicts, not_rendered = _rerender(project, {"added_services": listed})
+        published = publish_component(SERVICE_COMPONENT)
+        _render_copier(published.src, staging, data, vcs_ref=published.tag, env=published.env)
         added.created = transaction.move_in(staging)
-        added.edited = _apply_service_edits(transaction, project, name, data)
-    added.unwired = [
+        for rel, content in sorted(rendered.items()):
+            transaction.write(project / rel, content)
+        edited = _apply_service_edits(transaction, project, name, data)
+        added.edited = [*edited, *sorted(rel for rel in rendered if rel not in edited)]
+    added.unwired = [f"{rel} (edited by hand: the re-render conflicts)" for rel in conflicts]
+    if not_rendered:
+        added.unwired.append(f"infra/ and deploy/ overlays ({not_rendered}): list it by hand")
+    elif rendered_from_answers and name not in (read_recorded(project).get("added_services") or {}):
+        added.unwired.append(
+            "infra/ and deploy/ overlays (the project's template version predates "
+            "added_services; after `aiarch update` they list added services): list it by hand"
+        )
+    added.unwired += [
         rel
         for rel, anchor in ANCHORS.items()
         if (project / rel).is_file()
@@ -495,20 +555,49 @@ def component_answers_files(project: Path) -> list[Path]:
     return sorted(project.glob(".copier-answers.*.yml"))
 
 
+def _kit_component(src: str) -> str | None:
+    """The kit component a recorded ``_src_path`` is: its stable URL, or (a kit without
+    history) a snapshot repository ``.../components/<name>`` of this or another machine."""
+    name = component_source.component_name(src)
+    if name is None and "://" not in src:
+        path = Path(src)
+        if path.parent == component_cache() or path.parent.name == "components":
+            name = path.name
+    if name is not None and (components_root() / name / "copier.yml").is_file():
+        return name
+    return None
+
+
 def kit_components(project: Path) -> list[tuple[str, str]]:
-    """(answers file, component) of every kit component in ``project``: those whose recorded
-    source is a component cache repository (``component_cache()/<name>``, or another
-    machine's ``.../components/<name>``) of a kit component."""
+    """(answers file, component) of every kit component in ``project``."""
     found = []
     for path in component_answers_files(project):
         with contextlib.suppress(OSError, yaml.YAMLError):
             recorded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-            source = Path(str(recorded.get("_src_path", "")))
-            if (source.parent == component_cache() or source.parent.name == "components") and (
-                components_root() / source.name / "copier.yml"
-            ).is_file():
-                found.append((path.name, source.name))
+            name = _kit_component(str(recorded.get("_src_path", "")))
+            if name is not None:
+                found.append((path.name, name))
     return found
+
+
+def _published_for(answers_file: str, name: str, source: str, old: str) -> Published:
+    """The installed version of a component a project recorded as ``source`` at ``old``."""
+    if component_source.component_name(source) is not None:
+        published = publish_component(name, recorded=old)
+        if published.src == source:
+            return published
+    repo, tag = component_source.publish_snapshot(template_root(), name)
+    if source != str(repo):
+        raise ScaffoldError(
+            f"{answers_file} was rendered from {source}, not this machine's component "
+            f"cache {repo}; set AIARCH_COMPONENT_CACHE={Path(source).parent} if it is there"
+        )
+    if not _git(repo, "tag", "--list", old):
+        raise ScaffoldError(
+            f"{answers_file} was rendered from component version {old}, which is not "
+            f"in {repo}; copy the cache of the machine that added it there"
+        )
+    return Published(str(repo), tag)
 
 
 def component_update_patch(project: Path, *, conflict: Conflict = "inline") -> str:
@@ -531,26 +620,16 @@ def component_update_patch(project: Path, *, conflict: Conflict = "inline") -> s
         base = _git(clone, "rev-parse", "HEAD")
         for answers_file, name in components:
             component = yaml.safe_load((clone / answers_file).read_text(encoding="utf-8"))
-            source = Path(str(component["_src_path"]))
-            repo, tag = publish_component(name)
-            if source != repo:
-                raise ScaffoldError(
-                    f"{answers_file} was rendered from {source}, not this machine's component "
-                    f"cache {repo}; set AIARCH_COMPONENT_CACHE={source.parent} if it is there"
-                )
-            old = str(component["_commit"])
-            if not _git(repo, "tag", "--list", old):
-                raise ScaffoldError(
-                    f"{answers_file} was rendered from component version {old}, which is not "
-                    f"in {repo}; copy the cache of the machine that added it there"
-                )
+            published = _published_for(
+                answers_file, name, str(component["_src_path"]), str(component["_commit"])
+            )
             data = {key: recorded[key] for key in PROJECT_KEYS if key in recorded}
             notes = io.StringIO()
-            with contextlib.redirect_stderr(notes):
+            with contextlib.redirect_stderr(notes), local.env(**published.env):
                 run_update(
                     dst_path=clone,
                     answers_file=answers_file,
-                    vcs_ref=tag,
+                    vcs_ref=published.tag,
                     data=data,
                     defaults=True,
                     overwrite=True,

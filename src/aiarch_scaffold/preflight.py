@@ -20,8 +20,15 @@ from aiarch_scaffold.errors import ScaffoldError
 SYSTEM_TOOLS: tuple[str, ...] = ("git", "make")
 NEXT_STEPS: tuple[str, ...] = (
     "git init && make install && make pipeline && make test",
-    "make serve   # then POST /v1/predict with an X-API-Key header",
+    "make serve   # then POST /v1/predict with an X-API-Key header (curl example in README.md)",
 )
+# How to call the served API, per api_style (REST's is the last of NEXT_STEPS).
+SERVE_STEPS: dict[str, str] = {
+    "grpc": "make serve   # then call churn.serving.v1.PredictionService/Predict with "
+    "x-api-key metadata (grpcurl example in README.md)",
+    "graphql": "make serve   # then POST a query to /v1/graphql with an X-API-Key header "
+    "(curl example in README.md)",
+}
 
 Which = Callable[[str], str | None]
 
@@ -69,12 +76,15 @@ def check_tools(
     return Toolchain(uv=uv, uv_on_path=on_path is not None)
 
 
-def next_steps(destination: Path, toolchain: Toolchain | None) -> list[str]:
+def next_steps(
+    destination: Path, toolchain: Toolchain | None, api_style: str = "rest"
+) -> list[str]:
     """The commands to print after `aiarch new`, exactly as a user can paste them."""
     steps = [f"cd {shlex.quote(str(destination))}"]
     if toolchain is not None and not toolchain.uv_on_path:
         steps.append(f"export UV={shlex.quote(toolchain.uv)}   # the kit's uv; not on PATH")
-    return [*steps, *NEXT_STEPS]
+    serve = SERVE_STEPS.get(api_style, NEXT_STEPS[-1])
+    return [*steps, *NEXT_STEPS[:-1], serve]
 
 
 __all__ = ["NEXT_STEPS", "Toolchain", "check_tools", "kit_uv", "next_steps"]

@@ -96,15 +96,26 @@ def computed_names(config: dict[str, Any]) -> list[str]:
     ]
 
 
+def recorded_names(config: dict[str, Any]) -> list[str]:
+    """Answers copier records but never asks (`ask: false`): the kit's commands set them
+    (``added_services`` by `aiarch add service`); not questions."""
+    return [
+        name
+        for name, spec in config.items()
+        if not name.startswith("_") and isinstance(spec, dict) and spec.get("ask") is False
+    ]
+
+
 def computed_values(config: dict[str, Any]) -> dict[str, Any]:
     """Each computed value's name and its definition (the Jinja default copier renders)."""
     return {name: config[name].get("default") for name in computed_names(config)}
 
 
 def parse_questions(config: dict[str, Any]) -> list[Question]:
-    """The questions a user answers, in declaration order; computed values are left out."""
+    """The questions a user answers, in declaration order; computed values and answers the
+    kit's commands record (``recorded_names``) are left out."""
     questions = []
-    computed = set(computed_names(config))
+    computed = set(computed_names(config)) | set(recorded_names(config))
     for name, spec in config.items():
         if name.startswith("_") or name in computed:
             continue

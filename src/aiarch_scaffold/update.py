@@ -160,7 +160,8 @@ def plan_update(
             if to is None and template is None:
                 # The installed kit's own version: the commit its wheel was built from.
                 to = _packaged_ref()
-    if to is None or releases.as_version(to) is not None:
+    # The project's own recorded version needs no resolving (a short SHA can parse as PEP 440).
+    if to != recorded_ref and (to is None or releases.as_version(to) is not None):
         to = _resolve_version(to, _tags(recorded_src, env))
     return UpdatePlan(recorded_src, recorded_ref, env, to)
 
@@ -270,6 +271,23 @@ def scratch_clone(project: Path) -> Iterator[Path]:
         yield clone
 
 
+def rerender(project: Path, data: Mapping[str, Any]) -> tuple[dict[str, bytes], list[str]]:
+    """Render ``project`` again at the template version it records, with ``data`` changed
+    (copier's own update: the user's edits are kept by its three-way merge), in a scratch
+    clone. Returns the files that change (path -> new content) and those that would get
+    conflict markers (left out of the first)."""
+    recorded = read_recorded(project)
+    plan = plan_update(project, to=str(recorded["_commit"]))
+    with scratch_clone(project) as clone:
+        _run(plan, clone, data=data, defaults=True, conflict="inline")
+        added, modified, deleted = _status(clone)
+        if deleted:
+            raise ScaffoldError(f"re-rendering would delete {deleted[0]}; nothing was changed")
+        conflicts = _conflicts(clone, added + modified, "inline")
+        changed = {rel: (clone / rel).read_bytes() for rel in added + modified}
+        return {rel: content for rel, content in changed.items() if rel not in conflicts}, conflicts
+
+
 def update_project(
     project: Path,
     *,
@@ -305,4 +323,4 @@ def update_project(
         )
 
 
-__all__ = ["UpdateResult", "plan_update", "redirect_env", "update_project"]
+__all__ = ["UpdateResult", "plan_update", "redirect_env", "rerender", "update_project"]

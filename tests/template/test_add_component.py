@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +17,8 @@ import yaml
 from aiarch_scaffold import components, service_wiring
 from aiarch_scaffold.errors import ScaffoldError, UsageError
 from aiarch_scaffold.generate import create_project
+from aiarch_scaffold.template_source import TemplateSource
+from aiarch_scaffold.update import rerender
 from tests.backstage_schemas import validate as validate_entity
 from tests.conftest import REPO_ROOT
 from tests.tools import commit_all, git
@@ -39,9 +40,9 @@ def _component_cache(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="module")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def generated(tmp_path_factory: pytest.TempPathFactory, committed_template: Path) -> Path:
     project = tmp_path_factory.mktemp("base") / "project"
-    create_project(project, {})
+    create_project(project, {}, source=TemplateSource(committed_template, vcs_ref="HEAD"))
     git(project, "init", "-q")
     commit_all(project, "generated")
     return project
@@ -232,10 +233,25 @@ def test_ctrl_c_midway_leaves_the_project_as_it_was(project: Path) -> None:
     assert snapshot(project) == before and no_staging_left(project)
 
 
+def test_the_service_is_recorded_in_the_answers(project: Path) -> None:
+    components.add_service(project, "orders", "api")
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert answers["added_services"] == {"orders": "api"}
+    commit_all(project, "add orders")
+    components.add_service(project, "billing", "consumer")
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert answers["added_services"] == {"orders": "api", "billing": "consumer"}
+    commit_all(project, "add billing")
+    # Written as copier writes it: rendering the project again with its answers changes nothing.
+    assert rerender(project, {}) == ({}, [])
+
+
 def test_a_render_failure_leaves_the_project_as_it_was(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(source: object, staging: Path, data: object, vcs_ref: object = None) -> None:
+    def broken(
+        source: object, staging: Path, data: object, vcs_ref: object = None, env: object = None
+    ) -> None:
         (staging / "services").mkdir()
         (staging / "services" / "half.txt").write_text("half-written")
         raise RuntimeError("disk full")
@@ -329,8 +345,11 @@ def test_from_never_runs_third_party_code(project: Path) -> None:
 
 
 @pytest.mark.parametrize("ci", ["gitlab", "jenkins"])
-def test_other_ci_providers_build_the_new_image(tmp_path: Path, ci: str) -> None:
-    project = create_project(tmp_path / ci, {"ci": ci}).destination
+def test_other_ci_providers_build_the_new_image(
+    tmp_path: Path, ci: str, committed_template: Path
+) -> None:
+    source = TemplateSource(committed_template, vcs_ref="HEAD")
+    project = create_project(tmp_path / ci, {"ci": ci}, source=source).destination
     git(project, "init", "-q")
     commit_all(project, "generated")
     components.add_service(project, "orders", "consumer")

@@ -15,6 +15,7 @@ import pytest
 
 from aiarch_scaffold import components
 from aiarch_scaffold.generate import create_project
+from aiarch_scaffold.template_source import TemplateSource
 from tests.template.rendered import assert_clean_output
 from tests.tools import REQUIRED, require, run
 
@@ -40,21 +41,25 @@ def commit_all(repo: Path, message: str) -> None:
     [pytest.param(name, marks=pytest.mark.xdist_group(f"add-{name}")) for name in VARIANTS],
 )
 def test_added_services_pass_check_and_test(
-    tmp_path: Path, variant: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, variant: str, monkeypatch: pytest.MonkeyPatch, committed_template: Path
 ) -> None:
     require("uv")
     require("make")
     monkeypatch.setenv("AIARCH_COMPONENT_CACHE", str(tmp_path / "cache"))
-    project = create_project(tmp_path / "p", VARIANTS[variant]).destination
+    source = TemplateSource(committed_template, vcs_ref="HEAD")
+    project = create_project(tmp_path / "p", VARIANTS[variant], source=source).destination
     subprocess.run(["git", "init", "-q"], cwd=project, check=True)
     commit_all(project, "generated")
     for kind in components.service_kinds():
-        components.add_service(project, NAMES[kind], kind)
+        added = components.add_service(project, NAMES[kind], kind)
+        assert added.unwired == []
         commit_all(project, f"add {kind}")
     assert_clean_output(project)
     k8s = project / "deploy" / "kubernetes" / "base" / "services"
     if variant == "aws-k8s":
         assert sorted(p.name for p in k8s.iterdir()) == sorted(f"{n}.yaml" for n in NAMES.values())
+        infra = (project / "infra/terraform/envs/dev/main.tf").read_text()
+        assert all(f'"{name.replace("_", "-")}"' in infra for name in NAMES.values())
     else:
         assert not k8s.exists()
     env = {"CHECK_REQUIRE_ALL": "1"} if REQUIRED else {}

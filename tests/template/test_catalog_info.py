@@ -14,15 +14,21 @@ from tests.backstage_schemas import resolve_placeholders, validate
 VARIANTS = {
     "default": {},
     "aws-gitlab": {"cloud": "aws", "ci": "gitlab", "organisation": "data-team"},
+    "graphql": {"api_style": "graphql"},
+    "grpc": {"api_style": "grpc"},
 }
+API_TYPES = {"rest": "openapi", "graphql": "graphql", "grpc": "grpc"}
 
 
 @pytest.mark.parametrize("answers", VARIANTS.values(), ids=VARIANTS.keys())
 def test_catalog_info_is_valid_and_complete(tmp_path: Path, answers: dict[str, str]) -> None:
     project = create_project(tmp_path / "p", answers).destination
-    entities = list(yaml.safe_load_all((project / "catalog-info.yaml").read_text()))
+    entities = [
+        resolve_placeholders(entity, project)
+        for entity in yaml.safe_load_all((project / "catalog-info.yaml").read_text())
+    ]
     for entity in entities:
-        validate(resolve_placeholders(entity, project))
+        validate(entity)
     owner = answers.get("organisation", "acme")
     assert {e["spec"]["owner"] for e in entities} == {owner}
     components = {e["metadata"]["name"] for e in entities if e["kind"] == "Component"}
@@ -33,9 +39,13 @@ def test_catalog_info_is_valid_and_complete(tmp_path: Path, answers: dict[str, s
     (api,) = (e for e in entities if e["kind"] == "API")
     serving = next(e for e in entities if e["metadata"]["name"].endswith("-serving"))
     assert serving["spec"]["providesApis"] == [api["metadata"]["name"]]
-    assert api["spec"]["type"] == "openapi"
-    # The committed OpenAPI document (services/serving/openapi.json), not a pointer to a URL.
-    assert api["spec"]["definition"] == {"$text": "./services/serving/openapi.json"}
-    document = json.loads(resolve_placeholders(api["spec"]["definition"], project))
-    assert document["openapi"].startswith("3.")
-    assert "/v1/predict" in document["paths"]
+    assert api["spec"]["type"] == API_TYPES[str(answers.get("api_style", "rest"))]
+    if answers.get("api_style") == "graphql":
+        assert "type Query" in api["spec"]["definition"]  # the committed schema, resolved
+    if answers.get("api_style") == "grpc":
+        assert "service PredictionService" in api["spec"]["definition"]  # the committed proto
+    if answers.get("api_style", "rest") == "rest":
+        # The committed OpenAPI document (services/serving/openapi.json), resolved.
+        document = json.loads(api["spec"]["definition"])
+        assert document["openapi"].startswith("3.")
+        assert "/v1/predict" in document["paths"]

@@ -12,6 +12,7 @@ from tests.tools import require, run
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("default-project")]
 
+
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return create_project(tmp_path_factory.mktemp("render") / "default").destination
@@ -46,7 +47,9 @@ def test_make_pipeline_runs_the_lifecycle(installed: Path) -> None:
     run(["make", "pipeline"], cwd=installed)
     data = installed / "data"
     assert list((data / "lake" / "raw" / "customers").glob("ingestion_date=*/part-0000.parquet"))
-    assert list((data / "lake" / "features" / "customers").glob("ingestion_date=*/features.parquet"))
+    assert list(
+        (data / "lake" / "features" / "customers").glob("ingestion_date=*/features.parquet")
+    )
     reference = data / "lake" / "reference" / "customers" / "churn-classifier"
     assert (reference / "features.parquet").is_file()
     assert (reference / "_manifest.json").is_file()

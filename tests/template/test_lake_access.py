@@ -305,6 +305,10 @@ def test_gcp_workload_bindings_grant_only_their_prefixes(
     assert local_values["lake_write"] == (
         "${{for name, spec in var.services : name => spec.write if length(spec.write) > 0}}"
     )
+    assert bindings["lake_list"]["for_each"] == (
+        "${{for name, spec in var.services : name => spec"
+        " if length(concat(spec.read, spec.write)) > 0}}"
+    )
     objects = "projects/_/buckets/lake-bucket/objects/"
     roles = {"roles/storage.objectViewer": {"read"}, "roles/storage.objectUser": {"read", "write"}}
 
@@ -323,7 +327,8 @@ def test_gcp_workload_bindings_grant_only_their_prefixes(
     def allowed(service: str, mode: str, key: str) -> bool:
         access = table[service]
         members = {
-            "lake_list": list(SERVICES),
+            # Listing too only for services with a prefix (not one added without any).
+            "lake_list": [s for s in SERVICES if table[s]["read"] + table[s]["write"]],
             "lake_read": [s for s in SERVICES if table[s]["read"] + table[s]["write"]],
             "lake_write": [s for s in SERVICES if table[s]["write"]],
         }

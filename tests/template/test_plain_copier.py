@@ -31,8 +31,20 @@ def test_plain_copier_and_aiarch_new_render_identical_projects(tmp_path: Path) -
     ours = create_project(tmp_path / "ours", ANSWERS, source=TemplateSource(kit, vcs_ref="HEAD"))
     data = [arg for key, value in ANSWERS.items() for arg in ("--data", f"{key}={value}")]
     run(
-        [sys.executable, "-m", "copier", "copy", "--trust", "--defaults", "--quiet", *data,
-         "--vcs-ref", "HEAD", str(kit), str(tmp_path / "plain")],
+        [
+            sys.executable,
+            "-m",
+            "copier",
+            "copy",
+            "--trust",
+            "--defaults",
+            "--quiet",
+            *data,
+            "--vcs-ref",
+            "HEAD",
+            str(kit),
+            str(tmp_path / "plain"),
+        ],
         cwd=tmp_path,
     )
     assert _tree(ours.destination) == _tree(tmp_path / "plain")
@@ -40,9 +52,22 @@ def test_plain_copier_and_aiarch_new_render_identical_projects(tmp_path: Path) -
 
 def test_plain_copier_rejects_what_aiarch_rejects(tmp_path: Path) -> None:
     result = __import__("subprocess").run(
-        [sys.executable, "-m", "copier", "copy", "--trust", "--defaults", "--quiet",
-         "--data", "project_slug=Not-A-Slug", str(REPO_ROOT), str(tmp_path / "plain")],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "copier",
+            "copy",
+            "--trust",
+            "--defaults",
+            "--quiet",
+            "--data",
+            "project_slug=Not-A-Slug",
+            str(REPO_ROOT),
+            str(tmp_path / "plain"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode != 0
     assert "project_slug must be a lowercase Python identifier" in result.stderr
@@ -50,10 +75,26 @@ def test_plain_copier_rejects_what_aiarch_rejects(tmp_path: Path) -> None:
 
 def test_copier_itself_rejects_cloudformation_outside_aws(tmp_path: Path) -> None:
     result = __import__("subprocess").run(
-        [sys.executable, "-m", "copier", "copy", "--trust", "--defaults", "--quiet",
-         "--vcs-ref", "HEAD", "--data", "cloud=gcp", "--data", "iac=cloudformation",
-         str(REPO_ROOT), str(tmp_path / "plain")],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "copier",
+            "copy",
+            "--trust",
+            "--defaults",
+            "--quiet",
+            "--vcs-ref",
+            "HEAD",
+            "--data",
+            "cloud=gcp",
+            "--data",
+            "iac=cloudformation",
+            str(REPO_ROOT),
+            str(tmp_path / "plain"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode != 0
     assert "iac=cloudformation needs cloud=aws" in result.stderr

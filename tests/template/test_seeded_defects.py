@@ -109,13 +109,16 @@ DEFECTS: dict[str, tuple[Callable[[Path], None], str]] = {
 
 
 def _public_bucket(p: Path) -> None:
-    _edit(p / "infra/terraform/modules/s3_bucket/main.tf", "block_public_acls       = true",
-          "block_public_acls       = false")
+    _edit(
+        p / "infra/terraform/modules/s3_bucket/main.tf",
+        "block_public_acls       = true",
+        "block_public_acls       = false",
+    )
 
 
 def _dangling_terraform_variable(p: Path) -> None:
     main = p / "infra/terraform/modules/s3_bucket/main.tf"
-    main.write_text(main.read_text() + '\nlocals {\n  dangling = var.not_declared_anywhere\n}\n')
+    main.write_text(main.read_text() + "\nlocals {\n  dangling = var.not_declared_anywhere\n}\n")
 
 
 def _missing_network_policy(p: Path) -> None:
@@ -127,18 +130,23 @@ def _missing_network_policy(p: Path) -> None:
 
 
 def _root_pod(p: Path) -> None:
-    _edit(p / "deploy/kubernetes/base/jobs/features.yaml", "runAsNonRoot: true",
-          "runAsNonRoot: false")
+    _edit(
+        p / "deploy/kubernetes/base/jobs/features.yaml", "runAsNonRoot: true", "runAsNonRoot: false"
+    )
 
 
 def _unbounded_role_creation(p: Path) -> None:
     """The escalation of issue 10: CI may create roles and attach any policy, no boundary."""
     ci = p / "infra/terraform/modules/iam/ci.tf"
-    _edit(ci, 'data "aws_iam_policy_document" "ci" {\n', 'data "aws_iam_policy_document" "ci" {\n'
-          '  statement {\n'
-          '    actions   = ["iam:CreateRole", "iam:AttachRolePolicy"]\n'
-          '    resources = [local.project_roles]\n'
-          '  }\n\n')
+    _edit(
+        ci,
+        'data "aws_iam_policy_document" "ci" {\n',
+        'data "aws_iam_policy_document" "ci" {\n'
+        "  statement {\n"
+        '    actions   = ["iam:CreateRole", "iam:AttachRolePolicy"]\n'
+        "    resources = [local.project_roles]\n"
+        "  }\n\n",
+    )
 
 
 def _wildcard_iam_grant(p: Path) -> None:
@@ -147,8 +155,11 @@ def _wildcard_iam_grant(p: Path) -> None:
 
 
 def _unbounded_workload_role(p: Path) -> None:
-    _edit(p / "infra/terraform/modules/network/main.tf",
-          "  permissions_boundary = var.permissions_boundary_arn\n", "")
+    _edit(
+        p / "infra/terraform/modules/network/main.tf",
+        "  permissions_boundary = var.permissions_boundary_arn\n",
+        "",
+    )
 
 
 def _deploy_role_trusts_pull_requests(p: Path) -> None:
@@ -160,26 +171,40 @@ def _deploy_role_trusts_pull_requests(p: Path) -> None:
 
 
 def _shared_lake_volume(p: Path) -> None:
-    _edit(p / "deploy/kubernetes/base/jobs/features.yaml", """            - name: tmp
-              emptyDir:""", """            - name: lake
+    _edit(
+        p / "deploy/kubernetes/base/jobs/features.yaml",
+        """            - name: tmp
+              emptyDir:""",
+        """            - name: lake
               persistentVolumeClaim:
                 claimName: lake
             - name: tmp
-              emptyDir:""")
+              emptyDir:""",
+    )
 
 
 CLOUD_DEFECTS: dict[str, tuple[Callable[[Path], None], str]] = {
-    "CI creates roles without the boundary (iam-escalation)": (_unbounded_role_creation,
-                                                               "iam-escalation"),
-    "wildcard IAM grant without the boundary (iam-escalation)": (_wildcard_iam_grant,
-                                                                 "iam-escalation"),
-    "role without permissions boundary (iam-escalation)": (_unbounded_workload_role,
-                                                           "iam-escalation"),
-    "deploy role trusts pull requests (iam-escalation)": (_deploy_role_trusts_pull_requests,
-                                                          "iam-escalation"),
+    "CI creates roles without the boundary (iam-escalation)": (
+        _unbounded_role_creation,
+        "iam-escalation",
+    ),
+    "wildcard IAM grant without the boundary (iam-escalation)": (
+        _wildcard_iam_grant,
+        "iam-escalation",
+    ),
+    "role without permissions boundary (iam-escalation)": (
+        _unbounded_workload_role,
+        "iam-escalation",
+    ),
+    "deploy role trusts pull requests (iam-escalation)": (
+        _deploy_role_trusts_pull_requests,
+        "iam-escalation",
+    ),
     "public bucket (checkov)": (_public_bucket, "checkov"),
-    "dangling terraform variable (terraform-refs)": (_dangling_terraform_variable,
-                                                     "terraform-refs"),
+    "dangling terraform variable (terraform-refs)": (
+        _dangling_terraform_variable,
+        "terraform-refs",
+    ),
     "missing default-deny NetworkPolicy (kubernetes)": (_missing_network_policy, "kubernetes"),
     "root pod (kubernetes)": (_root_pod, "kubernetes"),
     "batch job mounts a shared lake volume (kubernetes)": (_shared_lake_volume, "kubernetes"),
@@ -189,8 +214,20 @@ CLOUD_DEFECTS: dict[str, tuple[Callable[[Path], None], str]] = {
 def _committed(project: Path) -> Iterator[Path]:
     run(["git", "init", "-q"], cwd=project)
     run(["git", "add", "-A"], cwd=project)
-    run(["git", "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "clean",
-         "--allow-empty"], cwd=project)
+    run(
+        [
+            "git",
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@e",
+            "commit",
+            "-qm",
+            "clean",
+            "--allow-empty",
+        ],
+        cwd=project,
+    )
     yield project
     run(["git", "checkout", "-q", "--", "."], cwd=project)
     run(["git", "clean", "-qfd", "-e", ".venv", "-e", "data"], cwd=project)
@@ -211,12 +248,14 @@ def _assert_caught(project: Path, defect: Callable[[Path], None], check: str) ->
         require("promtool")
     if check == "kubernetes":
         require("kubectl")
-    clean = subprocess.run(["make", "check", f"ONLY={check}"], cwd=project,
-                           capture_output=True, text=True, check=False)
+    clean = subprocess.run(
+        ["make", "check", f"ONLY={check}"], cwd=project, capture_output=True, text=True, check=False
+    )
     assert clean.returncode == 0, f"{check} fails on the clean project:\n{clean.stderr[-3000:]}"
     defect(project)
-    broken = subprocess.run(["make", "check", f"ONLY={check}"], cwd=project,
-                            capture_output=True, text=True, check=False)
+    broken = subprocess.run(
+        ["make", "check", f"ONLY={check}"], cwd=project, capture_output=True, text=True, check=False
+    )
     assert broken.returncode != 0, f"{check} did not catch the defect:\n{broken.stdout}"
     assert f"failed: {check}" in broken.stderr
 

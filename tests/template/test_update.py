@@ -61,8 +61,8 @@ def kit(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "\n_migrations:\n"
         "  - version: v2.0.0\n"
         "    when: \"{{ _stage == 'before' }}\"\n"
-        "    command: \"{{ _copier_python }} {{ _copier_conf.src_path }}/migrations/"
-        "rename_answers.py {{ _copier_conf.answers_file }} organisation=owner\"\n"
+        '    command: "{{ _copier_python }} {{ _copier_conf.src_path }}/migrations/'
+        'rename_answers.py {{ _copier_conf.answers_file }} organisation=owner"\n'
     )
     (repo / "copier.yml").write_text(config)
     for path in template.rglob("*.jinja"):
@@ -90,7 +90,11 @@ def _user_edits(project: Path) -> dict[str, str]:
     )
     _replace(project / "Makefile", CONFLICT_LINE, "help: ## Our team's help")
     settings = project / "packages/contracts/src/contracts/settings.py"
-    _replace(settings, "drift_threshold: float = Field(default=0.2", "drift_threshold: float = Field(default=0.3")
+    _replace(
+        settings,
+        "drift_threshold: float = Field(default=0.2",
+        "drift_threshold: float = Field(default=0.3",
+    )
     commit_all(project, "team edits")
     return {
         path: (project / path).read_text()
@@ -136,7 +140,9 @@ def test_plain_copier_update_keeps_every_user_edit(kit: Path, tmp_path: Path) ->
     user_only = _user_edits(project)
     subprocess.run(
         [sys.executable, "-m", "copier", "update", "--trust", "--defaults", "--vcs-ref", "v2.0.0"],
-        cwd=project, check=True, capture_output=True,
+        cwd=project,
+        check=True,
+        capture_output=True,
     )
     _assert_updated_keeping_edits(project, user_only)
 

@@ -50,7 +50,9 @@ def _released_template(kit: Path, release: releases.Release, dest: Path) -> Path
     dest.mkdir()
     archive = subprocess.run(
         ["git", "archive", release.commit, "copier.yml", "template", "migrations"],
-        cwd=kit, check=True, capture_output=True,
+        cwd=kit,
+        check=True,
+        capture_output=True,
     ).stdout
     subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
     return dest

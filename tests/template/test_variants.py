@@ -10,11 +10,38 @@ import pytest
 
 from aiarch_scaffold.generate import create_project
 from aiarch_scaffold.matrix import compute, row_id
-from tests.template.rendered import assert_clean_output, assert_only_chosen_files, reproduce
+from tests.template.rendered import (
+    assert_clean_output,
+    assert_only_chosen_files,
+    missing_named_tests,
+    reproduce,
+)
 from tests.tools import REQUIRED, require, run
 
 PAIRWISE = compute("pairwise")
-EACH = compute("each")
+
+
+def _each_rows() -> list[dict[str, object]]:
+    """`each` rows, plus every cloud's API gateway on every deploy target (issue 13).
+
+    Each cloud writes its gateway per deploy target (API Gateway in front of Cloud Run or GKE,
+    API Management in front of Container Apps or AKS, ...); plain `each` rows reach only some
+    of those combinations.
+    """
+    rows = compute("each")
+    targets = sorted({str(row["deploy_target"]) for row in rows if "deploy_target" in row})
+    for target in targets:
+        for row in compute("each", includes={"api_gateway": "cloud", "deploy_target": target}):
+            if row.get("api_gateway") == "cloud" and row not in rows:
+                rows.append(row)
+        # AWS has two IaC tools, each with its own gateway code: Terraform rows as well.
+        pins = {"api_gateway": "cloud", "deploy_target": target, "cloud": "aws", "iac": "terraform"}
+        extra = [row for row in compute("each", includes=pins) if row not in rows]
+        rows += extra[:1]
+    return rows
+
+
+EACH = _each_rows()
 
 
 @pytest.mark.parametrize("answers", EACH, ids=[row_id(r) for r in EACH])
@@ -23,6 +50,7 @@ def test_each_variant_renders_clean(tmp_path: Path, answers: dict[str, object]) 
     try:
         assert_clean_output(project)
         assert_only_chosen_files(project, answers)
+        assert missing_named_tests(project) == []
         run(["ruff", "check", "--no-cache", "."], cwd=project)
         run(["ruff", "format", "--check", "--no-cache", "."], cwd=project)
     except BaseException as exc:
@@ -32,7 +60,10 @@ def test_each_variant_renders_clean(tmp_path: Path, answers: dict[str, object]) 
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "answers",
-    [pytest.param(r, id=row_id(r), marks=pytest.mark.xdist_group(f"v-{row_id(r)}")) for r in PAIRWISE],
+    [
+        pytest.param(r, id=row_id(r), marks=pytest.mark.xdist_group(f"v-{row_id(r)}"))
+        for r in PAIRWISE
+    ],
 )
 def test_pairwise_variant_checks_and_tests_pass(tmp_path: Path, answers: dict[str, object]) -> None:
     require("uv")

@@ -90,6 +90,17 @@ def test_uv_on_path_needs_no_export(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert steps[:2] == [f"  cd {tmp_path / 'p'}", f"  {preflight.NEXT_STEPS[0]}"]
 
 
+API_STYLES = next(q for q in load_questions() if q.name == "api_style").values
+
+
+@pytest.mark.parametrize("api_style", API_STYLES)
+def test_next_steps_say_how_to_call_the_chosen_api_style(api_style: str) -> None:
+    serve = preflight.next_steps(Path("p"), None, api_style)[-1]
+    assert serve.startswith("make serve")
+    # Only REST has POST /v1/predict; every other style names its own way in.
+    assert ("/v1/predict" in serve) == (api_style == "rest")
+
+
 def test_next_steps_quote_the_destination() -> None:
     toolchain = preflight.Toolchain(uv="/opt/my env/bin/uv", uv_on_path=False)
     steps = preflight.next_steps(Path("my proj"), toolchain)

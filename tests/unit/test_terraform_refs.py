@@ -151,3 +151,11 @@ def test_references_inside_heredocs_and_templates_count(refs: ModuleType, tmp_pa
 def test_unparsable_file_is_a_problem(refs: ModuleType, tmp_path: Path) -> None:
     (tmp_path / "main.tf").write_text('resource "x" {\n', encoding="utf-8")
     assert any("cannot parse" in p for p in problems(refs, tmp_path))
+
+
+def test_moved_blocks_name_resources_inside_modules(refs: ModuleType, tmp_path: Path) -> None:
+    moved = "\nmoved {\n  from = aws_thing.old[0]\n  to   = module.child.aws_thing.new\n}\n"
+    write_tree(tmp_path, ROOT_MAIN + moved)
+    assert problems(refs, tmp_path) == []
+    write_tree(tmp_path / "typo", ROOT_MAIN + moved.replace("module.child.", "module.kid."))
+    assert any("module.kid: no module block 'kid'" in p for p in problems(refs, tmp_path / "typo"))

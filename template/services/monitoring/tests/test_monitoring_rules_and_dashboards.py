@@ -5,6 +5,7 @@ import json
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -172,7 +173,7 @@ class _FixedModel:
         return np.full(len(inputs["channel"]), 0.7)
 
 
-def _scrape_serving(tmp_path: Path) -> str:
+def _scrape_serving(tmp_path: Path, request_prediction: Callable[..., Any]) -> str:
     """/metrics of the real serving app after a probe and one prediction."""
     app_module = pytest.importorskip("serving.app", reason="serving is not installed here")
     model_module = pytest.importorskip("serving.model", reason="serving is not installed here")
@@ -191,19 +192,19 @@ def _scrape_serving(tmp_path: Path) -> str:
     app = app_module.create_app(settings, handle)
     with testclient.TestClient(app) as client:
         assert client.get("/healthz").status_code == 200
-        predicted = client.post(
-            "/v1/predict", json={"instances": [instance]}, headers={"X-API-Key": api_key}
-        )
-        assert predicted.status_code == 200, predicted.text
+        assert request_prediction(client, [instance], api_key)[0] == 200
     # /metrics is served on its own port (APP_METRICS_PORT) by a separate ASGI app, which has no
     # lifespan: no `with`, so the test client does not send it lifespan events.
     metrics_client = testclient.TestClient(app_module.create_metrics_app(app))
     return metrics_client.get("/metrics").text
 
 
-def test_serving_exposes_the_metrics_monitoring_relies_on(tmp_path: Path) -> None:
+def test_serving_exposes_the_metrics_monitoring_relies_on(
+    tmp_path: Path, request_prediction: Callable[..., Any]
+) -> None:
     parser = pytest.importorskip("prometheus_client.parser", reason="needs prometheus-client")
-    families = list(parser.text_string_to_metric_families(_scrape_serving(tmp_path)))
+    scraped = _scrape_serving(tmp_path, request_prediction)
+    families = list(parser.text_string_to_metric_families(scraped))
     for name, labels in SERVING_METRICS.items():
         # The parser names counter families without their _total suffix.
         matches = [f for f in families if name in {f.name, f"{f.name}_total"}]

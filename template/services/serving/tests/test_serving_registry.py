@@ -20,7 +20,7 @@ AUTH = {"X-API-Key": API_KEY}
 
 
 def test_lifespan_serves_the_champion_from_the_registry(
-    registry_settings: Settings, registry, sk_model, instance, scrape
+    registry_settings: Settings, registry, sk_model, instance, scrape, request_prediction
 ) -> None:
     registry.register(sk_model)
     registry.register(sk_model)
@@ -34,10 +34,10 @@ def test_lifespan_serves_the_champion_from_the_registry(
         ready = api.get("/readyz", headers=AUTH)
         assert ready.status_code == 200, ready.text
         assert ready.json()["model_version"] == "1"  # the alias, not the latest version
-        response = api.post("/v1/predict", json={"instances": [instance()]}, headers=AUTH)
-        assert response.status_code == 200, response.text
-        assert response.json()["model_version"] == "1"
-        assert 0 <= response.json()["predictions"][0]["churn_probability"] <= 1
+        status, predicted = request_prediction(api, [instance()], API_KEY)
+        assert status == 200
+        assert predicted.model_version == "1"
+        assert 0 <= predicted.predictions[0].churn_probability <= 1
         metrics = scrape(api.app)
         assert f'model_info{{name="{registry_settings.model_name}",version="1"}} 1.0' in metrics
         assert "model_version 1.0" in metrics
@@ -233,7 +233,7 @@ def _served_version(api: TestClient) -> str | None:
 
 
 def test_serving_follows_the_champion_without_a_restart(
-    registry_settings: Settings, registry, sk_model, instance, scrape
+    registry_settings: Settings, registry, sk_model, instance, scrape, request_prediction
 ) -> None:
     settings = registry_settings.model_copy(update={"model_poll_seconds": 0.1})
     with TestClient(create_app(settings)) as api:
@@ -243,12 +243,7 @@ def test_serving_follows_the_champion_without_a_restart(
 
         registry.promote(registry.register(sk_model))
         assert _wait_for(lambda: _served_version(api) == "1")
-        assert (
-            api.post("/v1/predict", json={"instances": [instance()]}, headers=AUTH).json()[
-                "model_version"
-            ]
-            == "1"
-        )
+        assert request_prediction(api, [instance()], API_KEY)[1].model_version == "1"
 
         registry.promote(registry.register(sk_model))
         assert _wait_for(lambda: _served_version(api) == "2")
@@ -258,6 +253,6 @@ def test_serving_follows_the_champion_without_a_restart(
         registry.promote(registry.register(sk_model, onnx=_failing_onnx()))
         assert _wait_for(lambda: "model_reload_failures_total 1.0" in scrape(api.app))
         assert _served_version(api) == "2"
-        response = api.post("/v1/predict", json={"instances": [instance()]}, headers=AUTH)
-        assert response.status_code == 200
-        assert response.json()["model_version"] == "2"
+        status, predicted = request_prediction(api, [instance()], API_KEY)
+        assert status == 200
+        assert predicted.model_version == "2"

@@ -33,8 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description=(
             "Serve the champion churn model (MLflow alias 'champion') over HTTP. "
-            "Endpoints: POST /v1/predict, GET /healthz, GET /readyz; "
-            "GET /metrics on APP_METRICS_PORT."
+            "Endpoints: the prediction API (see services/serving/README.md), GET /healthz, "
+            "GET /readyz; GET /metrics on APP_METRICS_PORT."
         ),
     )
     parser.add_argument(

@@ -29,7 +29,7 @@ def auth_is_disabled(settings: Settings) -> bool:
 def warn_if_open(settings: Settings) -> None:
     if auth_is_disabled(settings):
         logger.warning(
-            "APP_API_KEY is not set: /v1/predict accepts unauthenticated requests "
+            "APP_API_KEY is not set: predictions are served to unauthenticated requests "
             "(allowed only because APP_ENVIRONMENT=%s)",
             settings.environment,
         )

@@ -45,6 +45,14 @@ def error_body(code: str, message: str, details: list[Any] | None = None) -> dic
     return {"error": error}
 
 
+def error_doc(description: str) -> dict[str, Any]:
+    """An OpenAPI ``responses`` entry for an error status, with the JSON error shape."""
+    return {
+        "description": description,
+        "content": {"application/json": {"example": error_body("code", "message")}},
+    }
+
+
 def error_response(
     status_code: int,
     code: str,

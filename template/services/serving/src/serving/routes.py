@@ -1,4 +1,4 @@
-"""HTTP endpoints: prediction, liveness and readiness. Metrics have their own port."""
+"""REST prediction endpoint: POST /v1/predict. Health is in ``serving.health``."""
 
 import logging
 from typing import Annotated, Any
@@ -7,8 +7,8 @@ import anyio
 from fastapi import APIRouter, Depends, Request, Response
 
 from contracts.records import PredictionResponse
-from serving.auth import optional_identity
-from serving.errors import APIError, error_body, validation_error_response
+from serving.errors import APIError, error_doc, validation_error_response
+from serving.health import loaded_model
 from serving.metrics import ServiceMetrics
 from serving.model import ModelHandle
 from serving.parsing import InvalidRequest, parse_prediction_request
@@ -30,34 +30,19 @@ _CPU_SLOTS = anyio.CapacityLimiter(1)
 INLINE_BODY_BYTES = 8 * 1024
 
 
-def _error_doc(description: str) -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {JSON: {"example": error_body("code", "message")}},
-    }
-
-
 PREDICT_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: _error_doc("Missing or invalid API key"),
-    413: _error_doc("Request body too large"),
-    415: _error_doc("Body is not application/json"),
-    422: _error_doc("Invalid payload (at most 10 errors are listed)"),
-    429: _error_doc("Rate limit of this API key exceeded; see Retry-After"),
-    503: _error_doc("No model loaded"),
+    401: error_doc("Missing or invalid API key"),
+    413: error_doc("Request body too large"),
+    415: error_doc("Body is not application/json"),
+    422: error_doc("Invalid payload (at most 10 errors are listed)"),
+    429: error_doc("Rate limit of this API key exceeded; see Retry-After"),
+    503: error_doc("No model loaded"),
 }
 
 
 async def service_metrics(request: Request) -> ServiceMetrics:
     metrics: ServiceMetrics = request.app.state.metrics
     return metrics
-
-
-async def loaded_model(request: Request) -> ModelHandle:
-    # Read once: a reload swapping the model mid-request cannot mix two versions.
-    handle: ModelHandle | None = request.app.state.model
-    if handle is None:
-        raise APIError(503, "model_not_loaded", "no champion model is loaded")
-    return handle
 
 
 def _is_json(request: Request) -> bool:
@@ -108,20 +93,3 @@ async def predict(
     except InvalidRequest as exc:
         return validation_error_response(exc.errors, exc.total)
     return Response(content, media_type=JSON)
-
-
-@router.get("/healthz")
-async def healthz() -> dict[str, str]:
-    """Liveness: the process answers. Never depends on the model, so it is not restarted."""
-    return {"status": "ok"}
-
-
-@router.get("/readyz", responses={503: _error_doc("No model loaded")})
-async def readyz(
-    handle: Annotated[ModelHandle, Depends(loaded_model)],
-    identity: Annotated[str | None, Depends(optional_identity)],
-) -> dict[str, str]:
-    """Readiness: 200 once a verified model is loaded. Model details only with a valid key."""
-    if identity is None:
-        return {"status": "ready"}
-    return {"status": "ready", "model_name": handle.name, "model_version": handle.version}

@@ -30,3 +30,8 @@ output "serving_url" {
   description = "Base URL of the serving API: the public ALB, or the private service discovery name."
   value       = var.public_serving ? "https://${aws_lb.serving[0].dns_name}" : "http://serving.${aws_service_discovery_private_dns_namespace.this.name}:${local.serving_port}"
 }
+
+output "serving_security_group_id" {
+  description = "Security group of the serving tasks."
+  value       = aws_security_group.serving.id
+}

@@ -122,6 +122,12 @@ variable "certificate_arn" {
   }
 }
 
+variable "gateway_target_group_arn" {
+  type        = string
+  description = "Target group of the API gateway's internal NLB the serving tasks register in; null without a gateway."
+  default     = null
+}
+
 variable "ingress_cidrs" {
   type        = list(string)
   description = "Client CIDRs allowed to reach the public ALB."

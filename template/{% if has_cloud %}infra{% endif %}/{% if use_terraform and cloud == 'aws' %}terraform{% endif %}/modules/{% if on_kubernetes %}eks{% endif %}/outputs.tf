@@ -17,3 +17,8 @@ output "oidc_issuer" {
   description = "Issuer host and path without https://, the prefix of IRSA trust condition keys."
   value       = replace(aws_eks_cluster.this.identity[0].oidc[0].issuer, "https://", "")
 }
+
+output "cluster_security_group_id" {
+  description = "Security group EKS creates for the control plane, the managed nodes and their pods."
+  value       = aws_eks_cluster.this.vpc_config[0].cluster_security_group_id
+}

@@ -21,7 +21,7 @@ resource "azurerm_user_assigned_identity" "service" {
 locals {
   blob_path   = "@Resource[Microsoft.Storage/storageAccounts/blobServices/containers/blobs:path]"
   blob_action = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs"
-  lake_read   = { for name, service in var.services : name => distinct(concat(service.lake_read, service.lake_write)) }
+  lake_read   = { for name, service in var.services : name => distinct(concat(service.lake_read, service.lake_write)) if length(concat(service.lake_read, service.lake_write)) > 0 }
   lake_write  = { for name, service in var.services : name => service.lake_write if length(service.lake_write) > 0 }
 }
 

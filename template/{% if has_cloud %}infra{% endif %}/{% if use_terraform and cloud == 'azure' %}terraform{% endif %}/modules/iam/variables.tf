@@ -14,18 +14,13 @@ variable "resource_group_name" {
 }
 
 variable "services" {
-  description = "Workload identity per service: the lake prefixes it reads and writes (writers also read what they write), whether it reads runtime secrets from Key Vault, and whether it pulls images itself (Container Apps) rather than through the AKS kubelet."
+  description = "Workload identity per service: the lake prefixes it reads and writes (writers also read what they write; none for a service added with aiarch add service until its team grants some), whether it reads runtime secrets from Key Vault, and whether it pulls images itself (Container Apps) rather than through the AKS kubelet."
   type = map(object({
     lake_read     = list(string)
     lake_write    = list(string)
     reads_secrets = bool
     pulls_images  = bool
   }))
-
-  validation {
-    condition     = alltrue([for service in values(var.services) : length(concat(service.lake_read, service.lake_write)) > 0])
-    error_message = "every service needs at least one lake prefix (serving: the model store)."
-  }
 
   validation {
     condition     = alltrue(flatten([for service in values(var.services) : [for prefix in concat(service.lake_read, service.lake_write) : can(regex("^[a-z][a-z0-9_-]*(/[a-z0-9_-]+)*/$", prefix))]]))

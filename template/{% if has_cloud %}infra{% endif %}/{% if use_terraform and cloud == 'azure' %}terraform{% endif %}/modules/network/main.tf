@@ -42,6 +42,23 @@ resource "azurerm_network_security_group" "this" {
   resource_group_name = var.resource_group_name
   tags                = var.tags
 
+  # Flows a subnet's service needs (e.g. API Management's clients and control plane), by name.
+  dynamic "security_rule" {
+    for_each = each.value.allow_inbound
+
+    content {
+      name                       = "allow-${security_rule.key}"
+      priority                   = security_rule.value.priority
+      direction                  = "Inbound"
+      access                     = "Allow"
+      protocol                   = "Tcp"
+      source_port_range          = "*"
+      destination_port_range     = tostring(security_rule.value.port)
+      source_address_prefix      = security_rule.value.source
+      destination_address_prefix = "VirtualNetwork"
+    }
+  }
+
   # Explicit, logged deny on top of Azure's implicit one: only VNet-internal and Azure load
   # balancer traffic (the built-in rules at 65000/65001) may come in.
   security_rule {

@@ -24,15 +24,25 @@ variable "address_space" {
 }
 
 variable "subnets" {
-  description = "Private subnets by name: CIDR and an optional service delegation (e.g. Microsoft.App/environments). No subnet gets default outbound internet access."
+  description = "Private subnets by name: CIDR, an optional service delegation (e.g. Microsoft.App/environments) and inbound flows to allow by name (source service tag or CIDR, TCP port, priority below 4096). No subnet gets default outbound internet access."
   type = map(object({
     address_prefix = string
     delegation     = optional(string)
+    allow_inbound = optional(map(object({
+      priority = number
+      source   = string
+      port     = number
+    })), {})
   }))
 
   validation {
     condition     = alltrue([for s in values(var.subnets) : can(cidrnetmask(s.address_prefix))])
     error_message = "Every subnet address_prefix must be an IPv4 CIDR."
+  }
+
+  validation {
+    condition     = alltrue(flatten([for s in values(var.subnets) : [for rule in values(s.allow_inbound) : rule.priority >= 100 && rule.priority < 4096]]))
+    error_message = "allow_inbound priorities must be between 100 and 4095, before the explicit internet deny at 4096."
   }
 }
 

@@ -69,10 +69,12 @@ resource "google_compute_security_policy" "serving" {
         src_ip_ranges = ["*"]
       }
     }
+    # Per client IP, or per value of the API key header (every client its own budget).
     rate_limit_options {
-      conform_action = "allow"
-      exceed_action  = "deny(429)"
-      enforce_on_key = "IP"
+      conform_action      = "allow"
+      exceed_action       = "deny(429)"
+      enforce_on_key      = var.rate_limit_key_header == "" ? "IP" : "HTTP_HEADER"
+      enforce_on_key_name = var.rate_limit_key_header == "" ? null : var.rate_limit_key_header
       rate_limit_threshold {
         count        = var.serving_rate_limit_per_minute
         interval_sec = 60

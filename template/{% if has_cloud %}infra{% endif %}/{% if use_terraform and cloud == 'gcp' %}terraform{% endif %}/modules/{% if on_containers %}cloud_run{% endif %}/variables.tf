@@ -123,6 +123,22 @@ variable "serving_domain" {
   }
 }
 
+variable "invoker_members" {
+  description = "IAM members allowed to invoke serving (the API gateway's identity); non-empty opens ingress to them alone, so serving_domain must be empty."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = length(var.invoker_members) == 0 || var.serving_domain == ""
+    error_message = "invoker_members (the API gateway) and serving_domain (the load balancer) are exclusive: one public entry only."
+  }
+
+  validation {
+    condition     = alltrue([for member in var.invoker_members : startswith(member, "serviceAccount:")])
+    error_message = "invoker_members must be service accounts (serviceAccount:<email>); never allUsers or allAuthenticatedUsers."
+  }
+}
+
 variable "serving_rate_limit_per_minute" {
   description = "Requests per minute one client IP may send through the load balancer."
   type        = number
@@ -131,6 +147,17 @@ variable "serving_rate_limit_per_minute" {
   validation {
     condition     = var.serving_rate_limit_per_minute >= 1
     error_message = "serving_rate_limit_per_minute must be at least 1."
+  }
+}
+
+variable "rate_limit_key_header" {
+  description = "Header whose value keys the load balancer's rate limit (the API key header, for a budget per client); empty keys it on the client IP."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = can(regex("^([a-z0-9-]{1,64})?$", var.rate_limit_key_header))
+    error_message = "rate_limit_key_header must be empty or a lowercase header name."
   }
 }
 

@@ -1,0 +1,1 @@
+"""Protocol Buffers contracts (gRPC API) and their generated stubs."""

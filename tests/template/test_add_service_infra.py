@@ -1,0 +1,184 @@
+"""`aiarch add service` registers the service in the infrastructure, the way copier renders it.
+
+The service is recorded in the project's answers (`added_services`) and the project is rendered
+again at its own version, so the IaC lists it (registry repository, workload identity, the
+Kubernetes overlays' identity parameters) exactly as a later `copier update` renders it: the
+update does not take it out. The project's own validators still pass on the result.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import hcl2
+import pytest
+import yaml
+
+from aiarch_scaffold import components
+from aiarch_scaffold.generate import create_project
+from aiarch_scaffold.template_source import TemplateSource
+from aiarch_scaffold.update import rerender
+from tests.tools import commit_all, git, require
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("add-infra")]
+
+NAME = "order_sync"
+INFRA_NAME = "order-sync"  # clouds name it with '-'
+# Each cloud, each IaC tool and each deploy target at least once.
+VARIANTS = [
+    {"cloud": "aws", "iac": "terraform", "deploy_target": "kubernetes"},
+    {"cloud": "aws", "iac": "cloudformation", "deploy_target": "containers"},
+    {"cloud": "gcp", "iac": "terraform", "deploy_target": "containers"},
+    {"cloud": "azure", "iac": "terraform", "deploy_target": "kubernetes"},
+]
+# The validators of what the add re-rendered (those the variant has: tools/check.py --list).
+CHECKS = {"yamllint", "checkov", "cfn-lint", "terraform-refs", "iam-escalation", "kubernetes"}
+
+
+def _id(answers: dict[str, str]) -> str:
+    return "-".join(answers.values())
+
+
+@pytest.fixture(scope="module", params=VARIANTS, ids=[_id(v) for v in VARIANTS])
+def project(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    committed_template: Path,
+) -> Path:
+    dest = tmp_path_factory.mktemp("infra") / "p"
+    source = TemplateSource(committed_template, vcs_ref="HEAD")
+    create_project(dest, dict(request.param), source=source)
+    git(dest, "init", "-q")
+    commit_all(dest, "generated")
+    added = components.add_service(dest, NAME, "batch-job")
+    assert added.unwired == []
+    commit_all(dest, "add order_sync")
+    return dest
+
+
+def _locals(main_tf: Path) -> dict[str, Any]:
+    parsed = hcl2.loads(main_tf.read_text())
+    merged: dict[str, Any] = {}
+    for block in parsed.get("locals", []):
+        merged.update(block)
+    return merged
+
+
+def _answers(project: Path) -> dict[str, Any]:
+    return yaml.safe_load((project / ".copier-answers.yml").read_text())
+
+
+def test_the_service_is_recorded_in_the_answers(project: Path) -> None:
+    assert _answers(project)["added_services"] == {NAME: "batch-job"}
+
+
+def test_terraform_lists_the_service(project: Path) -> None:
+    answers = _answers(project)
+    if answers["iac"] != "terraform":
+        pytest.skip("CloudFormation variant")
+    envs = sorted((project / "infra/terraform/envs").glob("*/main.tf"))
+    assert envs
+    for main_tf in envs:
+        values = _locals(main_tf)
+        if answers["cloud"] == "gcp":  # one map: service -> its lake prefixes
+            assert values["services"][INFRA_NAME] == {"read": [], "write": []}
+        else:  # registries and identities from `services`, lake policies from lake_access
+            assert INFRA_NAME in values["services"], main_tf
+            assert values["lake_access"][INFRA_NAME] == {"read": [], "write": []}
+
+
+def test_cloudformation_lists_the_service(project: Path) -> None:
+    if _answers(project)["iac"] != "cloudformation":
+        pytest.skip("Terraform variant")
+    stacks = project / "infra/cloudformation"
+    iam = yaml.safe_load((stacks / "iam.yaml").read_text())
+    role = iam["Resources"]["OrderSyncRole"]["Properties"]
+    assert role["RoleName"] == {"Fn::Sub": "${Project}-${Environment}-order-sync"}
+    assert "Policies" not in role  # no lake prefix granted until its team grants one
+    assert iam["Outputs"]["OrderSyncRoleArn"]["Export"]["Name"] == {
+        "Fn::Sub": "${Project}-${Environment}-order-sync-role-arn"
+    }
+    registry = yaml.safe_load((stacks / "registry.yaml").read_text())
+    repository = registry["Resources"]["OrderSyncRepository"]["Properties"]
+    assert repository["RepositoryName"] == {"Fn::Sub": "${Environment}/${Project}-order-sync"}
+    assert repository["ImageTagMutability"] == "IMMUTABLE"
+    pushes = yaml.dump(iam["Resources"]["CiRole"])
+    assert "${Project}-${Environment}-order-sync-repository-arn" in pushes
+
+
+def test_kubernetes_overlays_give_the_service_its_identity(project: Path) -> None:
+    if _answers(project)["deploy_target"] != "kubernetes":
+        pytest.skip("containers variant")
+    require("kubectl")
+    for env in ("dev", "prod"):
+        overlay = project / "deploy/kubernetes/overlays" / env
+        assert f"identity_{INFRA_NAME}=set-by-rollout" in (overlay / "params.env").read_text()
+        built = subprocess.run(
+            ["kubectl", "kustomize", str(overlay)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        accounts = [
+            doc
+            for doc in yaml.safe_load_all(built)
+            if doc and doc["kind"] == "ServiceAccount" and doc["metadata"]["name"] == INFRA_NAME
+        ]
+        assert len(accounts) == 1
+        assert list(accounts[0]["metadata"]["annotations"].values()) == ["set-by-rollout"]
+
+
+def test_the_project_validators_pass(project: Path) -> None:
+    require("uv")
+    listed = subprocess.run(
+        [sys.executable, "tools/check.py", "--list"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    result = subprocess.run(
+        [sys.executable, "tools/check.py", "--only", *sorted(CHECKS & set(listed))],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "CHECK_REQUIRE_ALL": os.environ.get("CHECK_REQUIRE_ALL", "0")},
+        timeout=900,
+    )
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+
+
+def test_copier_renders_the_same_again(project: Path) -> None:
+    """What `copier update` does with the recorded answers changes nothing the add wrote."""
+    if _id({k: _answers(project)[k] for k in ("cloud", "iac", "deploy_target")}) != _id(
+        VARIANTS[0]
+    ):
+        pytest.skip("one variant is enough: the same mechanism for all")
+    changed, conflicts = rerender(project, {})
+    assert changed == {} and conflicts == []
+
+
+def test_an_unreachable_template_version_is_named_not_fatal(
+    tmp_path: Path, committed_template: Path
+) -> None:
+    """The project cannot be rendered again at its version (its template source lost that
+    commit): the service is added, and the infrastructure named for wiring by hand."""
+    source = TemplateSource(committed_template, vcs_ref="HEAD")
+    project = create_project(tmp_path / "p", dict(VARIANTS[0]), source=source).destination
+    answers_file = project / ".copier-answers.yml"
+    text = answers_file.read_text()
+    commit = yaml.safe_load(text)["_commit"]
+    answers_file.write_text(text.replace(f"_commit: {commit}\n", "_commit: 0123abc\n"))
+    git(project, "init", "-q")
+    commit_all(project, "a version nobody has")
+    added = components.add_service(project, NAME, "batch-job")
+    assert (project / f"services/{NAME}/pyproject.toml").is_file()
+    infra = [entry for entry in added.unwired if entry.startswith("infra/")]
+    assert len(infra) == 1 and "cannot render the project again" in infra[0]
+    assert "added_services: {}" in answers_file.read_text()
+    assert INFRA_NAME not in (project / "infra/terraform/envs/dev/main.tf").read_text()

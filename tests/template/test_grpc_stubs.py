@@ -1,0 +1,70 @@
+"""api_style=grpc: the committed stubs match the .proto, and `make check` catches drift."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from aiarch_scaffold.generate import create_project
+from tests.tools import require, run
+
+PROTO = "packages/contracts/src/contracts/proto/churn/serving/v1/prediction.proto"
+STUB = "packages/contracts/src/contracts/proto/churn/serving/v1/prediction_pb2.py"
+
+
+def check_drift(project: Path) -> int:
+    """Exit code of `make check`'s proto-drift check (the pinned grpcio-tools, via uv)."""
+    import subprocess
+
+    result = subprocess.run(
+        [
+            "uv",
+            "run",
+            "--no-project",
+            "--quiet",
+            "python",
+            "tools/check.py",
+            "--only",
+            "proto-drift",
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    return result.returncode
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    require("uv")
+    require("make")
+    return create_project(tmp_path_factory.mktemp("grpc") / "p", {"api_style": "grpc"}).destination
+
+
+def test_committed_stubs_match_the_proto(project: Path) -> None:
+    assert check_drift(project) == 0
+
+
+def test_a_proto_change_without_new_stubs_fails_the_check(project: Path) -> None:
+    proto = project / PROTO
+    original = proto.read_text(encoding="utf-8")
+    stub = (project / STUB).read_text(encoding="utf-8")
+    proto.write_text(
+        original.replace("  bool churn = 3;\n", "  bool churn = 3;\n  string segment = 4;\n"),
+        encoding="utf-8",
+    )
+    assert check_drift(project) == 1
+
+    run(["make", "proto"], cwd=project)  # what the failure tells the developer to do
+    assert (project / STUB).read_text(encoding="utf-8") != stub
+    assert check_drift(project) == 0
+
+
+def test_hand_edited_stubs_fail_the_check(tmp_path: Path) -> None:
+    require("uv")
+    project = create_project(tmp_path / "p", {"api_style": "grpc"}).destination
+    stub = project / STUB
+    stub.write_text(stub.read_text(encoding="utf-8") + "# tweak\n", encoding="utf-8")
+    assert check_drift(project) == 1
