@@ -108,3 +108,30 @@ def test_aiarch_names_the_cloudformation_rule_in_one_line(tmp_path: Path) -> Non
         create_project(tmp_path / "p", {"cloud": "azure", "iac": "cloudformation"})
     assert "\n" not in info.value.message
     assert not (tmp_path / "p").exists()
+
+
+@pytest.mark.parametrize(
+    ("answers", "where"),
+    [
+        ({"cloud": "azure", "deploy_target": "containers"}, "Azure"),
+        ({"cloud": "azure", "deploy_target": "kubernetes"}, "Azure"),
+        ({"cloud": "gcp", "deploy_target": "kubernetes"}, "GKE"),
+    ],
+)
+def test_a_grpc_gateway_is_refused_where_none_is_built(
+    tmp_path: Path, answers: dict[str, str], where: str
+) -> None:
+    from aiarch_scaffold.errors import UsageError
+
+    chosen = {**answers, "api_style": "grpc", "api_gateway": "cloud"}
+    with pytest.raises(UsageError, match=rf"api_style=grpc is not offered on {where}") as info:
+        create_project(tmp_path / "p", chosen)
+    assert "\n" not in info.value.message
+    assert not (tmp_path / "p").exists()
+
+
+def test_a_grpc_gateway_is_offered_on_aws_and_cloud_run(tmp_path: Path) -> None:
+    for answers in ({"cloud": "aws"}, {"cloud": "gcp", "deploy_target": "containers"}):
+        chosen = {**answers, "api_style": "grpc", "api_gateway": "cloud"}
+        project = create_project(tmp_path / answers["cloud"], chosen).destination
+        assert (project / ".copier-answers.yml").read_text().count("api_gateway: cloud") == 1
