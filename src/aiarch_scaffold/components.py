@@ -163,6 +163,23 @@ def console_scripts(project: Path) -> set[str]:
     return scripts
 
 
+# Google Cloud service account ids are 6-30 characters and the project names each workload's
+# account NAME-ENVIRONMENT (`-prod` the longest environment suffix).
+GCP_ACCOUNT_ID_MAX = 30
+GCP_LONGEST_ENV_SUFFIX = len("-prod")
+
+
+def check_cloud_limits(recorded: dict[str, Any], name: str) -> None:
+    """Refuse names the project's cloud cannot hold, before anything is written."""
+    longest = GCP_ACCOUNT_ID_MAX - GCP_LONGEST_ENV_SUFFIX
+    if recorded.get("cloud") == "gcp" and len(name) > longest:
+        raise UsageError(
+            f"invalid service name {name!r}: on Google Cloud a service name has at most "
+            f"{longest} characters (its service account id is NAME-prod, at most "
+            f"{GCP_ACCOUNT_ID_MAX})"
+        )
+
+
 def check_project(project: Path) -> dict[str, Any]:
     """A generated project in a clean git tree; returns its recorded answers."""
     recorded = read_recorded(project)
@@ -418,6 +435,7 @@ def add_service(project: Path, name: str, kind: str, *, summary: str | None = No
         raise UsageError(f"unknown kind {kind!r}; choose one of: {', '.join(kinds)}")
     recorded = check_project(project)
     check_service_name(project, name)
+    check_cloud_limits(recorded, name)
     data = service_data(recorded, name, kind)
     data["adr_number"] = next_adr_number(project)
     if summary is not None:
@@ -664,6 +682,7 @@ __all__ = [
     "add_from",
     "add_service",
     "apply_patch",
+    "check_cloud_limits",
     "check_service_name",
     "component_answers_files",
     "component_kind",

@@ -372,3 +372,21 @@ def test_from_a_git_url_records_the_url(project: Path, tmp_path: Path) -> None:
     answers = yaml.safe_load((project / ".copier-answers.runbook-deploys.yml").read_text())
     assert (answers["_src_path"], answers["_commit"]) == (url, "v1.0.0")
     assert (project / "docs" / "runbooks" / "deploys.md").is_file() and no_staging_left(project)
+
+
+def test_a_name_too_long_for_a_google_cloud_service_account_is_refused(
+    tmp_path: Path, committed_template: Path
+) -> None:
+    project = tmp_path / "gcp"
+    create_project(
+        project, {"cloud": "gcp"}, source=TemplateSource(committed_template, vcs_ref="HEAD")
+    )
+    git(project, "init", "-q")
+    commit_all(project, "generated")
+    before = snapshot(project)
+    with pytest.raises(UsageError, match="at most 25 characters") as caught:
+        components.add_service(project, "customer_segments_refresher", "batch-job")
+    assert "\n" not in str(caught.value)
+    assert snapshot(project) == before and no_staging_left(project)
+    # The same name fits the other clouds' limits: the rule is Google Cloud's alone.
+    components.check_cloud_limits({"cloud": "aws"}, "customer_segments_refresher")
