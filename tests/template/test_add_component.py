@@ -19,6 +19,7 @@ from aiarch_scaffold.errors import ScaffoldError, UsageError
 from aiarch_scaffold.generate import create_project
 from aiarch_scaffold.template_source import TemplateSource
 from aiarch_scaffold.update import rerender
+from tests.backstage_schemas import resolve_placeholders
 from tests.backstage_schemas import validate as validate_entity
 from tests.conftest import REPO_ROOT
 from tests.tools import commit_all, git
@@ -109,8 +110,15 @@ def test_service_is_rendered_and_wired_in(project: Path, kind: str) -> None:
     added_entity = [e for e in catalog if e["metadata"]["name"] == "customer-churn-platform-orders"]
     assert [e["spec"]["system"] for e in added_entity] == ["customer-churn-platform"]
     for entity in catalog:
-        validate_entity(entity)  # the published Backstage schemas
-    assert list((project / "docs/adr").glob("0008-add-service-orders.md"))
+        validate_entity(resolve_placeholders(entity, project))  # Backstage's schemas
+    (adr,) = (project / "docs/adr").glob("*-add-service-orders.md")
+    assert (
+        int(adr.name[:4])
+        == 1
+        + max(  # the next number after the template's own ADRs
+            int(path.name[:4]) for path in (project / "docs/adr").glob("[0-9]*.md") if path != adr
+        )
+    )
     assert not (project / "deploy" / "kubernetes").exists()  # a local project has no manifests
     assert "pyproject.toml" in added.edited and no_staging_left(project)
     assert added.unwired == []
@@ -150,7 +158,9 @@ def test_two_services_see_each_other(project: Path) -> None:
         "COPY services/orders/pyproject.toml"
         in (project / "services/billing/Dockerfile").read_text()
     )
-    assert list((project / "docs/adr").glob("0009-add-service-billing.md"))
+    (orders,) = (project / "docs/adr").glob("*-add-service-orders.md")
+    (billing,) = (project / "docs/adr").glob("*-add-service-billing.md")
+    assert int(billing.name[:4]) == int(orders.name[:4]) + 1
 
 
 @pytest.mark.parametrize(
