@@ -89,7 +89,13 @@ def make_history_bundle(root: Path, version: str, out: Path) -> str:
             _git(repo, "merge-base", "--is-ancestor", commit, head)
             _git(repo, "update-ref", f"refs/tags/{tag}", commit)
         _git(repo, "bundle", "create", "--quiet", str(out), "--all")
-        return _git(repo, "describe", "--tags", "--always", head)
+        # A fixed abbreviation: copier describes the same commit in its clone of the bundle
+        # (update.redirect_env sets core.abbrev to match); git's automatic length depends on
+        # each repository's object count, so the two would otherwise drift apart.
+        return _git(repo, "describe", "--tags", "--always", f"--abbrev={DESCRIBE_ABBREV}", head)
+
+
+DESCRIBE_ABBREV = 12
 
 
 class TemplateHistoryHook(BuildHookInterface):  # type: ignore[type-arg]

@@ -117,9 +117,13 @@ def _is_local(src: str) -> bool:
 def redirect_env(url: str, bundle: Path) -> dict[str, str]:
     """git configuration, via environment only, that reads ``url`` from ``bundle``."""
     return {
-        "GIT_CONFIG_COUNT": "1",
+        "GIT_CONFIG_COUNT": "2",
         "GIT_CONFIG_KEY_0": f"url.{bundle}.insteadOf",
         "GIT_CONFIG_VALUE_0": url,
+        # copier records `git describe` of the commit it rendered; the wheel's REF uses the
+        # same fixed abbreviation (hatch_build.DESCRIBE_ABBREV), so one commit has one name.
+        "GIT_CONFIG_KEY_1": "core.abbrev",
+        "GIT_CONFIG_VALUE_1": "12",
     }
 
 
