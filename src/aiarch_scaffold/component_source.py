@@ -206,11 +206,9 @@ def prepare(name: str, history: KitHistory, recorded: str | None = None) -> tupl
 
 def redirect_env(name: str, repo: Path) -> dict[str, str]:
     """git configuration, via environment only, that reads the component URL from ``repo``."""
-    return {
-        "GIT_CONFIG_COUNT": "1",
-        "GIT_CONFIG_KEY_0": f"url.{repo}.insteadOf",
-        "GIT_CONFIG_VALUE_0": component_url(name),
-    }
+    from aiarch_scaffold import update  # the one redirect, for the project and its components
+
+    return update.redirect_env(component_url(name), repo)
 
 
 def publish_snapshot(root: Path, name: str) -> tuple[Path, str]:
