@@ -8,6 +8,8 @@ With several worker processes (``APP_WORKERS``), ``serve`` sets ``PROMETHEUS_MUL
 for its workers: each writes its values to files in that folder, and the one /metrics endpoint
 (in the supervising process, ``serving.__main__.multiprocess_metrics_app``) adds them up.
 Gauges say how: ``model_loaded`` and ``model_version`` report the least advanced worker,
+``model_loaded_workers`` how many live workers have a model (a worker that has not started
+yet writes no file, so the least of the others can read 1 before every worker is up), and
 ``model_info`` every version some worker serves.
 """
 
@@ -60,6 +62,12 @@ class ServiceMetrics:
             "1 when a model is loaded and predictions can be served",
             registry=self.registry,
             multiprocess_mode="livemin",
+        )
+        self.model_loaded_workers = Gauge(
+            "model_loaded_workers",
+            "Worker processes with a model loaded (1 at most without APP_WORKERS)",
+            registry=self.registry,
+            multiprocess_mode="livesum",
         )
         self.model_version = Gauge(
             "model_version",
@@ -117,6 +125,7 @@ class ServiceMetrics:
         if handle is not None:
             self.model_info.labels(name=handle.name, version=handle.version).set(1)
         self.model_loaded.set(1 if handle is not None else 0)
+        self.model_loaded_workers.set(1 if handle is not None else 0)
         version = handle.version if handle is not None else "0"
         self.model_version.set(int(version) if version.isdigit() else -1)
 
