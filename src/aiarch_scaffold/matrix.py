@@ -27,6 +27,9 @@ Strategy = Literal["each", "pairwise", "all"]
 STRATEGIES: tuple[str, ...] = ("each", "pairwise", "all")
 FORMATS: tuple[str, ...] = ("table", "json", "github", "gitlab", "data")
 DEFAULT_ALL_LIMIT = 5000
+# Up to this many combinations, pairwise picks its rows from every valid one (each is checked
+# by copier, a few milliseconds apiece); above it, from allpairspy's rows only.
+POOL_LIMIT = 2000
 Row = dict[str, Any]
 
 
@@ -103,7 +106,32 @@ def _pairwise(factors: Sequence[Factor], evaluator: Evaluator) -> list[Row]:
         dict(zip(names, values, strict=True))
         for values in AllPairs([list(f.values) for f in factors], filter_func=accept)
     ]
-    return _cover_missing(rows, factors, evaluator)
+    covering = _cover_missing(rows, factors, evaluator)
+    # allpairspy is blind to hidden questions, and the rows added for the pairs it missed
+    # overlap it: pick a smaller cover from its rows plus, when the space is small enough to
+    # list, every valid row. Each pairwise row is a whole CI job, so every row saved counts.
+    pool = covering + (_all(factors, evaluator, POOL_LIMIT) if _size(factors) <= POOL_LIMIT else [])
+    return _greedy_cover(pool, evaluator)
+
+
+def _size(factors: Sequence[Factor]) -> int:
+    size = 1
+    for factor in factors:
+        size *= len(factor.values)
+    return size
+
+
+def _greedy_cover(pool: Sequence[Row], evaluator: Evaluator) -> list[Row]:
+    """The classic greedy set cover: repeatedly take the row that covers the most pairs not
+    covered yet (the first such row in ``pool`` order, so the result is deterministic)."""
+    pairs = [_visible_pairs(row, evaluator) for row in pool]
+    uncovered = set().union(*pairs) if pairs else set()
+    chosen: list[Row] = []
+    while uncovered:
+        best = max(range(len(pool)), key=lambda index: len(pairs[index] & uncovered))
+        chosen.append(pool[best])
+        uncovered -= pairs[best]
+    return chosen
 
 
 def _complete(partial: Row, factors: Sequence[Factor], evaluator: Evaluator) -> Row | None:
@@ -181,9 +209,7 @@ def _each(factors: Sequence[Factor], evaluator: Evaluator) -> list[Row]:
 
 
 def _all(factors: Sequence[Factor], evaluator: Evaluator, limit: int) -> list[Row]:
-    size = 1
-    for factor in factors:
-        size *= len(factor.values)
+    size = _size(factors)
     if size > limit:
         raise UsageError(
             f"strategy 'all' would check {size} combinations (limit {limit}); "
