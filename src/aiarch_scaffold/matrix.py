@@ -91,10 +91,20 @@ def _canonical_ok(row: Row, hidden: frozenset[str], factors: Sequence[Factor]) -
 
 
 def _pairwise(factors: Sequence[Factor], evaluator: Evaluator) -> list[Row]:
-    from allpairspy import AllPairs
-
     if len(factors) < 2:
         return _each(factors, evaluator)
+    covering = _allpairs(factors, evaluator)
+    # allpairspy is blind to hidden questions, and the rows added for the pairs it missed
+    # overlap it: pick a smaller cover from its rows plus, when the space is small enough to
+    # list, every valid row. Each pairwise row is a whole CI job, so every row saved counts.
+    pool = covering + (_all(factors, evaluator, POOL_LIMIT) if _size(factors) <= POOL_LIMIT else [])
+    return _greedy_cover(pool, evaluator)
+
+
+def _allpairs(factors: Sequence[Factor], evaluator: Evaluator) -> list[Row]:
+    """allpairspy's rows, plus rows for the pairs it counted as covered by a hidden value."""
+    from allpairspy import AllPairs
+
     names = [f.name for f in factors]
 
     def accept(values: Sequence[Any]) -> bool:
@@ -106,12 +116,7 @@ def _pairwise(factors: Sequence[Factor], evaluator: Evaluator) -> list[Row]:
         dict(zip(names, values, strict=True))
         for values in AllPairs([list(f.values) for f in factors], filter_func=accept)
     ]
-    covering = _cover_missing(rows, factors, evaluator)
-    # allpairspy is blind to hidden questions, and the rows added for the pairs it missed
-    # overlap it: pick a smaller cover from its rows plus, when the space is small enough to
-    # list, every valid row. Each pairwise row is a whole CI job, so every row saved counts.
-    pool = covering + (_all(factors, evaluator, POOL_LIMIT) if _size(factors) <= POOL_LIMIT else [])
-    return _greedy_cover(pool, evaluator)
+    return _cover_missing(rows, factors, evaluator)
 
 
 def _size(factors: Sequence[Factor]) -> int:
