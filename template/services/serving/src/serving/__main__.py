@@ -43,6 +43,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="bind address (env APP_HOST, default 127.0.0.1; use 0.0.0.0 in containers)",
     )
     parser.add_argument(
+        "--metrics-host",
+        default=os.environ.get("APP_METRICS_HOST"),
+        help="bind address of the metrics port (env APP_METRICS_HOST, default: --host); "
+        "lets a sidecar gateway own the API port while Prometheus still scrapes",
+    )
+    parser.add_argument(
         "--port",
         type=port,
         default=os.environ.get("APP_PORT", "8000"),
@@ -170,6 +176,7 @@ def multiprocess_metrics_app() -> Any:
 def _serve(args: argparse.Namespace) -> int:
     settings = load_settings()
     check_exposure(settings, args.host)
+    metrics_host = args.metrics_host or args.host
     _prepare_process()
     # Imported late so `serve --help` stays fast and config errors surface first.
     import uvicorn
@@ -186,7 +193,7 @@ def _serve(args: argparse.Namespace) -> int:
 
         app = create_app(settings)
         if settings.metrics_port:
-            start_metrics_server(create_metrics_app(app), args.host, settings.metrics_port)
+            start_metrics_server(create_metrics_app(app), metrics_host, settings.metrics_port)
         uvicorn.run(app, **options)
         return EXIT_OK
     with tempfile.TemporaryDirectory(prefix="serving-metrics-") as metrics_dir:
@@ -196,7 +203,7 @@ def _serve(args: argparse.Namespace) -> int:
         os.environ[MULTIPROCESS_ENV] = metrics_dir
         try:
             if settings.metrics_port:
-                start_metrics_server(multiprocess_metrics_app(), args.host, settings.metrics_port)
+                start_metrics_server(multiprocess_metrics_app(), metrics_host, settings.metrics_port)
             uvicorn.run(
                 "serving.__main__:worker_app",
                 factory=True,
