@@ -105,11 +105,33 @@ OPTION_PATHS: dict[str, object] = {
     ),
     "docs/adr/0011-api-style.md": lambda a: a.get("api_style", "rest") != "rest",
     # The cloud's managed API gateway (issue 13; gRPC takes another path, docs/adr/0012).
-    # GCP: API Gateway (not for gRPC); AWS: API Gateway, or an ALB for gRPC (same module).
+    # GCP: API Gateway before Cloud Run (not for gRPC), Cloud Endpoints + ESPv2 on GKE (every
+    # style); AWS: API Gateway, or an ALB for gRPC (same module).
     "infra/terraform/modules/api_gateway": lambda a: (
         a.get("iac") == "terraform"
         and a.get("api_gateway") == "cloud"
-        and (a.get("cloud") == "aws" or (a.get("cloud") == "gcp" and a.get("api_style") != "grpc"))
+        and (
+            a.get("cloud") == "aws"
+            or (
+                a.get("cloud") == "gcp"
+                and a.get("api_style") != "grpc"
+                and a.get("deploy_target") == "containers"
+            )
+        )
+    ),
+    "infra/terraform/modules/endpoints": lambda a: (
+        a.get("cloud") == "gcp"
+        and a.get("iac", "terraform") == "terraform"
+        and a.get("api_gateway") == "cloud"
+        and a.get("deploy_target", "kubernetes") == "kubernetes"
+    ),
+    "deploy/kubernetes/components/gke-endpoints": lambda a: (
+        a.get("cloud") == "gcp"
+        and a.get("api_gateway") == "cloud"
+        and a.get("deploy_target", "kubernetes") == "kubernetes"
+    ),
+    "packages/contracts/src/contracts/proto/api_descriptor.pb": lambda a: (
+        a.get("api_style") == "grpc"
     ),
     "infra/terraform/modules/api_management": lambda a: (
         a.get("cloud") == "azure"

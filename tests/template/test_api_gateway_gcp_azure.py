@@ -10,16 +10,20 @@ TLS version) and fails if the defence is removed from the template.
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from aiarch_scaffold.generate import create_project
 from aiarch_scaffold.questions import load_questions
+from tests.tools import require
 
 hcl2 = pytest.importorskip("hcl2", reason="python-hcl2 parses the rendered Terraform")
 
@@ -27,6 +31,8 @@ QUESTIONS = {question.name: question for question in load_questions()}
 TARGETS = [str(choice) for choice in QUESTIONS["deploy_target"].choices.values()]
 # The service's own body limit (contracts.Settings.max_request_bytes), which the gateway mirrors.
 MAX_REQUEST_BYTES = 512 * 1024
+ESPV2_IMAGE = "gcr.io/endpoints-release/endpoints-runtime"
+CHECK = ("python", "tools/k8s_check.py")
 REF = re.compile(r"^\$\{\(?(local|var)\.([a-z_]+)\)?\}$")
 
 
@@ -77,9 +83,9 @@ def _resolve(value: Any, scope: dict[str, dict[str, Any]]) -> Any:
     return value
 
 
-def _render(tmp: Path, cloud: str, target: str) -> Path:
+def _render(tmp: Path, cloud: str, target: str, **more: str) -> Path:
     answers = {"cloud": cloud, "iac": "terraform", "deploy_target": target, "api_gateway": "cloud"}
-    return create_project(tmp / "p", answers).destination
+    return create_project(tmp / "p", {**answers, **more}).destination
 
 
 @pytest.fixture(scope="module", params=TARGETS)
@@ -93,9 +99,15 @@ def azure_project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
 
 
 # ---------------------------------------------------------------- Google Cloud API Gateway
+def _gateway_module(project: Path) -> Path:
+    """API Gateway before Cloud Run; Cloud Endpoints (enforced by ESPv2 in each pod) on GKE."""
+    modules = project / "infra/terraform/modules"
+    return modules / "endpoints" if (modules / "endpoints").is_dir() else modules / "api_gateway"
+
+
 def _openapi(project: Path) -> dict[str, Any]:
-    """The OpenAPI document API Gateway receives, with locals and variable defaults filled in."""
-    module = project / "infra/terraform/modules/api_gateway"
+    """The OpenAPI document the gateway receives, with locals and variable defaults filled in."""
+    module = _gateway_module(project)
     locals_ = _strip(_load(module / "main.tf")["locals"][0])
     return _resolve(locals_["openapi"], {"local": locals_, "var": _defaults(module)})
 
@@ -147,6 +159,7 @@ def test_gcp_every_route_counts_against_a_per_consumer_quota(gcp_project: Path) 
             assert set(costs) & limited, f"{method} {path} is not metered per consumer"
 
 
+@pytest.mark.parametrize("gcp_project", ["containers"], indirect=True)
 def test_gcp_gateway_forwards_over_https_only(gcp_project: Path) -> None:
     module = gcp_project / "infra/terraform/modules/api_gateway/variables.tf"
     openapi = _strip(_load(module.with_name("main.tf"))["locals"][0])["openapi"]
@@ -181,17 +194,7 @@ def test_gcp_cloud_run_is_invokable_by_the_gateway_alone(gcp_project: Path) -> N
     assert not re.search(r'member\s*=\s*"all(Authenticated)?Users"', text)
 
 
-@pytest.mark.parametrize("gcp_project", ["kubernetes"], indirect=True)
-def test_gcp_gateway_forwards_to_the_ingress_host_of_each_environment(gcp_project: Path) -> None:
-    env = _strip(_load(gcp_project / "infra/terraform/envs/prod/main.tf"))
-    gateway = next(m["api_gateway"] for m in env["module"] if "api_gateway" in m)
-    assert gateway["backend_url"] == "https://${var.gateway_backend_host}"
-    for name in ("dev", "prod"):
-        tfvars = _strip(_load(gcp_project / f"infra/terraform/envs/{name}/terraform.tfvars"))
-        params = (gcp_project / f"deploy/kubernetes/overlays/{name}/params.env").read_text()
-        assert f"api_host={tfvars['gateway_backend_host']}\n" in params, name
-
-
+@pytest.mark.parametrize("gcp_project", ["containers"], indirect=True)
 def test_gcp_ci_may_act_as_the_gateway_account_only(gcp_project: Path) -> None:
     module = gcp_project / "infra/terraform/modules/api_gateway"
     resources = _resources(module / "main.tf")
@@ -202,6 +205,275 @@ def test_gcp_ci_may_act_as_the_gateway_account_only(gcp_project: Path) -> None:
     roles = next(v["ci_project_roles"] for v in variables["variable"] if "ci_project_roles" in v)
     assert "roles/apigateway.admin" in roles["default"]
     assert "roles/iam.serviceAccountUser" not in roles["default"]
+
+
+# ---------------------------------------------------------------- GKE: Cloud Endpoints + ESPv2
+# On GKE the gateway is ESPv2 beside serving in each pod (docs/adr/0012-api-gateway.md):
+# serving binds loopback, so every request to the pod passes ESPv2's key and quota checks.
+GKE_COMPONENT = "deploy/kubernetes/components/gke-endpoints"
+
+
+@pytest.fixture(scope="module")
+def gke_grpc_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _render(tmp_path_factory.mktemp("gke-grpc"), "gcp", "kubernetes", api_style="grpc")
+
+
+def _k8s_check(project: Path) -> subprocess.CompletedProcess[str]:
+    """The project's own Kubernetes check (kustomize build, schemas, hardening, bypass)."""
+    require("kubectl")
+    # The kubernetes-validate version the project pins (tools/check.py, from includes/pins.jinja).
+    tools = (project / "tools/check.py").read_text(encoding="utf-8")
+    pin = re.search(r'"(kubernetes-validate==[^"]+)"', tools)
+    assert pin, "tools/check.py pins no kubernetes-validate"
+    return subprocess.run(
+        [require("uv"), "run", "--no-project", "--quiet", "--with", pin.group(1), *CHECK],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"},
+    )
+
+
+def _manifests(project: Path, overlay: str = "prod") -> list[dict[str, Any]]:
+    built = subprocess.run(
+        [require("kubectl"), "kustomize", f"deploy/kubernetes/overlays/{overlay}"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return [doc for doc in yaml.safe_load_all(built) if doc]
+
+
+def _one(docs: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
+    return next(d for d in docs if d["kind"] == kind and d["metadata"]["name"] == name)
+
+
+def _plant(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+@pytest.mark.parametrize("gcp_project", ["kubernetes"], indirect=True)
+def test_gke_serving_is_reachable_through_espv2_only(gcp_project: Path) -> None:
+    docs = _manifests(gcp_project)
+    pod = _one(docs, "Deployment", "serving")["spec"]["template"]["spec"]
+    app, esp = pod["containers"]
+    assert esp["name"] == "esp" and esp["image"].startswith(ESPV2_IMAGE + ":")
+    assert esp["args"][1] == "--backend=http://127.0.0.1:8000"
+    # The API binds loopback, and the only port it declares is metrics (Prometheus).
+    assert app["args"][app["args"].index("--host") + 1] == "127.0.0.1"
+    assert [p["name"] for p in app["ports"]] == ["metrics"]
+    service = _one(docs, "Service", "serving")
+    assert [p["targetPort"] for p in service["spec"]["ports"]] == ["http"]
+    assert [p["name"] for p in esp["ports"]] == ["http"]
+    policy = _one(docs, "NetworkPolicy", "serving-from-ingress-controller")
+    assert [p["port"] for rule in policy["spec"]["ingress"] for p in rule["ports"]] == [8080]
+
+    clean = _k8s_check(gcp_project)
+    assert clean.returncode == 0, clean.stderr[-3000:]
+    component = gcp_project / GKE_COMPONENT
+    defects = {
+        # serving listening on every address again: the pod IP reaches it around ESPv2.
+        "serving-deployment.yaml": ("    - 127.0.0.1\n", "    - 0.0.0.0\n", "must bind --host"),
+        # the API port declared again (an Ingress or Service could name it).
+        "serving-ingress.yaml": (
+            "- op: remove\n  path: /spec/ingressClassName\n",
+            "- op: remove\n  path: /spec/ingressClassName\n"
+            "- op: add\n  path: /spec/rules/0/http/paths/0/backend/service/port\n"
+            "  value:\n    number: 8000\n",
+            None,
+        ),
+        # the Service aimed at serving's own port instead of ESPv2's.
+        "serving-service.yaml": (
+            "    targetPort: http\n",
+            "    targetPort: 8000\n",
+            "targets 8000",
+        ),
+    }
+    for name, (old, new, expected) in defects.items():
+        if expected is None:
+            continue
+        path = component / name
+        original = path.read_text(encoding="utf-8")
+        _plant(path, old, new)
+        try:
+            result = _k8s_check(gcp_project)
+        finally:
+            path.write_text(original, encoding="utf-8")
+        assert result.returncode == 1, f"{name}: the bypass was not caught"
+        assert expected in result.stderr, result.stderr[-2000:]
+    # A port declared on the app container beside ESPv2 is caught as well.
+    path = component / "serving-deployment.yaml"
+    original = path.read_text(encoding="utf-8")
+    _plant(
+        path,
+        "    - name: metrics\n",
+        "    - name: http\n      containerPort: 8000\n    - name: metrics\n",
+    )
+    try:
+        result = _k8s_check(gcp_project)
+    finally:
+        path.write_text(original, encoding="utf-8")
+    assert result.returncode == 1 and "declares port http" in result.stderr, result.stderr[-2000:]
+
+
+@pytest.mark.parametrize("gcp_project", ["kubernetes"], indirect=True)
+def test_gke_espv2_reports_as_serving_on_this_service_only(gcp_project: Path) -> None:
+    module = _gateway_module(gcp_project)
+    resources = _resources(module / "main.tf")
+    grants = {key: _strip(block) for key, block in resources.items() if "iam" in key[0]}
+    assert list(grants) == [("google_endpoints_service_iam_member", "proxy")], grants
+    grant = grants[("google_endpoints_service_iam_member", "proxy")]
+    assert grant["role"] == "roles/servicemanagement.serviceController"
+    assert grant["member"] == "${var.proxy_member}"
+    assert grant["service_name"] == "${google_endpoints_service.this.service_name}"
+    env = _strip(_load(gcp_project / "infra/terraform/envs/prod/main.tf"))
+    endpoints = next(m["endpoints"] for m in env["module"] if "endpoints" in m)
+    assert endpoints["proxy_member"] == '${module.iam.service_account_members["serving"]}'
+    # ESPv2 runs as serving's Kubernetes service account (Workload Identity), nothing else.
+    pod = _one(_manifests(gcp_project), "Deployment", "serving")["spec"]["template"]["spec"]
+    assert pod["serviceAccountName"] == "serving"
+
+
+def _flood(rule: dict[str, Any]) -> tuple[int, bool]:
+    """Client A sends threshold + 50 requests in a window, then client B one (same address)."""
+    options = rule["rate_limit_options"][0]
+    threshold = int(options["rate_limit_threshold"][0]["count"])
+    assert options["enforce_on_key"] == "HTTP_HEADER"
+    header = options["enforce_on_key_name"]
+    counters: Counter[str] = Counter()
+
+    def admitted(headers: dict[str, str]) -> bool:
+        counters[headers[header]] += 1
+        return counters[headers[header]] <= threshold
+
+    flood = [
+        admitted({"x-api-key": "a", "x-forwarded-for": "203.0.113.7"})
+        for _ in range(threshold + 50)
+    ]
+    return flood.count(False), admitted({"x-api-key": "b", "x-forwarded-for": "203.0.113.7"})
+
+
+@pytest.mark.parametrize("gcp_project", ["kubernetes"], indirect=True)
+def test_gke_cloud_armor_guards_the_ingress_backend(gcp_project: Path) -> None:
+    module = _gateway_module(gcp_project)
+    policy = _strip(_resources(module / "main.tf")[("google_compute_security_policy", "serving")])
+    rules = policy["rule"]
+    expressions = " ".join(r["match"][0].get("expr", [{}])[0].get("expression", "") for r in rules)
+    for waf in (
+        "sqli-v33-stable",
+        "xss-v33-stable",
+        "lfi-v33-stable",
+        "rce-v33-stable",
+        "cve-canary",
+    ):
+        assert f"evaluatePreconfiguredWaf('{waf}'" in expressions, waf
+    assert all(r["action"] == "deny(403)" for r in rules if "expr" in r["match"][0])
+    throttle = next(r for r in rules if r["action"] == "throttle")
+    scope = {"var": _defaults(module), "local": {}}
+    throttle = _resolve(throttle, scope)
+    refused, other_client_passes = _flood(throttle)
+    assert refused == 50 and other_client_passes, "one API key exhausted another's budget"
+    # The Ingress's backend carries the policy: BackendConfig named by the Service, its policy
+    # name filled from params.env (Terraform output security_policy).
+    params = gcp_project / "deploy/kubernetes/overlays/prod/params.env"
+    _plant(params, "security_policy=set-by-rollout", "security_policy=churn-prod-serving")
+    _plant(params, "endpoints_service=set-by-rollout", "endpoints_service=api.example.cloud.goog")
+    try:
+        docs = _manifests(gcp_project)
+    finally:
+        text = params.read_text(encoding="utf-8")
+        text = text.replace("security_policy=churn-prod-serving", "security_policy=set-by-rollout")
+        params.write_text(
+            text.replace(
+                "endpoints_service=api.example.cloud.goog", "endpoints_service=set-by-rollout"
+            ),
+            encoding="utf-8",
+        )
+    backend = _one(docs, "BackendConfig", "serving")
+    assert backend["spec"]["securityPolicy"]["name"] == "churn-prod-serving"
+    service = _one(docs, "Service", "serving")
+    assert service["metadata"]["annotations"]["cloud.google.com/backend-config"] == (
+        '{"default": "serving"}'
+    )
+    esp = _one(docs, "Deployment", "serving")["spec"]["template"]["spec"]["containers"][1]
+    assert "--service=api.example.cloud.goog" in esp["args"]
+    ingress = _one(docs, "Ingress", "serving")
+    assert ingress["metadata"]["annotations"]["kubernetes.io/ingress.class"] == "gce"
+    assert ingress["metadata"]["annotations"]["kubernetes.io/ingress.allow-http"] == "false"
+
+
+def _grpc_config(project: Path) -> dict[str, Any]:
+    module = _gateway_module(project)
+    locals_ = _strip(_load(module / "main.tf")["locals"][0])
+    return _resolve(locals_["grpc_config"], {"local": locals_, "var": _defaults(module)})
+
+
+def test_gke_grpc_goes_through_espv2_over_http2(gke_grpc_project: Path) -> None:
+    config = _grpc_config(gke_grpc_project)
+    # Only the prediction service is an API: health and reflection are refused from outside.
+    assert [api["name"] for api in config["apis"]] == ["churn.serving.v1.PredictionService"]
+    assert config["usage"]["rules"] == [{"selector": "*", "allow_unregistered_calls": False}]
+    parameters = config["system_parameters"]["rules"][0]["parameters"]
+    assert parameters == [{"name": "api_key", "http_header": "x-goog-api-key"}]
+    limited = {limit["metric"] for limit in config["quota"]["limits"]}
+    assert all(limit["unit"].endswith("/{project}") for limit in config["quota"]["limits"])
+    costs = {r["selector"]: r["metric_costs"] for r in config["quota"]["metric_rules"]}
+    assert set(costs["churn.serving.v1.PredictionService.Predict"]) & limited
+    env = (gke_grpc_project / "infra/terraform/envs/prod/main.tf").read_text(encoding="utf-8")
+    descriptor = re.search(r'filebase64\("\$\{path\.module\}/([^"]+)"\)', env)
+    assert descriptor, "the descriptor set is not passed to the Endpoints service"
+    pb = (gke_grpc_project / "infra/terraform/envs/prod" / descriptor.group(1)).resolve()
+    assert pb == gke_grpc_project / "packages/contracts/src/contracts/proto/api_descriptor.pb"
+    assert pb.stat().st_size > 0
+    docs = _manifests(gke_grpc_project)
+    pod = _one(docs, "Deployment", "serving")["spec"]["template"]["spec"]
+    esp = pod["containers"][1]
+    assert "--backend=grpc://127.0.0.1:8000" in esp["args"]
+    assert "--generate_self_signed_cert" in esp["args"]  # the LB speaks HTTP/2 over TLS only
+    service = _one(docs, "Service", "serving")
+    assert service["spec"]["ports"][0]["appProtocol"] == "HTTP2"
+    assert "HTTP2" in service["metadata"]["annotations"]["cloud.google.com/app-protocols"]
+    assert _one(docs, "BackendConfig", "serving")["spec"]["healthCheck"]["type"] == "HTTP2"
+    clean = _k8s_check(gke_grpc_project)
+    assert clean.returncode == 0, clean.stderr[-3000:]
+
+
+@pytest.mark.parametrize("style", ["rest", "grpc"])
+def test_gke_jwt_needs_a_token_of_the_issuer_and_the_key(tmp_path: Path, style: str) -> None:
+    project = _render(tmp_path, "gcp", "kubernetes", api_style=style, gateway_auth="jwt")
+    module = _gateway_module(project)
+    locals_ = _strip(_load(module / "main.tf")["locals"][0])
+    issuer, jwks = "https://login.test/", "https://login.test/jwks.json"
+    values = {**_defaults(module), "title": "API", "jwt_issuer": issuer, "jwt_jwks_uri": jwks}
+    scope = {"local": locals_, "var": values}
+    if style == "grpc":
+        auth = _resolve(locals_["grpc_config"], scope)["authentication"]
+        provider = auth["providers"][0]
+        assert (provider["issuer"], provider["jwks_uri"]) == (issuer, jwks)
+        assert auth["rules"] == [
+            {"selector": "*", "requirements": [{"provider_id": provider["id"]}]}
+        ]
+    else:
+        openapi = _resolve(locals_["openapi"], scope)
+        bearer = openapi["securityDefinitions"]["bearer"]
+        assert (bearer["x-google-issuer"], bearer["x-google-jwks_uri"]) == (issuer, jwks)
+        for path, operations in openapi["paths"].items():
+            for operation in operations.values():
+                # One requirement naming both: the key alone (or the token alone) is refused.
+                requirements = [set(r) for r in operation["security"]]
+                assert requirements == [{"consumer_key", "bearer"}], path
+    conditions = {
+        _strip(name): " ".join(_strip(rule["condition"]) for rule in block.get("validation", []))
+        for entry in _load(module / "variables.tf")["variable"]
+        for name, block in entry.items()
+    }
+    for name in ("jwt_issuer", "jwt_jwks_uri"):
+        assert f'startswith(var.{name}, "https://")' in conditions[name], name
+    assert "length(var.jwt_audiences) > 0" in conditions["jwt_audiences"]
 
 
 # ---------------------------------------------------------------- Azure API Management

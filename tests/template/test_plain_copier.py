@@ -115,7 +115,6 @@ def test_aiarch_names_the_cloudformation_rule_in_one_line(tmp_path: Path) -> Non
     [
         ({"cloud": "azure", "deploy_target": "containers"}, "Azure"),
         ({"cloud": "azure", "deploy_target": "kubernetes"}, "Azure"),
-        ({"cloud": "gcp", "deploy_target": "kubernetes"}, "GKE"),
     ],
 )
 def test_a_grpc_gateway_is_refused_where_none_is_built(
@@ -130,8 +129,13 @@ def test_a_grpc_gateway_is_refused_where_none_is_built(
     assert not (tmp_path / "p").exists()
 
 
-def test_a_grpc_gateway_is_offered_on_aws_and_cloud_run(tmp_path: Path) -> None:
-    for answers in ({"cloud": "aws"}, {"cloud": "gcp", "deploy_target": "containers"}):
+def test_a_grpc_gateway_is_offered_on_aws_cloud_run_and_gke(tmp_path: Path) -> None:
+    offered = (
+        {"cloud": "aws"},
+        {"cloud": "gcp", "deploy_target": "containers"},
+        {"cloud": "gcp", "deploy_target": "kubernetes"},
+    )
+    for number, answers in enumerate(offered):
         chosen = {**answers, "api_style": "grpc", "api_gateway": "cloud"}
-        project = create_project(tmp_path / answers["cloud"], chosen).destination
+        project = create_project(tmp_path / str(number), chosen).destination
         assert (project / ".copier-answers.yml").read_text().count("api_gateway: cloud") == 1

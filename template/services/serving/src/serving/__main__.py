@@ -203,7 +203,8 @@ def _serve(args: argparse.Namespace) -> int:
         os.environ[MULTIPROCESS_ENV] = metrics_dir
         try:
             if settings.metrics_port:
-                start_metrics_server(multiprocess_metrics_app(), metrics_host, settings.metrics_port)
+                metrics_app = multiprocess_metrics_app()
+                start_metrics_server(metrics_app, metrics_host, settings.metrics_port)
             uvicorn.run(
                 "serving.__main__:worker_app",
                 factory=True,
