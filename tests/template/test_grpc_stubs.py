@@ -11,6 +11,7 @@ from tests.tools import require, run
 
 PROTO = "packages/contracts/src/contracts/proto/churn/serving/v1/prediction.proto"
 STUB = "packages/contracts/src/contracts/proto/churn/serving/v1/prediction_pb2.py"
+DESCRIPTOR_SET = "packages/contracts/src/contracts/proto/api_descriptor.pb"
 
 
 def check_drift(project: Path) -> int:
@@ -51,6 +52,7 @@ def test_a_proto_change_without_new_stubs_fails_the_check(project: Path) -> None
     proto = project / PROTO
     original = proto.read_text(encoding="utf-8")
     stub = (project / STUB).read_text(encoding="utf-8")
+    descriptor = (project / DESCRIPTOR_SET).read_bytes()
     proto.write_text(
         original.replace("  bool churn = 3;\n", "  bool churn = 3;\n  string segment = 4;\n"),
         encoding="utf-8",
@@ -59,6 +61,7 @@ def test_a_proto_change_without_new_stubs_fails_the_check(project: Path) -> None
 
     run(["make", "proto"], cwd=project)  # what the failure tells the developer to do
     assert (project / STUB).read_text(encoding="utf-8") != stub
+    assert (project / DESCRIPTOR_SET).read_bytes() != descriptor
     assert check_drift(project) == 0
 
 
@@ -67,4 +70,23 @@ def test_hand_edited_stubs_fail_the_check(tmp_path: Path) -> None:
     project = create_project(tmp_path / "p", {"api_style": "grpc"}).destination
     stub = project / STUB
     stub.write_text(stub.read_text(encoding="utf-8") + "# tweak\n", encoding="utf-8")
+    assert check_drift(project) == 1
+
+
+def test_a_stale_descriptor_set_fails_the_check(tmp_path: Path) -> None:
+    """Cloud Endpoints (GKE) receives api_descriptor.pb: it must describe the committed protos."""
+    require("uv")
+    project = create_project(tmp_path / "p", {"api_style": "grpc"}).destination
+    descriptor = project / DESCRIPTOR_SET
+    assert descriptor.stat().st_size > 0
+    # An older descriptor set: the proto without its last field.
+    proto = project / PROTO
+    original = proto.read_text(encoding="utf-8")
+    proto.write_text(original.replace("  bool churn = 3;\n", ""), encoding="utf-8")
+    run(["make", "proto"], cwd=project)
+    stale = descriptor.read_bytes()
+    proto.write_text(original, encoding="utf-8")
+    run(["make", "proto"], cwd=project)
+    assert check_drift(project) == 0
+    descriptor.write_bytes(stale)
     assert check_drift(project) == 1
