@@ -1,4 +1,5 @@
-"""Issue 13: api_gateway=cloud on Google Cloud (API Gateway) and Azure (API Management).
+"""Issue 13: api_gateway=cloud on Google Cloud (API Gateway before Cloud Run, Cloud Endpoints +
+ESPv2 on GKE) and Azure (API Management).
 
 Renders each cloud on each deploy target (read from copier.yml), parses the gateway's
 Terraform with python-hcl2 and replays requests against what it configures: the route table
