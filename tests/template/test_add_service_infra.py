@@ -28,12 +28,17 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("add-infra")]
 
 NAME = "order_sync"
 INFRA_NAME = "order-sync"  # clouds name it with '-'
-# Each cloud, each IaC tool and each deploy target at least once.
+# On managed containers, one service of each kind: each needs its own runtime definition.
+RUNNING = {"order_api": "api", "order_events": "consumer"}
+# Each cloud, each IaC tool and each deploy target at least once; every cloud and IaC on
+# managed containers.
 VARIANTS = [
     {"cloud": "aws", "iac": "terraform", "deploy_target": "kubernetes"},
+    {"cloud": "aws", "iac": "terraform", "deploy_target": "containers"},
     {"cloud": "aws", "iac": "cloudformation", "deploy_target": "containers"},
     {"cloud": "gcp", "iac": "terraform", "deploy_target": "containers"},
     {"cloud": "azure", "iac": "terraform", "deploy_target": "kubernetes"},
+    {"cloud": "azure", "iac": "terraform", "deploy_target": "containers"},
 ]
 # The validators of what the add re-rendered (those the variant has: tools/check.py --list).
 CHECKS = {"yamllint", "checkov", "cfn-lint", "terraform-refs", "iam-escalation", "kubernetes"}
@@ -57,7 +62,28 @@ def project(
     added = components.add_service(dest, NAME, "batch-job")
     assert added.unwired == []
     commit_all(dest, "add order_sync")
+    if request.param["deploy_target"] == "containers":
+        for name, kind in RUNNING.items():
+            assert components.add_service(dest, name, kind).unwired == []
+            commit_all(dest, f"add {name}")
     return dest
+
+
+def _unquoted(value: Any) -> Any:
+    """python-hcl2 keeps the quotes of HCL strings and keys; drop them."""
+    if isinstance(value, dict):
+        return {_unquoted(key): _unquoted(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_unquoted(item) for item in value]
+    return value.strip('"') if isinstance(value, str) else value
+
+
+def _modules(main_tf: Path) -> dict[str, Any]:
+    return {
+        name: body
+        for block in _unquoted(hcl2.loads(main_tf.read_text()))["module"]
+        for name, body in block.items()
+    }
 
 
 def _locals(main_tf: Path) -> dict[str, Any]:
@@ -72,8 +98,75 @@ def _answers(project: Path) -> dict[str, Any]:
     return yaml.safe_load((project / ".copier-answers.yml").read_text())
 
 
+def _kinds(project: Path) -> dict[str, str]:
+    """What the project records: every added service and its kind."""
+    on_containers = _answers(project)["deploy_target"] == "containers"
+    return {NAME: "batch-job", **(RUNNING if on_containers else {})}
+
+
 def test_the_service_is_recorded_in_the_answers(project: Path) -> None:
-    assert _answers(project)["added_services"] == {NAME: "batch-job"}
+    assert _answers(project)["added_services"] == _kinds(project)
+
+
+def test_managed_containers_run_every_added_service(project: Path) -> None:
+    """ECS, Cloud Run and Container Apps get each added service by its kind: the environments
+    hand the runtime modules exactly the recorded services (the modules define an api or
+    consumer as a long-running service, a batch job as a scheduled one; see their for_each)."""
+    answers = _answers(project)
+    if answers["deploy_target"] != "containers" or answers["iac"] != "terraform":
+        pytest.skip("Terraform on managed containers")
+    wanted = {name.replace("_", "-"): {"kind": kind} for name, kind in _kinds(project).items()}
+    for main_tf in sorted((project / "infra/terraform/envs").glob("*/main.tf")):
+        if answers["cloud"] == "azure":
+            assert _unquoted(_locals(main_tf))["added_services"] == wanted
+        else:
+            module = {"aws": "ecs", "gcp": "cloud_run"}[answers["cloud"]]
+            assert _modules(main_tf)[module]["added_services"] == wanted, main_tf
+    runtime = {
+        "aws": ("ecs/main.tf", ['resource "aws_ecs_service" "added"', "local.batch_jobs"]),
+        "gcp": (
+            "cloud_run/main.tf",
+            ['"google_cloud_run_v2_service" "added"', '"google_cloud_scheduler_job" "added"'],
+        ),
+        "azure": ("container_apps/main.tf", ['dynamic "ingress"']),
+    }[answers["cloud"]]
+    text = (project / "infra/terraform/modules" / runtime[0]).read_text()
+    assert all(anchor in text for anchor in runtime[1])
+
+
+def test_cloudformation_runs_every_added_service(project: Path) -> None:
+    answers = _answers(project)
+    if answers["iac"] != "cloudformation" or answers["deploy_target"] != "containers":
+        pytest.skip("CloudFormation on ECS")
+    stack = yaml.safe_load((project / "infra/cloudformation/compute-ecs.yaml").read_text())
+    resources = stack["Resources"]
+    for name, infra_name in (
+        ("OrderSync", INFRA_NAME),
+        ("OrderApi", "order-api"),
+        ("OrderEvents", "order-events"),
+    ):
+        task = resources[f"{name}TaskDefinition"]["Properties"]
+        container = task["ContainerDefinitions"][0]
+        assert container["User"] == "10001:10001" and container["ReadonlyRootFilesystem"]
+        assert container["LinuxParameters"]["Capabilities"]["Drop"] == ["ALL"]
+        assert container["LogConfiguration"]["Options"]["awslogs-group"] == {"Ref": "LogGroup"}
+        role = task["TaskRoleArn"]["Fn::ImportValue"]["Fn::Sub"]
+        assert role == f"${{Project}}-${{Environment}}-{infra_name}-role-arn"
+    for name, group in (("OrderApi", "OrderApiSecurityGroup"), ("OrderEvents", "JobSecurityGroup")):
+        network = resources[f"{name}Service"]["Properties"]["NetworkConfiguration"]
+        assert network["AwsvpcConfiguration"]["AssignPublicIp"] == "DISABLED"
+        assert network["AwsvpcConfiguration"]["SecurityGroups"] == [{"Ref": group}]
+    ingress = resources["OrderApiSecurityGroup"]["Properties"]["SecurityGroupIngress"]
+    assert [rule["CidrIp"] for rule in ingress] == [
+        {"Fn::ImportValue": {"Fn::Sub": "${Project}-${Environment}-vpc-cidr"}}
+    ]
+    assert "OrderSyncService" not in resources
+    schedule = resources["OrderSyncSchedule"]["Properties"]["Target"]
+    assert (
+        schedule["EcsParameters"]["NetworkConfiguration"]["AwsvpcConfiguration"]["AssignPublicIp"]
+        == "DISABLED"
+    )
+    assert schedule["RoleArn"] == {"Fn::GetAtt": "AddedJobSchedulerRole.Arn"}
 
 
 def test_terraform_lists_the_service(project: Path) -> None:
