@@ -9,6 +9,7 @@ update does not take it out. The project's own validators still pass on the resu
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -244,6 +245,37 @@ def test_the_project_validators_pass(project: Path) -> None:
         timeout=900,
     )
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+
+
+def test_checkov_catches_an_added_service_given_a_public_ip(project: Path, tmp_path: Path) -> None:
+    """Planted defect: the added services' ECS definition (a for_each, not serving's own block)
+    is scanned too: a public IP on it fails the project's checkov run."""
+    answers = _answers(project)
+    if (answers["cloud"], answers["iac"], answers["deploy_target"]) != (
+        "aws",
+        "terraform",
+        "containers",
+    ):
+        pytest.skip("one variant: the ECS module is the same for every AWS Terraform project")
+    require("uv")
+    copy = tmp_path / "p"
+    shutil.copytree(project, copy, ignore=shutil.ignore_patterns(".git", ".venv"))
+    module = copy / "infra/terraform/modules/ecs/main.tf"
+    text = module.read_text()
+    start = text.index('resource "aws_ecs_service" "added"')
+    end = text.index("assign_public_ip = false", start)
+    module.write_text(f"{text[:end]}assign_public_ip = true{text[end + 24 :]}")
+    result = subprocess.run(
+        [sys.executable, "tools/check.py", "--only", "checkov"],
+        cwd=copy,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
+    )
+    assert result.returncode != 0
+    assert "CKV_AWS_333" in result.stdout + result.stderr
+    assert "aws_ecs_service.added" in result.stdout + result.stderr
 
 
 def test_copier_renders_the_same_again(project: Path) -> None:
