@@ -3,8 +3,10 @@
 On a cloud project the add renders the project again at its own version (copier's update, so
 the infrastructure lists the service); a local project has nothing that renders from
 `added_services`, so the difference is the cost of that re-render. Each run starts from a fresh
-copy of the same committed project. `--python` picks the interpreter whose installed kit is
-measured (default: this one), so two kit versions compare on the same machine:
+copy of the same committed project. Wall time and CPU time (user + system of the command and
+its children: steadier than wall time on a shared machine) are both reported. `--python` picks
+the interpreter whose installed kit is measured (default: this one), so two kit versions compare
+on the same machine:
 
     python benchmarks/bench_add.py [--runs 3] [--python VENV/bin/python] [--out FILE]
 """
@@ -15,6 +17,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -30,8 +33,14 @@ VARIANTS = {
 GIT = ["git", "-c", "user.name=bench", "-c", "user.email=bench@localhost"]
 
 
-def aiarch(python: str, *args: str, cwd: Path) -> float:
-    started = time.perf_counter()
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def aiarch(python: str, *args: str, cwd: Path) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one `aiarch` command."""
+    cpu, started = _children_cpu(), time.perf_counter()
     subprocess.run(
         [python, "-m", "aiarch_scaffold", *args],
         cwd=cwd,
@@ -40,7 +49,7 @@ def aiarch(python: str, *args: str, cwd: Path) -> float:
         text=True,
         env={**os.environ, "NO_COLOR": "1"},
     )
-    return time.perf_counter() - started
+    return time.perf_counter() - started, _children_cpu() - cpu
 
 
 def committed_project(python: str, work: Path, name: str, answers: list[str]) -> Path:
@@ -70,7 +79,7 @@ def main() -> int:
         work = Path(tmp)
         for variant, answers in VARIANTS.items():
             source = committed_project(args.python, work, f"src-{variant}", answers)
-            times = []
+            times: list[tuple[float, float]] = []
             for run in range(args.runs):
                 project = work / f"{variant}-{run}"
                 shutil.copytree(source, project, symlinks=True)
@@ -88,8 +97,10 @@ def main() -> int:
                     )
                 )
             results["seconds"][variant] = {  # type: ignore[index]
-                "median": round(statistics.median(times), 2),
-                "all": [round(t, 2) for t in times],
+                "wall_median": round(statistics.median(wall for wall, _ in times), 2),
+                "cpu_median": round(statistics.median(cpu for _, cpu in times), 2),
+                "wall": [round(wall, 2) for wall, _ in times],
+                "cpu": [round(cpu, 2) for _, cpu in times],
             }
     text = json.dumps(results, indent=2)
     if args.out:
