@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--workers",
-        type=_positive,
+        type=worker_count,
         default=os.environ.get("APP_WORKERS", str(default_workers())),
         help="worker processes, each with its own copy of the model (env APP_WORKERS, "
         "default: the CPUs this process may use, %(default)s here)",
@@ -77,7 +77,7 @@ def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def _positive(value: str) -> int:
+def worker_count(value: str) -> int:
     try:
         number = int(value)
     except ValueError:
