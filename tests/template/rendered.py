@@ -98,6 +98,16 @@ OPTION_PATHS: dict[str, object] = {
     "packages/contracts/tests/test_contracts_proto.py": lambda a: a.get("api_style") == "grpc",
     "services/serving/src/serving/grpc_server.py": lambda a: a.get("api_style") == "grpc",
     "services/serving/tests/test_serving_grpc.py": lambda a: a.get("api_style") == "grpc",
+    # Several server processes on one port (issue 13), and the multi-worker test of each style.
+    "services/serving/src/serving/grpc_workers.py": lambda a: a.get("api_style") == "grpc",
+    "services/serving/src/serving/grpc_transport.py": lambda a: a.get("api_style") == "grpc",
+    "services/serving/tests/test_serving_grpc_workers.py": lambda a: a.get("api_style") == "grpc",
+    "services/serving/tests/test_serving_workers.py": lambda a: (
+        a.get("api_style", "rest") == "rest"
+    ),
+    "services/serving/tests/test_serving_graphql_workers.py": lambda a: (
+        a.get("api_style") == "graphql"
+    ),
     "deploy/kubernetes/components/grpc": lambda a: (
         a.get("api_style") == "grpc"
         and a.get("cloud", "local") != "local"
