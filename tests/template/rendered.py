@@ -94,6 +94,11 @@ OPTION_PATHS: dict[str, object] = {
     ),
     "packages/contracts/tests/test_contracts_s3.py": lambda a: a.get("cloud") == "aws",
     "tools/proto.py": lambda a: a.get("api_style") == "grpc",
+    "tools/gateway_auth.py": lambda a: (
+        a.get("api_gateway") == "cloud"
+        and a.get("gateway_auth") == "jwt"
+        and a.get("cloud") in ("aws", "gcp")
+    ),
     "packages/contracts/src/contracts/proto": lambda a: a.get("api_style") == "grpc",
     "packages/contracts/tests/test_contracts_proto.py": lambda a: a.get("api_style") == "grpc",
     "services/serving/src/serving/grpc_server.py": lambda a: a.get("api_style") == "grpc",

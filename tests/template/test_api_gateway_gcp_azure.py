@@ -11,6 +11,9 @@ TLS version) and fails if the defence is removed from the template.
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
@@ -103,17 +106,36 @@ def _openapi(project: Path) -> dict[str, Any]:
 def _gateway_answer(
     openapi: dict[str, Any], method: str, path: str, headers: dict[str, str]
 ) -> int:
-    """What API Gateway answers before the backend: 404 unrouted, 401 without a key, else 200."""
+    """What API Gateway answers before the backend: 404 unrouted, 401 without a credential.
+
+    An ``apiKey`` scheme needs its header; an ``oauth2`` scheme (x-google-issuer) needs
+    ``authorization: Bearer <token>`` whose token is valid, i.e. ``headers["token"]`` names the
+    scheme's issuer and one of its audiences. A requirement passes when all its schemes do, the
+    operation when any requirement does (OpenAPI 2.0).
+    """
     operation = openapi["paths"].get(path, {}).get(method.lower())
     if operation is None:
         return 404
     schemes = openapi["securityDefinitions"]
-    for requirement in operation.get("security", openapi.get("security", [])):
-        for name in requirement:
-            scheme = schemes[name]
-            assert scheme["type"] == "apiKey" and scheme["in"] == "header", scheme
-            if not headers.get(scheme["name"].lower()):
-                return 401
+
+    def passes(name: str) -> bool:
+        scheme = schemes[name]
+        if scheme["type"] == "oauth2":
+            audiences = str(scheme["x-google-audiences"])
+            token = headers.get("token", "")
+            issuer, _, audience = token.partition(" ")
+            return (
+                headers.get("authorization", "").startswith("Bearer ")
+                and issuer == scheme["x-google-issuer"]
+                and bool(audience)
+                and audience in audiences
+            )
+        assert scheme["type"] == "apiKey" and scheme["in"] == "header", scheme
+        return bool(headers.get(scheme["name"].lower()))
+
+    requirements = operation.get("security", openapi.get("security", []))
+    if requirements and not any(all(passes(n) for n in req) for req in requirements):
+        return 401
     return 200
 
 
@@ -202,6 +224,126 @@ def test_gcp_ci_may_act_as_the_gateway_account_only(gcp_project: Path) -> None:
     roles = next(v["ci_project_roles"] for v in variables["variable"] if "ci_project_roles" in v)
     assert "roles/apigateway.admin" in roles["default"]
     assert "roles/iam.serviceAccountUser" not in roles["default"]
+
+
+# ---------------------------------------------------------------- gateway_auth=jwt on Google Cloud
+@pytest.fixture(scope="module", params=TARGETS)
+def gcp_jwt(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    answers = {
+        "cloud": "gcp",
+        "iac": "terraform",
+        "deploy_target": request.param,
+        "api_gateway": "cloud",
+        "gateway_auth": "jwt",
+    }
+    return create_project(tmp_path_factory.mktemp("gcpjwt") / "p", answers).destination
+
+
+def _jwt_openapi(project: Path) -> dict[str, Any]:
+    openapi = _openapi(project)
+    issuer = "https://auth.example.com/"
+    for scheme in openapi["securityDefinitions"].values():
+        if scheme["type"] == "oauth2":  # the module's variables, as an environment sets them
+            assert scheme["x-google-issuer"] is None and scheme["x-google-jwks_uri"] is None
+            scheme["x-google-issuer"] = issuer
+            scheme["x-google-jwks_uri"] = f"{issuer}.well-known/jwks.json"
+            assert scheme["x-google-audiences"] == '${join(",", var.jwt_audiences)}'
+            scheme["x-google-audiences"] = "https://api.example.com"
+    return openapi
+
+
+def test_gcp_jwt_gateway_requires_a_token_and_a_consumer_key(gcp_jwt: Path) -> None:
+    openapi = _jwt_openapi(gcp_jwt)
+    token = {
+        "authorization": "Bearer t",
+        "token": "https://auth.example.com/ https://api.example.com",
+    }
+    key = {"x-goog-api-key": "c"}
+    assert openapi["paths"], "the gateway routes nothing"
+    for path, operations in openapi["paths"].items():
+        for method in operations:
+            assert _gateway_answer(openapi, method, path, {**token, **key}) == 200, path
+            # The attacks: a key without a token, a token without a key, a token of another
+            # issuer, a token for another audience.
+            assert _gateway_answer(openapi, method, path, key) == 401, path
+            assert _gateway_answer(openapi, method, path, token) == 401, path
+            forged = {**token, "token": "https://evil.example/ https://api.example.com"}
+            assert _gateway_answer(openapi, method, path, {**forged, **key}) == 401, path
+            other = {**token, "token": "https://auth.example.com/ https://other.example"}
+            assert _gateway_answer(openapi, method, path, {**other, **key}) == 401, path
+
+
+def test_gcp_jwt_issuer_and_keys_are_https_only(gcp_jwt: Path) -> None:
+    module = gcp_jwt / "infra/terraform/modules/api_gateway/variables.tf"
+    conditions = {
+        _strip(name): [_strip(rule["condition"]) for rule in block.get("validation", [])]
+        for entry in _load(module)["variable"]
+        for name, block in entry.items()
+    }
+    for name in ("jwt_issuer", "jwt_jwks_uri"):
+        (condition,) = conditions[name]
+        match = re.search(r'regex\("(.+?)", var\.' + name, condition)
+        assert match, condition
+        pattern = match.group(1).replace("\\\\", "\\")
+        # The attack: an issuer (or key set) in clear text, which anyone on the path can forge.
+        assert not re.match(pattern, "http://auth.example.com/"), name
+        assert not re.match(pattern, "https:///no-host"), name
+        assert re.match(pattern, "https://auth.example.com/"), name
+    assert "length(var.jwt_audiences) > 0" in conditions["jwt_audiences"][0]
+    env = _strip(_load(gcp_jwt / "infra/terraform/envs/prod/main.tf"))
+    gateway = next(m["api_gateway"] for m in env["module"] if "api_gateway" in m)
+    assert gateway["jwt_issuer"] == "${var.gateway_jwt_issuer}"
+    for name in ("dev", "prod"):
+        tfvars = _strip(_load(gcp_jwt / f"infra/terraform/envs/{name}/terraform.tfvars"))
+        assert tfvars["gateway_jwt_issuer"].startswith("https://"), name
+        assert tfvars["gateway_jwt_audiences"], name
+
+
+def _generated_check(project: Path) -> tuple[int, str]:
+    result = subprocess.run(
+        [sys.executable, "tools/gateway_auth.py"], cwd=project, capture_output=True, text=True
+    )
+    return result.returncode, result.stdout + result.stderr
+
+
+GCP_JWT_DEFECTS: dict[str, tuple[str, str, str, str]] = {
+    "http-issuer": (
+        "infra/terraform/envs/prod/terraform.tfvars",
+        'gateway_jwt_issuer    = "https://',
+        'gateway_jwt_issuer    = "http://',
+        "gateway_jwt_issuer = 'http://",
+    ),
+    "key-only-route": (
+        "infra/terraform/modules/api_gateway/main.tf",
+        "security       = local.security\n          x-google-quota",
+        "security       = [{ (local.consumer_scheme) = [] }]\n          x-google-quota",
+        "does not require a token and a key",
+    ),
+    "issuer-validation-removed": (
+        "infra/terraform/modules/api_gateway/variables.tf",
+        'can(regex("^https://[^/\\\\s]+", var.jwt_issuer))',
+        'var.jwt_issuer != ""',
+        "variable jwt_issuer does not require an https:// URL",
+    ),
+}
+
+
+@pytest.mark.parametrize("defect", list(GCP_JWT_DEFECTS))
+@pytest.mark.parametrize("gcp_jwt", ["containers"], indirect=True)
+def test_gcp_jwt_defects_fail_the_generated_check(
+    tmp_path: Path, gcp_jwt: Path, defect: str
+) -> None:
+    assert _generated_check(gcp_jwt) == (0, "")
+    project = tmp_path / "p"
+    shutil.copytree(gcp_jwt / "infra", project / "infra")
+    shutil.copytree(gcp_jwt / "tools", project / "tools")
+    path, old, new, expected = GCP_JWT_DEFECTS[defect]
+    target = project / path
+    text = target.read_text(encoding="utf-8")
+    assert old in text, (old, path)
+    target.write_text(text.replace(old, new, 1), encoding="utf-8")
+    status, output = _generated_check(project)
+    assert status == 1 and expected in output, output
 
 
 # ---------------------------------------------------------------- Azure API Management
