@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from aiarch_scaffold.generate import create_project
+from tests.tools import require
 
 hcl2 = pytest.importorskip("hcl2", reason="python-hcl2 is needed to parse Terraform")
 
@@ -516,3 +517,21 @@ def test_make_check_runs_the_gateway_auth_check(tf_jwt: Path, cfn_jwt: Path, iac
         [sys.executable, "tools/check.py", "--list"], cwd=project, capture_output=True, text=True
     )
     assert "gateway-auth" in listed.stdout, listed.stdout + listed.stderr
+
+
+def test_make_check_fails_on_a_method_without_a_token(tmp_path: Path, tf_jwt: Path) -> None:
+    """End to end through tools/check.py (what `make check` runs), with the pinned python-hcl2."""
+    require("uv")
+    project = tmp_path / "p"
+    shutil.copytree(tf_jwt, project)
+    command = [sys.executable, "tools/check.py", "--only", "gateway-auth"]
+    clean = subprocess.run(command, cwd=project, capture_output=True, text=True)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    _replace(
+        project / GATEWAY_MAIN,
+        'authorization        = "COGNITO_USER_POOLS"',
+        'authorization        = "NONE"',
+    )
+    broken = subprocess.run(command, cwd=project, capture_output=True, text=True)
+    assert broken.returncode != 0
+    assert "not COGNITO_USER_POOLS" in broken.stdout + broken.stderr
