@@ -87,10 +87,13 @@ resource "azurerm_cdn_frontdoor_firewall_policy" "this" {
     rate_limit_duration_in_minutes = 1
     rate_limit_threshold           = var.requests_per_minute_per_ip
 
+    # Front Door requires a match condition: "not from 192.0.2.0/24" (a documentation range no
+    # client uses) matches every IPv4 and IPv6 client, as in Microsoft's rate-limit sample.
     match_condition {
-      match_variable = "SocketAddr"
-      operator       = "IPMatch"
-      match_values   = ["0.0.0.0/0", "::/0"]
+      match_variable     = "SocketAddr"
+      operator           = "IPMatch"
+      negation_condition = true
+      match_values       = ["192.0.2.0/24"]
     }
   }
 
