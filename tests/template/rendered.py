@@ -122,6 +122,19 @@ OPTION_PATHS: dict[str, object] = {
         and a.get("api_gateway") == "cloud"
         and a.get("api_style") != "grpc"
     ),
+    # Azure: Front Door's WAF in front of API Management, and the check that keeps it there.
+    "infra/terraform/modules/front_door": lambda a: (
+        a.get("cloud") == "azure"
+        and a.get("iac") == "terraform"
+        and a.get("api_gateway") == "cloud"
+        and a.get("api_style") != "grpc"
+    ),
+    "tools/azure_gateway_check.py": lambda a: (
+        a.get("cloud") == "azure"
+        and a.get("iac") == "terraform"
+        and a.get("api_gateway") == "cloud"
+        and a.get("api_style") != "grpc"
+    ),
     ".github/workflows/ci.yml": lambda a: a.get("ci", "github") == "github",
     ".gitlab-ci.yml": lambda a: a.get("ci") == "gitlab",
     "Jenkinsfile": lambda a: a.get("ci") == "jenkins",
