@@ -9,6 +9,7 @@ update does not take it out. The project's own validators still pass on the resu
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -307,3 +308,63 @@ def test_an_unreachable_template_version_is_named_not_fatal(
     assert len(infra) == 1 and "cannot render the project again" in infra[0]
     assert "added_services: {}" in answers_file.read_text()
     assert INFRA_NAME not in (project / "infra/terraform/envs/dev/main.tf").read_text()
+
+
+def _deploy_script_view(project: Path) -> dict[str, tuple[str, str]]:
+    """service -> (image name, kind) as scripts/deploy.sh computes them for push and rollout."""
+    script = (project / "scripts/deploy.sh").read_text()
+    parts = [
+        re.search(r"^IMAGE_PREFIX=.*$", script, re.M),
+        re.search(r"^SERVICES=\(.*\)$", script, re.M),
+        re.search(r"^declare -A SERVICE_KINDS=.*$", script, re.M),
+        re.search(r"^image_name\(\) \{.*?^\}$", script, re.M | re.S),
+        re.search(r"^service_kind\(\) \{.*?^\}$", script, re.M | re.S),
+    ]
+    on_containers = _answers(project)["deploy_target"] == "containers"
+    found = [part.group(0) for part in parts if part is not None]
+    assert len(found) == (5 if on_containers else 3), "deploy.sh lost a naming part"
+    kind = '$(service_kind "$s")' if on_containers else "-"
+    loop = f'for s in "${{SERVICES[@]}}"; do echo "$s $(image_name "$s") {kind}"; done'
+    printed = subprocess.run(
+        ["bash", "-c", "\n".join([*found, loop])], capture_output=True, text=True, check=True
+    ).stdout
+    return {line.split()[0]: (line.split()[1], line.split()[2]) for line in printed.splitlines()}
+
+
+def test_deploy_pushes_and_rolls_out_each_added_service_by_its_cloud_name(project: Path) -> None:
+    """`make push` and `make deploy` name an added service's image as its registry does
+    (order-sync, not order_sync) and roll out apis and consumers as the running services."""
+    prefix = _answers(project)["project_slug"].replace("_", "-")
+    view = _deploy_script_view(project)
+    on_containers = _answers(project)["deploy_target"] == "containers"
+    for name, kind in _kinds(project).items():
+        image, runs_as = view[name]
+        assert image == f"{prefix}-{name.replace('_', '-')}"
+        if on_containers:
+            assert runs_as == kind
+    if on_containers:
+        assert view["serving"][1] == "api" and view["training"][1] == "batch-job"
+        return
+    require("kubectl")
+    built = subprocess.run(
+        ["kubectl", "kustomize", str(project / "deploy/kubernetes/overlays/dev")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    images = {
+        container["image"].split(":")[0]
+        for doc in yaml.safe_load_all(built)
+        if doc and doc["kind"] in {"Deployment", "CronJob", "Job"}
+        for container in _containers(doc)
+    }
+    # The rollout overlay retargets images by these names: each must be one the base uses.
+    assert view[NAME][0] in images
+    assert NAME not in images  # the component's bare image name was mapped
+
+
+def _containers(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    spec = doc["spec"]
+    if doc["kind"] == "CronJob":
+        spec = spec["jobTemplate"]["spec"]
+    return list(spec["template"]["spec"]["containers"])
