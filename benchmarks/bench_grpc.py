@@ -2,13 +2,16 @@
 
 Generates one project per style with the same answers and seed (APP_SEED), runs `make install`
 and `make pipeline` in each (same synthetic data, same champion model), starts both `serve`
-commands side by side (rate limit off, metrics port off, a real API key), waits until each is
-ready, then drives them in interleaved rounds: batch 1 x concurrency 8, a fixed number of
-seconds per round. The load generator is one asyncio process (grpc.aio / httpx.AsyncClient,
+commands side by side with the same number of worker processes (`--workers`, APP_WORKERS; rate
+limit off, a real API key), waits until every worker of each has loaded the model (their
+/metrics says `model_loaded_workers` = workers), then drives them in interleaved rounds:
+batch 1 x concurrency 8, a fixed number of seconds per round. The gRPC load generator opens
+one channel per concurrent caller, so its connections spread over the workers as the REST
+client's do. The load generator is one asyncio process (grpc.aio / httpx.AsyncClient,
 run in the gRPC project's environment, which has both clients); it reports requests/s, p50,
 p99 and errors per style. Goal (issue 13): gRPC at least as fast as REST at batch 1.
 
-    python benchmarks/bench_grpc.py [--rounds 3] [--seconds 10] [--out benchmarks/results/grpc.json]
+    python benchmarks/bench_grpc.py [--workers 2] [--rounds 3] [--seconds 10] [--out FILE]
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import secrets
 import shutil
 import signal
@@ -25,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -50,14 +55,16 @@ async def run() -> dict:
     latencies, errors = [], 0
     stop = time.perf_counter() + seconds
     if style == "grpc":
-        channel = grpc.aio.insecure_channel(target)
-        stub = pb_grpc.PredictionServiceStub(channel)
+        # One channel (one connection) per caller: the kernel spreads connections, not calls,
+        # over the server's worker processes, as it does for the REST client's connections.
+        channels = [grpc.aio.insecure_channel(target) for _ in range(concurrency)]
+        stubs = [pb_grpc.PredictionServiceStub(channel) for channel in channels]
         message = pb.PredictionRequest(instances=[pb.PredictionInstance(**INSTANCE)])
         metadata = (("x-api-key", key),)
 
-        async def call() -> bool:
+        async def call(index: int) -> bool:
             try:
-                reply = await stub.Predict(message, metadata=metadata, timeout=10)
+                reply = await stubs[index].Predict(message, metadata=metadata, timeout=10)
                 return len(reply.predictions) == 1
             except grpc.RpcError:
                 return False
@@ -66,26 +73,27 @@ async def run() -> dict:
                                    limits=httpx.Limits(max_connections=concurrency))
         body = {"instances": [INSTANCE]}
 
-        async def call() -> bool:
+        async def call(index: int) -> bool:
             try:
                 response = await client.post("/v1/predict", json=body, timeout=10)
                 return response.status_code == 200
             except httpx.HTTPError:
                 return False
 
-    async def worker() -> None:
+    async def worker(index: int) -> None:
         nonlocal errors
         while time.perf_counter() < stop:
             started = time.perf_counter()
-            ok = await call()
+            ok = await call(index)
             latencies.append(time.perf_counter() - started)
             errors += 0 if ok else 1
 
     started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    await asyncio.gather(*(worker(index) for index in range(concurrency)))
     elapsed = time.perf_counter() - started
     if style == "grpc":
-        await channel.close()
+        for channel in channels:
+            await channel.close()
     else:
         await client.aclose()
     latencies.sort()
@@ -120,12 +128,15 @@ def generate(parent: Path, style: str) -> Path:
     return project
 
 
-def start(project: Path, port: int, key: str) -> subprocess.Popen[bytes]:
+def start(
+    project: Path, port: int, metrics_port: int, key: str, workers: int
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "APP_API_KEY": key,
         "APP_PORT": str(port),
-        "APP_METRICS_PORT": "0",
+        "APP_METRICS_PORT": str(metrics_port),
+        "APP_WORKERS": str(workers),
         "APP_RATE_LIMIT_PER_SECOND": "0",
         "APP_MODEL_POLL_SECONDS": "0",
     }
@@ -140,33 +151,33 @@ def start(project: Path, port: int, key: str) -> subprocess.Popen[bytes]:
     )
 
 
-READY = {
-    "grpc": (
-        "import grpc, sys\n"
-        "from grpc_health.v1 import health_pb2, health_pb2_grpc\n"
-        "with grpc.insecure_channel(sys.argv[1]) as c:\n"
-        "    r = health_pb2_grpc.HealthStub(c).Check(health_pb2.HealthCheckRequest(), timeout=2)\n"
-        "sys.exit(r.status != health_pb2.HealthCheckResponse.SERVING)\n"
-    ),
-    "rest": (
-        "import sys, httpx\n"
-        "sys.exit(httpx.get(f'http://{sys.argv[1]}/readyz', timeout=2).status_code != 200)\n"
-    ),
-}
+def loaded_workers(metrics_port: int) -> float:
+    """``model_loaded_workers`` from the server's /metrics (0 while it does not answer)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=2) as reply:
+            text = reply.read().decode()
+    except OSError:
+        return 0
+    match = re.search(r"^model_loaded_workers (\S+)$", text, re.MULTILINE)
+    return float(match.group(1)) if match else 0
 
 
-def wait_ready(client_project: Path, style: str, target: str, timeout: float = 120) -> float:
+def wait_ready(
+    server: subprocess.Popen[bytes],
+    style: str,
+    metrics_port: int,
+    workers: int,
+    timeout: float = 180,
+) -> float:
+    """Seconds until every worker process has loaded the model."""
     started = time.perf_counter()
     while time.perf_counter() - started < timeout:
-        probe = subprocess.run(
-            ["uv", "run", "--no-sync", "python", "-c", READY[style], target],
-            cwd=client_project,
-            capture_output=True,
-        )
-        if probe.returncode == 0:
+        if server.poll() is not None:
+            raise SystemExit(f"{style} server exited with {server.returncode}")
+        if loaded_workers(metrics_port) == workers:
             return time.perf_counter() - started
-        time.sleep(0.5)
-    raise SystemExit(f"{style} server on {target} not ready after {timeout} s")
+        time.sleep(0.2)
+    raise SystemExit(f"{style} server: not every worker ready after {timeout} s")
 
 
 def load(client_project: Path, style: str, target: str, key: str, seconds: float) -> dict[str, Any]:
@@ -203,6 +214,7 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=2, help="APP_WORKERS of both servers")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per style")
     parser.add_argument("--seconds", type=float, default=10, help="seconds per round")
     parser.add_argument("--out", type=Path, help="write the results as JSON here")
@@ -215,11 +227,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         projects = {style: generate(work, style) for style in ("grpc", "rest")}
         client = projects["grpc"]  # has grpcio and httpx: one load generator for both
-        targets = {style: f"127.0.0.1:{free_port()}" for style in projects}
+        ports = {style: (free_port(), free_port()) for style in projects}
+        targets = {style: f"127.0.0.1:{port}" for style, (port, _) in ports.items()}
         ready: dict[str, float] = {}
         for style, project in projects.items():
-            servers.append(start(project, int(targets[style].rsplit(":", 1)[1]), key))
-            ready[style] = round(wait_ready(client, style, targets[style]), 1)
+            port, metrics_port = ports[style]
+            server = start(project, port, metrics_port, key, args.workers)
+            servers.append(server)
+            ready[style] = round(wait_ready(server, style, metrics_port, args.workers), 1)
         # Warm-up, then interleaved rounds so drift in the machine's load hits both alike.
         for style in projects:
             load(client, style, targets[style], key, 2)
@@ -231,6 +246,7 @@ def main(argv: list[str] | None = None) -> int:
         ratio = results["grpc"]["requests_per_second"] / results["rest"]["requests_per_second"]
         report = {
             "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+            "workers": args.workers,
             "load": {
                 "batch": 1,
                 "concurrency": 8,

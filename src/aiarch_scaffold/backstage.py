@@ -11,6 +11,7 @@ choice question as JSON Schema `dependencies` with `oneOf`.
 from __future__ import annotations
 
 import contextlib
+import copy
 import re
 import shutil
 import tempfile
@@ -174,9 +175,25 @@ def parameters(questions: list[Question], computed: dict[str, Any] | None = None
                 branch["required"] = [q.name for q in shown]
             branches.append(branch)
         dependencies[controller] = {"oneOf": branches}
+    # A controller that is itself conditional (api_gateway, asked with a cloud) keeps its
+    # dependants inside the branches that show it, where the form resolves them.
+    for controller in [c for c in dependencies if c not in properties]:
+        block = dependencies.pop(controller)
+        for branch in list(_branches_showing(dependencies, controller)):
+            # a copy each: one shared object would be written as a YAML alias
+            branch.setdefault("dependencies", {})[controller] = copy.deepcopy(block)
     if dependencies:
         page["dependencies"] = dependencies
     return page
+
+
+def _branches_showing(dependencies: dict[str, Any], name: str) -> Iterator[dict[str, Any]]:
+    """Every `oneOf` branch, at any depth, whose properties include ``name``."""
+    for block in dependencies.values():
+        for branch in block["oneOf"]:
+            if name in branch["properties"]:
+                yield branch
+            yield from _branches_showing(branch.get("dependencies", {}), name)
 
 
 def parameter_names(page: dict[str, Any]) -> set[str]:
@@ -184,7 +201,7 @@ def parameter_names(page: dict[str, Any]) -> set[str]:
     names = set(page.get("properties", {}))
     for dependency in page.get("dependencies", {}).values():
         for branch in dependency.get("oneOf", []):
-            names |= set(branch.get("properties", {}))
+            names |= parameter_names(branch)
     return names
 
 

@@ -252,6 +252,14 @@ def update(
         Path | None,
         typer.Option("--template", help="Template git repo or bundle to read instead."),
     ] = None,
+    print_git_config: Annotated[
+        bool,
+        typer.Option(
+            "--print-git-config",
+            help="Print the git settings (export lines) plain `copier update` needs here "
+            "for the project and its added services; update nothing.",
+        ),
+    ] = False,
 ) -> None:
     """Update a generated project to a newer template version, keeping every local edit."""
     from aiarch_scaffold import answers, report
@@ -259,6 +267,14 @@ def update(
     from aiarch_scaffold.update import update_project
 
     _interrupt_on_sigterm()
+    if print_git_config:
+        from aiarch_scaffold.plain_copier import plain_copier, shell_lines
+
+        try:
+            print(shell_lines(plain_copier(path)))
+        except ScaffoldError as exc:
+            fail(exc)
+        return
     try:
         if conflict not in ("inline", "rej"):
             raise UsageError(f"invalid value {conflict!r} for --conflict; allowed: inline, rej")

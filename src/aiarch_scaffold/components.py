@@ -598,7 +598,7 @@ def kit_components(project: Path) -> list[tuple[str, str]]:
     return found
 
 
-def _published_for(answers_file: str, name: str, source: str, old: str) -> Published:
+def published_for(answers_file: str, name: str, source: str, old: str) -> Published:
     """The installed version of a component a project recorded as ``source`` at ``old``."""
     if component_source.component_name(source) is not None:
         published = publish_component(name, recorded=old)
@@ -638,7 +638,7 @@ def component_update_patch(project: Path, *, conflict: Conflict = "inline") -> s
         base = _git(clone, "rev-parse", "HEAD")
         for answers_file, name in components:
             component = yaml.safe_load((clone / answers_file).read_text(encoding="utf-8"))
-            published = _published_for(
+            published = published_for(
                 answers_file, name, str(component["_src_path"]), str(component["_commit"])
             )
             data = {key: recorded[key] for key in PROJECT_KEYS if key in recorded}
@@ -687,5 +687,7 @@ __all__ = [
     "component_answers_files",
     "component_kind",
     "component_update_patch",
+    "kit_components",
+    "published_for",
     "service_kinds",
 ]

@@ -28,12 +28,16 @@ What we rely on, and why:
   hidden questions' defaults are visible to later ones (computed values read them).
 - copier renders every path part (and the answers-file name) through
   ``jinja_env.from_string``; ``memoize_string_templates`` caches those compilations.
+  ``run_update`` makes a Worker (and a ``copier._jinja_ext.SandboxedEnvironment``) of its own
+  for each of its three renders; ``string_templates_memoized`` caches for every environment of
+  that class while it runs.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+import weakref
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +45,7 @@ from typing import Any
 
 import jinja2
 import jinja2.nodes
+from copier._jinja_ext import SandboxedEnvironment
 from copier._main import Worker
 from copier._types import MISSING
 from copier._user_data import AnswersMap
@@ -175,9 +180,13 @@ def memoize_string_templates(worker: Any) -> None:
     halves copier's render time on this template.
     """
     env: jinja2.Environment = worker.jinja_env
-    compile_template = env.from_string
-    cache: dict[str, jinja2.Template] = {}
+    env.from_string = _memoized(env.from_string, {})  # type: ignore[method-assign]
 
+
+_FromString = Callable[..., jinja2.Template]
+
+
+def _memoized(compile_template: _FromString, cache: dict[str, jinja2.Template]) -> _FromString:
     def from_string(
         source: str | jinja2.nodes.Template,
         globals: dict[str, Any] | None = None,
@@ -189,7 +198,39 @@ def memoize_string_templates(worker: Any) -> None:
             cache[source] = compile_template(source)
         return cache[source]
 
-    env.from_string = from_string  # type: ignore[method-assign,assignment]
+    return from_string
+
+
+@contextmanager
+def string_templates_memoized() -> Iterator[None]:
+    """``memoize_string_templates`` for every environment copier creates meanwhile.
+
+    ``run_update`` renders three times (the old version in a scratch folder, the new one in
+    place, the new one again in a scratch folder to diff), each with a Worker and a Jinja
+    environment of its own: each environment gets its own cache, for as long as this runs.
+    """
+    original = SandboxedEnvironment.from_string
+    caches: weakref.WeakKeyDictionary[jinja2.Environment, dict[str, jinja2.Template]] = (
+        weakref.WeakKeyDictionary()
+    )
+
+    def from_string(
+        env: jinja2.Environment,
+        source: str | jinja2.nodes.Template,
+        globals: dict[str, Any] | None = None,
+        template_class: type[jinja2.Template] | None = None,
+    ) -> jinja2.Template:
+        def compile_template(*args: Any) -> jinja2.Template:
+            return original(env, *args)
+
+        cache = caches.setdefault(env, {})
+        return _memoized(compile_template, cache)(source, globals, template_class)
+
+    SandboxedEnvironment.from_string = from_string  # type: ignore[method-assign,assignment]
+    try:
+        yield
+    finally:
+        SandboxedEnvironment.from_string = original  # type: ignore[method-assign]
 
 
 __all__ = [
@@ -200,5 +241,6 @@ __all__ = [
     "questions_data",
     "render_copy",
     "resolve_answers",
+    "string_templates_memoized",
     "validation_message",
 ]

@@ -22,7 +22,7 @@ from copier.errors import CopierError
 from packaging.version import InvalidVersion, Version
 from plumbum import local
 
-from aiarch_scaffold import __version__, releases
+from aiarch_scaffold import __version__, copier_adapter, releases
 from aiarch_scaffold import answers as answer_checks
 from aiarch_scaffold.errors import ScaffoldError, UsageError
 from aiarch_scaffold.generate import ANSWERS_FILE
@@ -238,7 +238,11 @@ def _run(
 ) -> None:
     notes = io.StringIO()
     try:
-        with contextlib.redirect_stderr(notes), local.env(**plan.git_env):
+        with (
+            contextlib.redirect_stderr(notes),
+            local.env(**plan.git_env),
+            copier_adapter.string_templates_memoized(),
+        ):
             run_update(
                 dst_path=dst,
                 vcs_ref=plan.to_ref,

@@ -94,10 +94,25 @@ OPTION_PATHS: dict[str, object] = {
     ),
     "packages/contracts/tests/test_contracts_s3.py": lambda a: a.get("cloud") == "aws",
     "tools/proto.py": lambda a: a.get("api_style") == "grpc",
+    "tools/gateway_auth.py": lambda a: (
+        a.get("api_gateway") == "cloud"
+        and a.get("gateway_auth") == "jwt"
+        and a.get("cloud") in ("aws", "gcp")
+    ),
     "packages/contracts/src/contracts/proto": lambda a: a.get("api_style") == "grpc",
     "packages/contracts/tests/test_contracts_proto.py": lambda a: a.get("api_style") == "grpc",
     "services/serving/src/serving/grpc_server.py": lambda a: a.get("api_style") == "grpc",
     "services/serving/tests/test_serving_grpc.py": lambda a: a.get("api_style") == "grpc",
+    # Several server processes on one port (issue 13), and the multi-worker test of each style.
+    "services/serving/src/serving/grpc_workers.py": lambda a: a.get("api_style") == "grpc",
+    "services/serving/src/serving/grpc_transport.py": lambda a: a.get("api_style") == "grpc",
+    "services/serving/tests/test_serving_grpc_workers.py": lambda a: a.get("api_style") == "grpc",
+    "services/serving/tests/test_serving_workers.py": lambda a: (
+        a.get("api_style", "rest") == "rest"
+    ),
+    "services/serving/tests/test_serving_graphql_workers.py": lambda a: (
+        a.get("api_style") == "graphql"
+    ),
     "deploy/kubernetes/components/grpc": lambda a: (
         a.get("api_style") == "grpc"
         and a.get("cloud", "local") != "local"
@@ -134,6 +149,19 @@ OPTION_PATHS: dict[str, object] = {
         a.get("api_style") == "grpc"
     ),
     "infra/terraform/modules/api_management": lambda a: (
+        a.get("cloud") == "azure"
+        and a.get("iac") == "terraform"
+        and a.get("api_gateway") == "cloud"
+        and a.get("api_style") != "grpc"
+    ),
+    # Azure: Front Door's WAF in front of API Management, and the check that keeps it there.
+    "infra/terraform/modules/front_door": lambda a: (
+        a.get("cloud") == "azure"
+        and a.get("iac") == "terraform"
+        and a.get("api_gateway") == "cloud"
+        and a.get("api_style") != "grpc"
+    ),
+    "tools/azure_gateway_check.py": lambda a: (
         a.get("cloud") == "azure"
         and a.get("iac") == "terraform"
         and a.get("api_gateway") == "cloud"

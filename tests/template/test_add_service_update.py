@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -17,8 +18,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from typer.testing import CliRunner
 
 from aiarch_scaffold import component_source, components
+from aiarch_scaffold.cli import app
 from aiarch_scaffold.errors import ScaffoldError
 from aiarch_scaffold.generate import create_project
 from aiarch_scaffold.template_source import TemplateSource
@@ -268,6 +271,49 @@ def test_plain_copier_updates_the_component_by_its_answers_file(
         check=True,
         capture_output=True,
         env={**os.environ, **published.env},
+    )
+    assert COMPONENT_LINE in (project / "services/orders/README.md").read_text()
+    _assert_service_intact(project)
+
+
+@pytest.mark.slow
+def test_plain_copier_updates_with_the_printed_git_config(
+    kit: Path, installed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`aiarch update --print-git-config` prints all plain copier needs, on a machine that has
+    never cached the component: with only those lines, copier moves the service to the newer
+    kit's version and keeps the team's edit."""
+    project = _project_with_service(kit, tmp_path / "p")
+    _another_machine(tmp_path, monkeypatch)
+    git(installed, "checkout", "-q", "v1.1.0")
+    printed = CliRunner().invoke(app, ["update", str(project), "--print-git-config"])
+    assert printed.exit_code == 0, printed.output
+    lines = printed.output.splitlines()
+    exported = dict(
+        shlex.split(line.removeprefix("export "))[0].split("=", 1)
+        for line in lines
+        if line.startswith("export ")
+    )
+    assert exported["GIT_CONFIG_VALUE_0"] == component_source.component_url("service")
+    command = next(line.removeprefix("# ") for line in lines if "--answers-file" in line)
+    assert command == "copier update --defaults --answers-file .copier-answers.service-orders.yml"
+    clean = {key: value for key, value in os.environ.items() if not key.startswith("GIT_CONFIG")}
+    without = subprocess.run(  # the recorded URL itself leads nowhere
+        [sys.executable, "-m", *shlex.split(command)],
+        cwd=project,
+        check=False,
+        capture_output=True,
+        text=True,
+        env=clean,
+    )
+    assert without.returncode != 0 and "components/service.git" in without.stderr
+    assert git(project, "status", "--porcelain") == ""
+    subprocess.run(
+        [sys.executable, "-m", *shlex.split(command)],
+        cwd=project,
+        check=True,
+        capture_output=True,
+        env={**clean, **exported},
     )
     assert COMPONENT_LINE in (project / "services/orders/README.md").read_text()
     _assert_service_intact(project)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ import pytest
 import yaml
 
 from aiarch_scaffold.generate import create_project
+from tests.tools import require
 
 hcl2 = pytest.importorskip("hcl2", reason="python-hcl2 is needed to parse Terraform")
 
@@ -308,3 +310,228 @@ def test_cloudformation_findings_catch_planted_defects(
     old, new, expected = CFN_DEFECTS[defect]
     _replace(project / CFN_STACK, old, new)
     assert any(expected in finding for finding in cloudformation_findings(project))
+
+
+# ---------------------------------------------------------------- gateway_auth=jwt
+# The REST API verifies a Cognito access token (client-credentials grant) with the predict scope
+# on every method and still requires the client's API key (its usage plan). The generated
+# project's tools/gateway_auth.py (part of `make check`) must pass on the clean render and catch
+# each planted defect.
+JWT = {"gateway_auth": "jwt"}
+
+
+@pytest.fixture(scope="module")
+def tf_jwt(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _render(
+        tmp_path_factory.mktemp("tfj"), iac="terraform", deploy_target="containers", **JWT
+    )
+
+
+@pytest.fixture(scope="module")
+def cfn_jwt(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _render(
+        tmp_path_factory.mktemp("cfj"),
+        iac="cloudformation",
+        deploy_target="kubernetes",
+        api_style="graphql",
+        **JWT,
+    )
+
+
+def gateway_auth_check(project: Path) -> tuple[int, str]:
+    """The generated project's own check (tools/gateway_auth.py), run as `make check` runs it."""
+    result = subprocess.run(
+        [sys.executable, "tools/gateway_auth.py"], cwd=project, capture_output=True, text=True
+    )
+    return result.returncode, result.stdout + result.stderr
+
+
+def _cognito(project: Path) -> dict[str, dict[str, Any]]:
+    found = {}
+    for _, kind, name, body in _terraform(project):
+        found[f"{kind}.{name}"] = body
+    return found
+
+
+def _aws_answer(method: dict[str, Any], scopes: set[str], request: dict[str, Any]) -> int:
+    """API Gateway's answer before the backend for one request.
+
+    ``request``: ``token`` (None, or the claims of a token signed by the method's user pool,
+    with ``scope``) and ``key`` (an API key of a usage plan, or None). 401 without a valid token
+    or without a granted scope (COGNITO_USER_POOLS with scopes), 403 without a key.
+    """
+    if _unquote(method.get("authorization")) == "COGNITO_USER_POOLS":
+        token = request.get("token")
+        if token is None or token.get("pool") != "clients" or token["exp_in"] <= 0:
+            return 401
+        if not set(token.get("scope", "").split()) & scopes:
+            return 401
+    if method.get("api_key_required") is True and not request.get("key"):
+        return 403
+    return 200
+
+
+def _method_scopes(resources: dict[str, dict[str, Any]]) -> set[str]:
+    """The scopes the method requires, resolved from the resource server they reference."""
+    method = resources["aws_api_gateway_method.proxy"]
+    reference = str(method.get("authorization_scopes", ""))
+    if "aws_cognito_resource_server.api.scope_identifiers" not in reference:
+        return set()
+    server = resources["aws_cognito_resource_server.api"]
+    scopes = server["scope"] if isinstance(server["scope"], list) else [server["scope"]]
+    identifier = _unquote(server["identifier"]).replace("${var.name}", "churn-prod")
+    return {f"{identifier}/{_unquote(s['scope_name'])}" for s in scopes}
+
+
+def test_jwt_gateway_keeps_every_api_key_property(tf_jwt: Path) -> None:
+    assert terraform_findings(tf_jwt) == []
+    assert gateway_auth_check(tf_jwt) == (0, "")
+
+
+def test_jwt_gateway_refuses_calls_without_a_scoped_token_or_a_key(tf_jwt: Path) -> None:
+    resources = _cognito(tf_jwt)
+    method = resources["aws_api_gateway_method.proxy"]
+    scopes = _method_scopes(resources)
+    assert scopes == {"churn-prod/predict"}
+    good = {"pool": "clients", "scope": "churn-prod/predict", "exp_in": 300}
+    assert _aws_answer(method, scopes, {"token": good, "key": "k"}) == 200
+    # The attacks: no token, an expired one, one without the scope, a key alone, a token alone.
+    assert _aws_answer(method, scopes, {"token": None, "key": "k"}) == 401
+    assert _aws_answer(method, scopes, {"token": {**good, "exp_in": 0}, "key": "k"}) == 401
+    assert _aws_answer(method, scopes, {"token": {**good, "scope": "other/x"}, "key": "k"}) == 401
+    assert _aws_answer(method, scopes, {"token": good, "key": None}) == 403
+    authorizer = resources["aws_api_gateway_authorizer.cognito"]
+    assert _unquote(authorizer["type"]) == "COGNITO_USER_POOLS"
+    assert "aws_cognito_user_pool.clients.arn" in str(authorizer["provider_arns"])
+
+
+def test_jwt_clients_use_client_credentials_and_no_secret_is_output(tf_jwt: Path) -> None:
+    resources = _cognito(tf_jwt)
+    client = resources["aws_cognito_user_pool_client.client"]
+    assert [_unquote(f) for f in client["allowed_oauth_flows"]] == ["client_credentials"]
+    assert client["generate_secret"] is True
+    assert client["for_each"] == "${var.clients}", "one app client per API key client"
+    pool = resources["aws_cognito_user_pool.clients"]
+    admin = pool["admin_create_user_config"]
+    admin = admin[0] if isinstance(admin, list) else admin
+    assert admin["allow_admin_create_user_only"] is True, "self sign-up"
+    assert "var.deletion_protection" in str(pool["deletion_protection"])
+    outputs = "\n".join(p.read_text("utf-8") for p in (tf_jwt / "infra").rglob("outputs.tf"))
+    assert "client_secret" not in outputs
+    assert "module.api_gateway.token_url" in outputs
+    waf = (tf_jwt / WAF_MAIN).read_text(encoding="utf-8")
+    assert 'name = "authorization"' in waf, "bearer tokens would be written to the WAF log"
+
+
+TF_JWT_DEFECTS: dict[str, tuple[str, str, str]] = {
+    "method-without-authorizer": (
+        'authorization        = "COGNITO_USER_POOLS"',
+        'authorization        = "NONE"',
+        "not COGNITO_USER_POOLS",
+    ),
+    "missing-scope": (
+        "  authorization_scopes = aws_cognito_resource_server.api.scope_identifiers\n",
+        "",
+        "requires no scope",
+    ),
+    "method-without-key": (
+        "api_key_required     = true",
+        "api_key_required     = false",
+        "does not require an API key",
+    ),
+}
+
+
+@pytest.mark.parametrize("defect", list(TF_JWT_DEFECTS))
+def test_jwt_terraform_defects_fail_the_generated_check(
+    tmp_path: Path, tf_jwt: Path, defect: str
+) -> None:
+    project = tmp_path / "p"
+    shutil.copytree(tf_jwt / "infra", project / "infra")
+    shutil.copytree(tf_jwt / "tools", project / "tools")
+    old, new, expected = TF_JWT_DEFECTS[defect]
+    _replace(project / GATEWAY_MAIN, old, new)
+    status, output = gateway_auth_check(project)
+    assert status == 1 and expected in output, output
+
+
+def test_jwt_secret_in_an_output_fails_the_generated_check(tmp_path: Path, tf_jwt: Path) -> None:
+    project = tmp_path / "p"
+    shutil.copytree(tf_jwt / "infra", project / "infra")
+    shutil.copytree(tf_jwt / "tools", project / "tools")
+    outputs = project / TF_MODULES / "api_gateway/outputs.tf"
+    outputs.write_text(
+        outputs.read_text(encoding="utf-8")
+        + '\noutput "secrets" {\n  value     = { for c, app in aws_cognito_user_pool_client.client'
+        " : c => app.client_secret }\n  sensitive = true\n}\n",
+        encoding="utf-8",
+    )
+    status, output = gateway_auth_check(project)
+    assert status == 1 and "publishes a client secret" in output, output
+
+
+def test_jwt_cloudformation_gateway(cfn_jwt: Path) -> None:
+    assert cloudformation_findings(cfn_jwt) == []
+    assert gateway_auth_check(cfn_jwt) == (0, "")
+    template = yaml.safe_load((cfn_jwt / CFN_STACK).read_text(encoding="utf-8"))
+    method = template["Resources"]["ProxyMethod"]["Properties"]
+    assert method["AuthorizationType"] == "COGNITO_USER_POOLS"
+    assert method["AuthorizationScopes"] == [{"Fn::Sub": "${Project}-${Environment}/predict"}]
+    client = template["Resources"]["ClientApp"]["Properties"]
+    assert client["AllowedOAuthScopes"] == method["AuthorizationScopes"]
+    assert "ClientSecret" not in str(template["Outputs"])
+
+
+CFN_JWT_DEFECTS: dict[str, tuple[str, str, str]] = {
+    "method-without-authorizer": (
+        "AuthorizationType: COGNITO_USER_POOLS",
+        "AuthorizationType: NONE",
+        "not COGNITO_USER_POOLS",
+    ),
+    "missing-scope": (
+        "      AuthorizationScopes:\n        - Fn::Sub: ${Project}-${Environment}/predict\n",
+        "",
+        "requires no scope",
+    ),
+}
+
+
+@pytest.mark.parametrize("defect", list(CFN_JWT_DEFECTS))
+def test_jwt_cloudformation_defects_fail_the_generated_check(
+    tmp_path: Path, cfn_jwt: Path, defect: str
+) -> None:
+    project = tmp_path / "p"
+    (project / CFN_STACK).parent.mkdir(parents=True)
+    shutil.copy(cfn_jwt / CFN_STACK, project / CFN_STACK)
+    shutil.copytree(cfn_jwt / "tools", project / "tools")
+    old, new, expected = CFN_JWT_DEFECTS[defect]
+    _replace(project / CFN_STACK, old, new)
+    status, output = gateway_auth_check(project)
+    assert status == 1 and expected in output, output
+
+
+@pytest.mark.parametrize("iac", ["terraform", "cloudformation"])
+def test_make_check_runs_the_gateway_auth_check(tf_jwt: Path, cfn_jwt: Path, iac: str) -> None:
+    project = tf_jwt if iac == "terraform" else cfn_jwt
+    listed = subprocess.run(
+        [sys.executable, "tools/check.py", "--list"], cwd=project, capture_output=True, text=True
+    )
+    assert "gateway-auth" in listed.stdout, listed.stdout + listed.stderr
+
+
+def test_make_check_fails_on_a_method_without_a_token(tmp_path: Path, tf_jwt: Path) -> None:
+    """End to end through tools/check.py (what `make check` runs), with the pinned python-hcl2."""
+    require("uv")
+    project = tmp_path / "p"
+    shutil.copytree(tf_jwt, project)
+    command = [sys.executable, "tools/check.py", "--only", "gateway-auth"]
+    clean = subprocess.run(command, cwd=project, capture_output=True, text=True)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    _replace(
+        project / GATEWAY_MAIN,
+        'authorization        = "COGNITO_USER_POOLS"',
+        'authorization        = "NONE"',
+    )
+    broken = subprocess.run(command, cwd=project, capture_output=True, text=True)
+    assert broken.returncode != 0
+    assert "not COGNITO_USER_POOLS" in broken.stdout + broken.stderr

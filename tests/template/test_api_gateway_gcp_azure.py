@@ -11,9 +11,13 @@ TLS version) and fails if the defence is removed from the template.
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import os
 import re
+import shutil
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
@@ -84,9 +88,9 @@ def _resolve(value: Any, scope: dict[str, dict[str, Any]]) -> Any:
     return value
 
 
-def _render(tmp: Path, cloud: str, target: str, **more: str) -> Path:
+def _render(tmp: Path, cloud: str, target: str, **extra: str) -> Path:
     answers = {"cloud": cloud, "iac": "terraform", "deploy_target": target, "api_gateway": "cloud"}
-    return create_project(tmp / "p", {**answers, **more}).destination
+    return create_project(tmp / "p", {**answers, **extra}).destination
 
 
 @pytest.fixture(scope="module", params=TARGETS)
@@ -94,9 +98,22 @@ def gcp_project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     return _render(tmp_path_factory.mktemp("gcp"), "gcp", request.param)
 
 
-@pytest.fixture(scope="module", params=TARGETS)
+# Azure variants: every deploy target with every API style carried by API Management (gRPC is
+# refused there, see copier.yml), and each gateway_auth on each target.
+AZURE_STYLES = [s for s in map(str, QUESTIONS["api_style"].choices.values()) if s != "grpc"]
+AZURE_AUTHS = [str(choice) for choice in QUESTIONS["gateway_auth"].choices.values()]
+AZURE_VARIANTS = [
+    (target, style, AZURE_AUTHS[(t + s) % len(AZURE_AUTHS)])
+    for t, target in enumerate(TARGETS)
+    for s, style in enumerate(AZURE_STYLES)
+]
+
+
+@pytest.fixture(scope="module", params=AZURE_VARIANTS, ids="-".join)
 def azure_project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _render(tmp_path_factory.mktemp("azure"), "azure", request.param)
+    target, style, auth = request.param
+    tmp = tmp_path_factory.mktemp("azure")
+    return _render(tmp, "azure", target, api_style=style, gateway_auth=auth)
 
 
 # ---------------------------------------------------------------- Google Cloud API Gateway
@@ -116,17 +133,36 @@ def _openapi(project: Path) -> dict[str, Any]:
 def _gateway_answer(
     openapi: dict[str, Any], method: str, path: str, headers: dict[str, str]
 ) -> int:
-    """What API Gateway answers before the backend: 404 unrouted, 401 without a key, else 200."""
+    """What API Gateway answers before the backend: 404 unrouted, 401 without a credential.
+
+    An ``apiKey`` scheme needs its header; an ``oauth2`` scheme (x-google-issuer) needs
+    ``authorization: Bearer <token>`` whose token is valid, i.e. ``headers["token"]`` names the
+    scheme's issuer and one of its audiences. A requirement passes when all its schemes do, the
+    operation when any requirement does (OpenAPI 2.0).
+    """
     operation = openapi["paths"].get(path, {}).get(method.lower())
     if operation is None:
         return 404
     schemes = openapi["securityDefinitions"]
-    for requirement in operation.get("security", openapi.get("security", [])):
-        for name in requirement:
-            scheme = schemes[name]
-            assert scheme["type"] == "apiKey" and scheme["in"] == "header", scheme
-            if not headers.get(scheme["name"].lower()):
-                return 401
+
+    def passes(name: str) -> bool:
+        scheme = schemes[name]
+        if scheme["type"] == "oauth2":
+            audiences = str(scheme["x-google-audiences"])
+            token = headers.get("token", "")
+            issuer, _, audience = token.partition(" ")
+            return (
+                headers.get("authorization", "").startswith("Bearer ")
+                and issuer == scheme["x-google-issuer"]
+                and bool(audience)
+                and audience in audiences
+            )
+        assert scheme["type"] == "apiKey" and scheme["in"] == "header", scheme
+        return bool(headers.get(scheme["name"].lower()))
+
+    requirements = operation.get("security", openapi.get("security", []))
+    if requirements and not any(all(passes(n) for n in req) for req in requirements):
+        return 401
     return 200
 
 
@@ -477,6 +513,127 @@ def test_gke_jwt_needs_a_token_of_the_issuer_and_the_key(tmp_path: Path, style: 
     assert "length(var.jwt_audiences) > 0" in conditions["jwt_audiences"]
 
 
+# ---------------------------------------------------------------- gateway_auth=jwt on Google Cloud
+# Cloud Run's API Gateway; GKE's bearer tokens (ESPv2) are tested with the GKE path above.
+@pytest.fixture(scope="module", params=["containers"])
+def gcp_jwt(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    answers = {
+        "cloud": "gcp",
+        "iac": "terraform",
+        "deploy_target": request.param,
+        "api_gateway": "cloud",
+        "gateway_auth": "jwt",
+    }
+    return create_project(tmp_path_factory.mktemp("gcpjwt") / "p", answers).destination
+
+
+def _jwt_openapi(project: Path) -> dict[str, Any]:
+    openapi = _openapi(project)
+    issuer = "https://auth.example.com/"
+    for scheme in openapi["securityDefinitions"].values():
+        if scheme["type"] == "oauth2":  # the module's variables, as an environment sets them
+            assert scheme["x-google-issuer"] is None and scheme["x-google-jwks_uri"] is None
+            scheme["x-google-issuer"] = issuer
+            scheme["x-google-jwks_uri"] = f"{issuer}.well-known/jwks.json"
+            assert scheme["x-google-audiences"] == '${join(",", var.jwt_audiences)}'
+            scheme["x-google-audiences"] = "https://api.example.com"
+    return openapi
+
+
+def test_gcp_jwt_gateway_requires_a_token_and_a_consumer_key(gcp_jwt: Path) -> None:
+    openapi = _jwt_openapi(gcp_jwt)
+    token = {
+        "authorization": "Bearer t",
+        "token": "https://auth.example.com/ https://api.example.com",
+    }
+    key = {"x-goog-api-key": "c"}
+    assert openapi["paths"], "the gateway routes nothing"
+    for path, operations in openapi["paths"].items():
+        for method in operations:
+            assert _gateway_answer(openapi, method, path, {**token, **key}) == 200, path
+            # The attacks: a key without a token, a token without a key, a token of another
+            # issuer, a token for another audience.
+            assert _gateway_answer(openapi, method, path, key) == 401, path
+            assert _gateway_answer(openapi, method, path, token) == 401, path
+            forged = {**token, "token": "https://evil.example/ https://api.example.com"}
+            assert _gateway_answer(openapi, method, path, {**forged, **key}) == 401, path
+            other = {**token, "token": "https://auth.example.com/ https://other.example"}
+            assert _gateway_answer(openapi, method, path, {**other, **key}) == 401, path
+
+
+def test_gcp_jwt_issuer_and_keys_are_https_only(gcp_jwt: Path) -> None:
+    module = gcp_jwt / "infra/terraform/modules/api_gateway/variables.tf"
+    conditions = {
+        _strip(name): [_strip(rule["condition"]) for rule in block.get("validation", [])]
+        for entry in _load(module)["variable"]
+        for name, block in entry.items()
+    }
+    for name in ("jwt_issuer", "jwt_jwks_uri"):
+        (condition,) = conditions[name]
+        match = re.search(r'regex\("(.+?)", var\.' + name, condition)
+        assert match, condition
+        pattern = match.group(1).replace("\\\\", "\\")
+        # The attack: an issuer (or key set) in clear text, which anyone on the path can forge.
+        assert not re.match(pattern, "http://auth.example.com/"), name
+        assert not re.match(pattern, "https:///no-host"), name
+        assert re.match(pattern, "https://auth.example.com/"), name
+    assert "length(var.jwt_audiences) > 0" in conditions["jwt_audiences"][0]
+    env = _strip(_load(gcp_jwt / "infra/terraform/envs/prod/main.tf"))
+    gateway = next(m["api_gateway"] for m in env["module"] if "api_gateway" in m)
+    assert gateway["jwt_issuer"] == "${var.gateway_jwt_issuer}"
+    for name in ("dev", "prod"):
+        tfvars = _strip(_load(gcp_jwt / f"infra/terraform/envs/{name}/terraform.tfvars"))
+        assert tfvars["gateway_jwt_issuer"].startswith("https://"), name
+        assert tfvars["gateway_jwt_audiences"], name
+
+
+def _generated_check(project: Path) -> tuple[int, str]:
+    result = subprocess.run(
+        [sys.executable, "tools/gateway_auth.py"], cwd=project, capture_output=True, text=True
+    )
+    return result.returncode, result.stdout + result.stderr
+
+
+GCP_JWT_DEFECTS: dict[str, tuple[str, str, str, str]] = {
+    "http-issuer": (
+        "infra/terraform/envs/prod/terraform.tfvars",
+        'gateway_jwt_issuer    = "https://',
+        'gateway_jwt_issuer    = "http://',
+        "gateway_jwt_issuer = 'http://",
+    ),
+    "key-only-route": (
+        "infra/terraform/modules/api_gateway/main.tf",
+        "security       = local.security\n          x-google-quota",
+        "security       = [{ (local.consumer_scheme) = [] }]\n          x-google-quota",
+        "does not require a token and a key",
+    ),
+    "issuer-validation-removed": (
+        "infra/terraform/modules/api_gateway/variables.tf",
+        'can(regex("^https://[^/\\\\s]+", var.jwt_issuer))',
+        'var.jwt_issuer != ""',
+        "variable jwt_issuer does not require an https:// URL",
+    ),
+}
+
+
+@pytest.mark.parametrize("defect", list(GCP_JWT_DEFECTS))
+@pytest.mark.parametrize("gcp_jwt", ["containers"], indirect=True)
+def test_gcp_jwt_defects_fail_the_generated_check(
+    tmp_path: Path, gcp_jwt: Path, defect: str
+) -> None:
+    assert _generated_check(gcp_jwt) == (0, "")
+    project = tmp_path / "p"
+    shutil.copytree(gcp_jwt / "infra", project / "infra")
+    shutil.copytree(gcp_jwt / "tools", project / "tools")
+    path, old, new, expected = GCP_JWT_DEFECTS[defect]
+    target = project / path
+    text = target.read_text(encoding="utf-8")
+    assert old in text, (old, path)
+    target.write_text(text.replace(old, new, 1), encoding="utf-8")
+    status, output = _generated_check(project)
+    assert status == 1 and expected in output, output
+
+
 # ---------------------------------------------------------------- Azure API Management
 def _apim(project: Path) -> dict[tuple[str, str], dict[str, Any]]:
     return {
@@ -503,7 +660,7 @@ def test_azure_gateway_refuses_callers_without_a_subscription(azure_project: Pat
     assert api["protocols"] == ["https"]
     operations = apim[("azurerm_api_management_api_operation", "this")]["for_each"]
     routes = {(op["method"], op["url"]) for op in operations.values()}
-    assert ("POST", "/v1/predict") in routes
+    assert routes & {("POST", "/v1/predict"), ("POST", "/v1/graphql")}
     assert not {url for _, url in routes} & {"/healthz", "/metrics", "/docs", "/"}
 
 
@@ -583,7 +740,7 @@ def test_azure_backend_is_reached_over_the_vnet_only(azure_project: Path) -> Non
     subnets = env["locals"][0]["subnets"]
     rules = subnets["api-management"]["allow_inbound"]
     assert {(r["source"], r["port"]) for r in rules.values()} == {
-        ("Internet", 443),
+        ("AzureFrontDoor.Backend", 443),
         ("ApiManagement", 3443),
         ("AzureLoadBalancer", 6390),
     }
@@ -591,3 +748,368 @@ def test_azure_backend_is_reached_over_the_vnet_only(azure_project: Path) -> Non
     assert others == ["api-management"], others
     diagnostics = _apim(azure_project)[("azurerm_monitor_diagnostic_setting", "this")]
     assert diagnostics["log_analytics_workspace_id"] == "${var.log_analytics_workspace_id}"
+
+
+# ------------------------------------------ Azure Front Door (WAF) in front of API Management
+FRONT_DOOR_GUID = "6f1b3c2a-9d4e-4f5a-8b7c-0e1d2f3a4b5c"
+OTHER_FRONT_DOOR_GUID = "0a9b8c7d-6e5f-4a3b-9c1d-2e3f4a5b6c7d"
+CHECKER = "tools/azure_gateway_check.py"
+
+
+@pytest.fixture(scope="module")
+def azure_jwt_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("azure-jwt")
+    return _render(tmp, "azure", "containers", api_style="rest", gateway_auth="jwt")
+
+
+def _front_door(project: Path) -> dict[tuple[str, str], dict[str, Any]]:
+    path = project / "infra/terraform/modules/front_door/main.tf"
+    return {key: _strip(block) for key, block in _resources(path).items()}
+
+
+def _blocks(value: Any) -> list[dict[str, Any]]:
+    return value if isinstance(value, list) else [value]
+
+
+def _nsg_admits(rules: dict[str, dict[str, Any]], source_tags: set[str], port: int) -> bool:
+    """Azure NSG evaluation: the lowest-priority-number rule matching source and port decides.
+
+    The gateway subnet's rules (network module): the named allow rules, the explicit internet
+    deny at 4096, then Azure's defaults (VNet and load balancer allowed, everything else denied).
+    """
+    table = [(r["priority"], r["source"], str(r["port"]), "Allow") for r in rules.values()]
+    table += [
+        (4096, "Internet", "*", "Deny"),
+        (65000, "VirtualNetwork", "*", "Allow"),
+        (65001, "AzureLoadBalancer", "*", "Allow"),
+        (65500, "*", "*", "Deny"),
+    ]
+    for _, source, ports, access in sorted(table):
+        if (source == "*" or source in source_tags) and ports in ("*", str(port)):
+            return access == "Allow"
+    return False
+
+
+def test_azure_gateway_answers_its_front_door_only(azure_project: Path) -> None:
+    """Calls around Front Door: from the internet, or through another tenant's Front Door."""
+    env = _strip(_load(azure_project / "infra/terraform/envs/prod/main.tf"))
+    gateway = next(m["api_management"] for m in env["module"] if "api_management" in m)
+    assert gateway["front_door_id"] == "${module.front_door.resource_guid}"
+    rules = env["locals"][0]["subnets"]["api-management"]["allow_inbound"]
+    # A client on the internet, even one that learnt our GUID, never connects to the gateway.
+    assert not _nsg_admits(rules, {"Internet"}, 443)
+    # Front Door's backend addresses are on the internet too, and shared by every tenant.
+    assert _nsg_admits(rules, {"AzureFrontDoor.Backend", "Internet"}, 443)
+    # ... so the gateway refuses any Front Door but ours by its X-Azure-FDID header.
+    service = _apim(azure_project)[("azurerm_api_management_policy", "this")]
+    policy = _policy(service, {"front_door_id": FRONT_DOOR_GUID})
+    check = policy.find("inbound/check-header")
+    assert check is not None and check.get("name", "").lower() == "x-azure-fdid"
+    allowed = {(value.text or "").strip() for value in check.findall("value")}
+
+    def answer(headers: dict[str, str]) -> int:
+        sent = headers.get("x-azure-fdid")
+        return 200 if sent in allowed else int(check.get("failed-check-httpcode", "200"))
+
+    assert answer({}) == 403
+    assert answer({"x-azure-fdid": OTHER_FRONT_DOOR_GUID}) == 403
+    assert answer({"x-azure-fdid": FRONT_DOOR_GUID}) == 200
+    assert policy.find("backend/forward-request") is not None
+    # Every API policy runs the service policy first, so no API skips the check.
+    api = _policy(_apim(azure_project)[("azurerm_api_management_api_policy", "serving")], {})
+    assert next(iter(api.find("inbound") or [])).tag == "base"
+
+
+def test_azure_front_door_is_https_only_and_blocks_in_prevention_mode(azure_project: Path) -> None:
+    front_door = _front_door(azure_project)
+    route = front_door[("azurerm_cdn_frontdoor_route", "api")]
+    assert route["supported_protocols"] == ["Https"]  # plain HTTP is not even redirected
+    assert route["forwarding_protocol"] == "HttpsOnly"
+    assert route["patterns_to_match"] == ["/${var.path}/*"]
+    waf = front_door[("azurerm_cdn_frontdoor_firewall_policy", "this")]
+    assert waf["mode"] == "Prevention" and waf["enabled"] is True
+    managed = {rule["type"]: rule for rule in _blocks(waf["managed_rule"])}
+    assert managed["Microsoft_DefaultRuleSet"]["version"] == "2.1"
+    assert {rule["action"] for rule in managed.values()} == {"Block"}
+    assert "Microsoft_BotManagerRuleSet" in managed
+    security = front_door[("azurerm_cdn_frontdoor_security_policy", "this")]
+    firewall = _blocks(_blocks(security["security_policies"])[0]["firewall"])[0]
+    assert firewall["cdn_frontdoor_firewall_policy_id"] == (
+        "${azurerm_cdn_frontdoor_firewall_policy.this.id}"
+    )
+    diagnostics = front_door[("azurerm_monitor_diagnostic_setting", "this")]
+    categories = {log["category"] for log in _blocks(diagnostics["enabled_log"])}
+    assert {"FrontDoorAccessLog", "FrontDoorWebApplicationFirewallLog"} <= categories
+    assert diagnostics["log_analytics_workspace_id"] == "${var.log_analytics_workspace_id}"
+
+
+def _replay_address_flood(
+    condition: dict[str, Any], threshold: int, flooder: str
+) -> tuple[int, bool]:
+    """`flooder` sends threshold + 50 requests in a minute, then another address of its family
+    one. Returns how many of the flood were blocked and whether the other request passed."""
+    networks = [ipaddress.ip_network(value) for value in condition["match_values"]]
+    negated = condition.get("negation_condition") is True
+    counted: Counter[str] = Counter()
+
+    def blocked(address: str) -> bool:
+        ip = ipaddress.ip_address(address)
+        listed = any(ip.version == net.version and ip in net for net in networks)
+        if listed == negated:
+            return False  # the rule does not match this address: never limited
+        counted[address] += 1
+        return counted[address] > threshold
+
+    flood = [blocked(flooder) for _ in range(threshold + 50)]
+    other = str(ipaddress.ip_address(flooder) + 1)
+    return flood.count(True), not blocked(other)
+
+
+def test_azure_waf_rate_limits_every_client_address(azure_project: Path) -> None:
+    """One address floods (IPv4 or IPv6): its surplus is blocked, another address still passes."""
+    waf = _front_door(azure_project)[("azurerm_cdn_frontdoor_firewall_policy", "this")]
+    rule = next(r for r in _blocks(waf["custom_rule"]) if r["type"] == "RateLimitRule")
+    assert rule["action"] == "Block" and rule["rate_limit_duration_in_minutes"] == 1
+    assert rule["rate_limit_threshold"] == "${var.requests_per_minute_per_ip}"
+    tfvars = _strip(_load(azure_project / "infra/terraform/envs/prod/terraform.tfvars"))
+    threshold = int(tfvars["waf_requests_per_minute_per_ip"])
+    condition = _blocks(rule["match_condition"])[0]
+    assert condition["match_variable"] == "SocketAddr" and condition["operator"] == "IPMatch"
+    for flooder in ("203.0.113.7", "2001:db8::7"):
+        refused, other_passes = _replay_address_flood(condition, threshold, flooder)
+        assert refused == 50, f"{flooder} escapes the rate limit"
+        assert other_passes, f"{flooder}'s flood blocked another address"
+
+
+# What validate-jwt decides for a token, from the attributes the policy sets (API Management's
+# defaults where one is absent: signatures and expiry required).
+def _validate_jwt(check: ET.Element, audiences: set[str], token: dict[str, Any] | None) -> bool:
+    if token is None:
+        return False
+    if check.get("require-signed-tokens", "true") == "true" and token["alg"] == "none":
+        return False
+    if token["alg"] != "none" and token["key"] != "issuer":  # key from the OpenID JWKS only
+        return False
+    if "exp" not in token:
+        if check.get("require-expiration-time", "true") == "true":
+            return False
+    elif token["exp"] + int(check.get("clock-skew", "0")) < 0:  # seconds from now
+        return False
+    return bool(audiences) and token.get("aud") in audiences
+
+
+def test_azure_gateway_refuses_invalid_bearer_tokens(azure_jwt_project: Path) -> None:
+    module = azure_jwt_project / "infra/terraform/modules/api_management"
+    policy = _policy(_apim(azure_jwt_project)[("azurerm_api_management_api_policy", "serving")], {})
+    check = policy.find("inbound/validate-jwt")
+    assert check is not None, "gateway_auth=jwt without validate-jwt"
+    assert check.get("header-name") == "Authorization" and check.get("require-scheme") == "Bearer"
+    config = check.find("openid-config")
+    assert config is not None and config.get("url") == "${local.jwt_openid_config_url}"
+    locals_ = _strip(_load(module / "main.tf")["locals"][0])
+    assert "var.jwt_openid_config_url" in locals_["jwt_openid_config_url"]
+    assert "var.jwt_audiences" in locals_["jwt_audiences"]
+    assert (check.findtext("audiences") or "").strip() == "${local.jwt_audiences}"
+    tfvars = _strip(_load(azure_jwt_project / "infra/terraform/envs/prod/terraform.tfvars"))
+    audiences = set(tfvars["gateway_jwt_audiences"])
+    ours = next(iter(audiences))
+    good = {"alg": "RS256", "key": "issuer", "exp": 600, "aud": ours}
+    assert _validate_jwt(check, audiences, good)
+    for name, token in {
+        "no token": None,
+        "unsigned (alg none)": {**good, "alg": "none", "key": None},
+        "signed by another key": {**good, "key": "attacker"},
+        "expired an hour ago": {**good, "exp": -3600},
+        "no expiry": {k: v for k, v in good.items() if k != "exp"},
+        "for another API": {**good, "aud": "api://someone-else"},
+    }.items():
+        assert not _validate_jwt(check, audiences, token), name
+    assert check.get("failed-validation-httpcode") == "401"
+    # The refusal carries the API's own JSON error shape and a Bearer challenge.
+    when = next(
+        w
+        for w in policy.findall("on-error/choose/when")
+        if "validate-jwt" in w.get("condition", "")
+    )
+    assert when.find("return-response/set-status").get("code") == "401"  # type: ignore[union-attr]
+    headers = {
+        h.get("name"): h.findtext("value") for h in when.findall("return-response/set-header")
+    }
+    assert headers == {"WWW-Authenticate": "Bearer", "Content-Type": "application/json"}
+    body = json.loads(when.findtext("return-response/set-body") or "")
+    assert body["error"]["code"] == "unauthorized"
+
+
+def test_azure_jwt_issuer_and_audiences_are_validated(azure_jwt_project: Path) -> None:
+    """A plain-HTTP discovery URL (keys fetched in clear text) or no audience at all is refused."""
+    variables = _strip(
+        _load(azure_jwt_project / "infra/terraform/modules/api_management/variables.tf")
+    )
+    by_name = {name: block for entry in variables["variable"] for name, block in entry.items()}
+
+    def accepts(name: str, value: Any) -> bool:
+        for rule in _blocks(by_name[name]["validation"]):
+            condition = rule["condition"]
+            pattern = re.search(r'regex\("(.+?)", ', condition)
+            assert pattern, condition
+            regex = re.compile(pattern.group(1).encode().decode("unicode_escape"))
+            values = value if isinstance(value, list) else [value]
+            if "length(var.jwt_audiences) > 0" in condition and not values:
+                return False
+            if not all(regex.search(item) for item in values):
+                return False
+        return True
+
+    entra = "https://login.microsoftonline.com/tenant/v2.0/.well-known/openid-configuration"
+    assert accepts("jwt_openid_config_url", entra)
+    assert not accepts("jwt_openid_config_url", entra.replace("https://", "http://"))
+    assert not accepts("jwt_openid_config_url", "")
+    assert accepts("jwt_audiences", ["api://churn-prod"])
+    assert not accepts("jwt_audiences", [])
+    assert not accepts("jwt_audiences", [""])
+    assert not accepts("jwt_audiences", ['api://x"/><audience>*'])
+
+
+def _run_checker(project: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, CHECKER, "infra/terraform"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_azure_gateway_check_passes_on_every_variant(azure_project: Path) -> None:
+    result = _run_checker(azure_project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    check = (azure_project / "tools/check.py").read_text()
+    assert '"azure-gateway"' in check and CHECKER in check
+
+
+FRONT_DOOR_TF = "infra/terraform/modules/front_door/main.tf"
+APIM_TF = "infra/terraform/modules/api_management/main.tf"
+ENV_TF = "infra/terraform/envs/prod/main.tf"
+# (file, text, replacement, what the project's check must report)
+PLANTED = {
+    "fdid-check-removed": (
+        APIM_TF,
+        '<check-header name="X-Azure-FDID"',
+        '<check-header name="X-Forwarded-Host"',
+        "does not check X-Azure-FDID first",
+    ),
+    "fdid-wrong-id": (
+        APIM_TF,
+        "<value>${var.front_door_id}</value>",
+        f"<value>{OTHER_FRONT_DOOR_GUID}</value>",
+        "must equal var.front_door_id",
+    ),
+    "fdid-extra-id": (
+        APIM_TF,
+        "<value>${var.front_door_id}</value>",
+        f"<value>${{var.front_door_id}}</value><value>{OTHER_FRONT_DOOR_GUID}</value>",
+        "must equal var.front_door_id",
+    ),
+    "env-passes-another-id": (
+        ENV_TF,
+        "front_door_id                  = module.front_door.resource_guid",
+        f'front_door_id                  = "{OTHER_FRONT_DOOR_GUID}"',
+        "not this environment's module.front_door.resource_guid",
+    ),
+    "api-policy-skips-service-policy": (
+        APIM_TF,
+        "      <inbound>\n        <base />\n        <!-- Signed",
+        "      <inbound>\n        <!-- Signed",
+        "<base /> must open <inbound>",
+    ),
+    "nsg-open-to-internet": (
+        ENV_TF,
+        'source = "AzureFrontDoor.Backend"',
+        'source = "Internet"',
+        "admits Internet on 443",
+    ),
+    "waf-detection-only": (
+        FRONT_DOOR_TF,
+        'mode                              = "Prevention"',
+        'mode                              = "Detection"',
+        "not Prevention",
+    ),
+    "waf-default-rules-removed": (
+        FRONT_DOOR_TF,
+        'type    = "Microsoft_DefaultRuleSet"\n    version = "2.1"',
+        'type    = "Microsoft_DefaultRuleSet"\n    version = "1.1"',
+        "no Microsoft_DefaultRuleSet 2.1",
+    ),
+    "waf-bot-rules-logged-only": (
+        FRONT_DOOR_TF,
+        'version = "1.1"\n    action  = "Block"',
+        'version = "1.1"\n    action  = "Log"',
+        "Microsoft_BotManagerRuleSet action 'Log'",
+    ),
+    "waf-rate-limit-removed": (
+        FRONT_DOOR_TF,
+        'type                           = "RateLimitRule"',
+        'type                           = "MatchRule"',
+        "rate-limit rule",
+    ),
+    "route-accepts-http": (
+        FRONT_DOOR_TF,
+        'supported_protocols           = ["Https"]',
+        'supported_protocols           = ["Http", "Https"]',
+        "route api accepts",
+    ),
+    "waf-logs-dropped": (
+        FRONT_DOOR_TF,
+        'category = "FrontDoorWebApplicationFirewallLog"',
+        'category = "FrontDoorHealthProbeLog"',
+        "FrontDoorWebApplicationFirewallLog is not sent",
+    ),
+    "jwt-removed": (
+        APIM_TF,
+        "<validate-jwt ",
+        "<validate-jwt-disabled ",
+        "does not validate bearer tokens",
+    ),
+    "jwt-without-expiry": (
+        APIM_TF,
+        'require-expiration-time="true"',
+        'require-expiration-time="false"',
+        "require-expiration-time=false",
+    ),
+    "jwt-unsigned-accepted": (
+        APIM_TF,
+        'require-signed-tokens="true"',
+        'require-signed-tokens="false"',
+        "require-signed-tokens=false",
+    ),
+    "jwt-any-audience": (
+        APIM_TF,
+        "<audiences>${local.jwt_audiences}</audiences>",
+        "<audiences />",
+        "does not require var.jwt_audiences",
+    ),
+    "jwt-html-refusal": (
+        APIM_TF,
+        '<set-body>{"error": {"code": "unauthorized",',
+        "<set-body>Unauthorized",
+        "JSON 401",
+    ),
+}
+
+
+@pytest.mark.parametrize("defect", sorted(PLANTED))
+def test_azure_gateway_check_catches_planted_defects(
+    defect: str, azure_jwt_project: Path, tmp_path: Path
+) -> None:
+    project = tmp_path / "p"
+    shutil.copytree(azure_jwt_project / "infra", project / "infra")
+    shutil.copytree(azure_jwt_project / "tools", project / "tools")
+    assert _run_checker(project).returncode == 0
+    relative, text, replacement, report = PLANTED[defect]
+    path = project / relative
+    source = path.read_text()
+    assert source.count(text) == 1, (defect, text)
+    path.write_text(source.replace(text, replacement))
+    result = _run_checker(project)
+    assert result.returncode == 1, result.stdout
+    assert report in result.stdout, result.stdout

@@ -139,3 +139,19 @@ def test_a_grpc_gateway_is_offered_on_aws_cloud_run_and_gke(tmp_path: Path) -> N
         chosen = {**answers, "api_style": "grpc", "api_gateway": "cloud"}
         project = create_project(tmp_path / str(number), chosen).destination
         assert (project / ".copier-answers.yml").read_text().count("api_gateway: cloud") == 1
+
+
+@pytest.mark.parametrize(
+    "answers", [{"cloud": "aws"}, {"cloud": "gcp", "deploy_target": "containers"}]
+)
+def test_a_jwt_gateway_is_refused_for_grpc(tmp_path: Path, answers: dict[str, str]) -> None:
+    """gRPC's gateway on AWS and Cloud Run is a load balancer: it cannot check the tokens."""
+    from aiarch_scaffold.errors import UsageError
+
+    chosen = {**answers, "api_style": "grpc", "api_gateway": "cloud", "gateway_auth": "jwt"}
+    with pytest.raises(UsageError, match=r"gateway_auth=jwt is not offered with api_style=grpc"):
+        create_project(tmp_path / "p", chosen)
+    assert not (tmp_path / "p").exists()
+    # The same answers with REST are a valid project.
+    rest = create_project(tmp_path / "rest", {**chosen, "api_style": "rest"}).destination
+    assert "gateway_auth: jwt" in (rest / ".copier-answers.yml").read_text()

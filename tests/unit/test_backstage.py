@@ -96,7 +96,14 @@ def test_when_conditions_become_dependencies(document: dict[str, Any]) -> None:
     for question in conditional:
         assert question.name not in form["properties"]
         assert question.name not in branches["local"]["properties"]
-        assert question.name in branches["aws"]["properties"]
+        assert question.name in backstage.parameter_names(branches["aws"]), question.name
+    # gateway_auth follows api_gateway, itself asked with a cloud: nested in that branch
+    gateway = {
+        b["properties"]["api_gateway"]["enum"][0]: b
+        for b in branches["aws"]["dependencies"]["api_gateway"]["oneOf"]
+    }
+    assert "gateway_auth" in gateway["cloud"]["properties"]
+    assert "gateway_auth" not in gateway["none"]["properties"]
     # the iac validator (cloudformation only on AWS) prunes the choice in the other branches
     assert "cloudformation" in branches["aws"]["properties"]["iac"]["enum"]
     assert branches["gcp"]["properties"]["iac"]["enum"] == ["terraform"]

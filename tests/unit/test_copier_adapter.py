@@ -147,6 +147,18 @@ def test_memoized_from_string_compiles_each_source_once(template: Path) -> None:
         assert first.render(a=1) == "1"
 
 
+def test_every_environment_compiles_each_source_once_while_memoized(template: Path) -> None:
+    """What copier's run_update gets: each of its Workers' environments caches on its own,
+    and only while the context is open."""
+    with worker(template) as first, worker(template) as second:
+        with copier_adapter.string_templates_memoized():
+            compiled = first.jinja_env.from_string("{{ a }}")
+            assert first.jinja_env.from_string("{{ a }}") is compiled
+            assert second.jinja_env.from_string("{{ a }}") is not compiled
+            assert compiled.render(a=2) == "2"
+        assert first.jinja_env.from_string("{{ a }}") is not compiled
+
+
 def test_validation_message_ignores_other_errors() -> None:
     assert copier_adapter.validation_message(ValueError("something else")) is None
     assert (

@@ -1,7 +1,18 @@
-"""A tiny real scikit-learn churn model, exported to ONNX as training does, and request
-payloads for the API tests."""
+"""A tiny real scikit-learn churn model, exported to ONNX as training does, request payloads
+for the API tests, a real SQLite MLflow registry, and ``serve`` run as a user runs it."""
 
-from collections.abc import Callable
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -229,3 +240,148 @@ def registry_settings(tmp_path, monkeypatch: pytest.MonkeyPatch, empty_registry:
 @pytest.fixture
 def registry(registry_settings: Settings) -> RegistryTools:
     return RegistryTools(registry_settings)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def http_get(port: int, path: str) -> tuple[int, str]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", path, headers={"X-API-Key": API_KEY})
+        response = connection.getresponse()
+        return response.status, response.read().decode()
+    finally:
+        connection.close()
+
+
+_SAMPLE = re.compile(r"^([a-z_]+)(?:\{([^}]*)\})? (\S+)$", re.MULTILINE)
+
+
+def parse_metrics(text: str) -> dict[str, float]:
+    """Every sample of a /metrics text, by name and labels in alphabetical order
+    (``name{a="b",c="d"}``), whatever order the exporter wrote them in."""
+    samples = {}
+    for name, labels, value in _SAMPLE.findall(text):
+        key = name
+        if labels:
+            key += "{" + ",".join(sorted(re.findall(r'[a-z_]+="[^"]*"', labels))) + "}"
+        samples[key] = float(value)
+    return samples
+
+
+def serve_command() -> list[str]:
+    """The project's ``serve`` console script (whichever module the API style installs)."""
+    (script,) = entry_points(group="console_scripts", name="serve")
+    return [
+        sys.executable,
+        "-c",
+        f"import sys; from {script.module} import {script.attr}; sys.exit({script.attr}())",
+    ]
+
+
+SERVE_WORKERS = 2
+
+
+@dataclass
+class ServedWorkers:
+    """A real ``serve`` with ``SERVE_WORKERS`` worker processes, on free localhost ports."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    metrics_port: int
+
+    def metrics(self) -> dict[str, float]:
+        """What /metrics (in the supervising process) reports; {} while it does not answer."""
+        try:
+            status, text = http_get(self.metrics_port, "/metrics")
+        except OSError:
+            return {}
+        assert status == 200
+        return parse_metrics(text)
+
+    def get(self, path: str) -> tuple[int, str]:
+        return http_get(self.port, path)
+
+    def post_json(self, path: str, payload: Any) -> tuple[int, Any]:
+        """POST ``payload`` with the API key on a new connection, so that the kernel spreads
+        the calls over the workers; the status and the decoded JSON answer."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            connection.request(
+                "POST",
+                path,
+                body=json.dumps(payload),
+                headers={"X-API-Key": API_KEY, "Content-Type": "application/json"},
+            )
+            response = connection.getresponse()
+            return response.status, json.loads(response.read())
+        finally:
+            connection.close()
+
+    def wait_for(self, condition: Callable[[], bool], timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            assert self.process.poll() is None, f"serve exited with {self.process.returncode}"
+            try:
+                if condition():
+                    return
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "condition not met in time"
+            time.sleep(0.2)
+
+    def settled(self, sample: str, expected: float, timeout: float = 10) -> dict[str, float]:
+        """The metrics once ``sample`` reads ``expected``: each worker records a request just
+        after answering it, so the last ones may land a moment after the client is done."""
+        deadline = time.monotonic() + timeout
+        while (metrics := self.metrics()).get(sample) != expected:
+            assert time.monotonic() < deadline, f"{sample} = {metrics.get(sample)}"
+            time.sleep(0.1)
+        return metrics
+
+    def worker_pids(self) -> list[int]:
+        """The worker processes of the supervisor (multiprocessing's spawn children)."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        pids = [int(pid) for pid in children.read_text().split()]
+        return [pid for pid in pids if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+
+    def stop(self, signum: int = signal.SIGTERM, timeout: float = 30) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signum)
+        return self.process.wait(timeout=timeout)
+
+
+@pytest.fixture
+def served_workers(
+    registry_settings: Settings, registry: RegistryTools, sk_model: Pipeline, tmp_path: Path
+) -> Iterator[ServedWorkers]:
+    """``serve`` with two workers on the champion of a real registry, ready on every worker."""
+    registry.promote(registry.register(sk_model))
+    env = {
+        **os.environ,
+        "APP_DATA_DIR": str(registry_settings.data_dir),
+        "APP_ENVIRONMENT": "test",
+        "APP_API_KEY": API_KEY,
+        "APP_MODEL_NAME": registry_settings.model_name,
+        "APP_MODEL_POLL_SECONDS": "0",
+        "APP_RATE_LIMIT_PER_SECOND": "0",
+        "APP_METRICS_PORT": str(free_port()),
+        "APP_WORKERS": str(SERVE_WORKERS),
+    }
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    port = free_port()
+    process = subprocess.Popen([*serve_command(), "--port", str(port)], cwd=tmp_path, env=env)
+    served = ServedWorkers(process, port, int(env["APP_METRICS_PORT"]))
+    try:
+        # Ready once every worker loaded the model. model_loaded, the least of the workers',
+        # alone would not do: a worker still starting has written nothing yet.
+        served.wait_for(lambda: served.metrics().get("model_loaded_workers") == SERVE_WORKERS)
+        yield served
+    finally:
+        if process.poll() is None:
+            process.terminate()
+        process.wait(timeout=30)

@@ -1,6 +1,8 @@
 """The ``serve`` command: configuration is checked before uvicorn starts."""
 
+import asyncio
 import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -26,15 +28,18 @@ def metrics_servers(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
 def uvicorn_calls(
     monkeypatch: pytest.MonkeyPatch, metrics_servers: list[tuple[str, int]]
 ) -> list[dict[str, object]]:
-    """Record uvicorn.run calls instead of binding a port."""
+    """Record the server starts (one worker or several) instead of binding a port."""
     import uvicorn
 
     # `serve` turns pickle off for its process; setting it here first makes monkeypatch
     # restore the original state for the other tests (delenv of an unset name would not).
     monkeypatch.setenv("MLFLOW_ALLOW_PICKLE_DESERIALIZATION", "true")
 
+    import serving.__main__ as cli
+
     calls: list[dict[str, object]] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: calls.append(kwargs))
+    monkeypatch.setattr(cli, "run_workers", lambda app, **kwargs: calls.append(kwargs))
     return calls
 
 
@@ -128,7 +133,7 @@ def test_invalid_arguments_exit_2(argv: list[str], uvicorn_calls: list[dict[str,
 def test_several_workers_share_one_metrics_folder(
     tmp_path, monkeypatch: pytest.MonkeyPatch, metrics_servers: list[tuple[str, int]]
 ) -> None:
-    import uvicorn
+    import serving.__main__ as cli
 
     monkeypatch.setenv("APP_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("APP_ENVIRONMENT", "test")
@@ -144,7 +149,7 @@ def test_several_workers_share_one_metrics_folder(
         assert folder is not None and Path(folder).is_dir()
         seen.append((app, kwargs, folder))
 
-    monkeypatch.setattr(uvicorn, "run", run)
+    monkeypatch.setattr(cli, "run_workers", run)
     assert main([]) == 0
 
     [(app, kwargs, folder)] = seen
@@ -167,3 +172,34 @@ def test_invalid_worker_counts_exit_2(
         main([])
     assert exit_info.value.code == 2
     assert uvicorn_calls == []
+
+
+def _accepted_nodelay(listener: socket.socket) -> int:
+    """TCP_NODELAY of a connection accepted by asyncio from ``listener`` (as uvicorn does)."""
+
+    async def accept_one() -> int:
+        accepted: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+        def connected(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            raw = writer.get_extra_info("socket")
+            accepted.set_result(raw.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+
+        server = await asyncio.start_server(connected, sock=listener)
+        with socket.create_connection(listener.getsockname()[:2]):
+            value = await asyncio.wait_for(accepted, 10)
+        server.close()
+        return value
+
+    return asyncio.run(accept_one())
+
+
+def test_workers_socket_accepts_connections_with_nagle_off() -> None:
+    import uvicorn
+
+    from serving.__main__ import tcp_listener
+
+    config = uvicorn.Config("serving.__main__:worker_app", host="127.0.0.1", port=0)
+    # uvicorn's own socket: asyncio leaves Nagle on, so responses wait for delayed ACKs.
+    assert _accepted_nodelay(config.bind_socket()) == 0
+    assert _accepted_nodelay(tcp_listener(config.bind_socket())) != 0

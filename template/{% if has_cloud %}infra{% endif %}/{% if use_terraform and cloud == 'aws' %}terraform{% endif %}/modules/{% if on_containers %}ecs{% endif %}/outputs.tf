@@ -9,10 +9,11 @@ output "cluster_arn" {
 }
 
 output "service_names" {
-  description = "Service -> what `make deploy` rolls out: the ECS service for serving, the task definition family for scheduled jobs."
+  description = "Service -> what `make deploy` rolls out: the ECS service for serving and added apis or consumers, the task definition family for scheduled jobs."
   value = merge(
     { serving = aws_ecs_service.serving.name },
-    { for service in keys(var.batch_jobs) : service => aws_ecs_task_definition.this[service].family },
+    { for service, ecs in aws_ecs_service.added : service => ecs.name },
+    { for service in keys(local.batch_jobs) : service => aws_ecs_task_definition.this[service].family },
   )
 }
 

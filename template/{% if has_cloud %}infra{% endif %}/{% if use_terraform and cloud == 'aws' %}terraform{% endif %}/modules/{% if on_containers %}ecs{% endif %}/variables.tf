@@ -100,6 +100,23 @@ variable "batch_jobs" {
   }
 }
 
+variable "added_services" {
+  type = map(object({
+    kind          = string
+    cpu           = optional(number, 256)
+    memory        = optional(number, 512)
+    desired_count = optional(number, 1)
+    schedule      = optional(string, "cron(0 3 * * ? *)")
+  }))
+  description = "Services added with `aiarch add service` -> kind (api, consumer: an ECS service; batch-job: a scheduled task), Fargate size, replicas and schedule (UTC)."
+  default     = {}
+
+  validation {
+    condition     = alltrue([for spec in values(var.added_services) : contains(["api", "consumer", "batch-job"], spec.kind) && spec.desired_count >= 1 && can(regex("^(cron|rate)\\(.+\\)$", spec.schedule))])
+    error_message = "added_services needs kind api, consumer or batch-job, desired_count >= 1 and an EventBridge cron(...) or rate(...) schedule."
+  }
+}
+
 variable "public_serving" {
   type        = bool
   description = "Expose serving on the internet through an HTTPS-only ALB with AWS WAF; otherwise it is reachable inside the VPC only."

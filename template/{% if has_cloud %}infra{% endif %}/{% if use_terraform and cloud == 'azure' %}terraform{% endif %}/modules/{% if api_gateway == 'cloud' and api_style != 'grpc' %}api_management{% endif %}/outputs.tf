@@ -12,3 +12,8 @@ output "product_id" {
   description = "Product each client subscribes to (az apim ... subscription create --scope /products/<this>)."
   value       = azurerm_api_management_product.clients.product_id
 }
+
+output "gateway_host" {
+  description = "Host name of the gateway (<name>.azure-api.net): Front Door's origin."
+  value       = trimprefix(azurerm_api_management.this.gateway_url, "https://")
+}

@@ -20,6 +20,6 @@ output "resource_ids" {
 }
 
 output "internal_urls" {
-  description = "VNet-internal HTTPS URL by long-running service."
-  value       = { for service, app in azurerm_container_app.this : service => "https://${app.ingress[0].fqdn}" }
+  description = "VNet-internal HTTPS URL by long-running service with ingress."
+  value       = { for service, app in azurerm_container_app.this : service => "https://${app.ingress[0].fqdn}" if length(app.ingress) > 0 }
 }

@@ -39,11 +39,12 @@ variable "placeholder_image" {
 }
 
 variable "apps" {
-  description = "Long-running services with internal HTTPS ingress: identity, port, size, replicas, non-secret APP_* settings and Key Vault secret references (env var name -> versionless secret ID)."
+  description = "Long-running services, with internal HTTPS ingress when they listen on target_port (null: no ingress, e.g. a queue consumer): identity, port, readiness path, size, replicas, non-secret APP_* settings and Key Vault secret references (env var name -> versionless secret ID)."
   type = map(object({
     identity_id        = string
     identity_client_id = string
-    target_port        = number
+    target_port        = optional(number)
+    readiness_path     = optional(string, "/readyz")
     cpu                = number
     memory             = string
     min_replicas       = number

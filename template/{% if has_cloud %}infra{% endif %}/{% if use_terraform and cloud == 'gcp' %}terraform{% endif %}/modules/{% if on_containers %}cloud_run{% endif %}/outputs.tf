@@ -1,7 +1,9 @@
 output "service_names" {
-  description = "Service => Cloud Run service or job name."
+  description = "Service => Cloud Run service, worker pool or job name."
   value = merge(
     { serving = google_cloud_run_v2_service.serving.name },
+    { for name, service in google_cloud_run_v2_service.added : name => service.name },
+    { for name, pool in google_cloud_run_v2_worker_pool.added : name => pool.name },
     { for name, job in google_cloud_run_v2_job.batch : name => job.name },
   )
 }

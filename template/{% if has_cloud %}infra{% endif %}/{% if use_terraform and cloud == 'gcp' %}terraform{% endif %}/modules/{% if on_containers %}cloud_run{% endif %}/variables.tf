@@ -112,6 +112,36 @@ variable "jobs" {
   }
 }
 
+variable "added_services" {
+  description = "Services added with `aiarch add service` => kind (api: internal service, consumer: worker pool, batch-job: scheduled job), size, instances, schedule (cron, UTC), timeout and retries."
+  type = map(object({
+    kind          = string
+    cpu           = optional(string, "1")
+    memory        = optional(string, "512Mi")
+    max_instances = optional(number, 1)
+    schedule      = optional(string, "0 3 * * *")
+    timeout       = optional(string, "3600s")
+    max_retries   = optional(number, 1)
+  }))
+  default = {}
+
+  validation {
+    condition     = alltrue([for spec in values(var.added_services) : contains(["api", "consumer", "batch-job"], spec.kind) && spec.max_instances >= 1 && can(regex("^[0-9]+s$", spec.timeout)) && spec.max_retries >= 0 && spec.max_retries <= 10])
+    error_message = "added_services needs kind api, consumer or batch-job, max_instances >= 1, a timeout like '3600s' and 0-10 retries."
+  }
+}
+
+variable "scheduler_account_id" {
+  description = "Account ID of the service account Cloud Scheduler starts the added batch jobs as."
+  type        = string
+  default     = "run-scheduler"
+
+  validation {
+    condition     = can(regex("^[a-z][-a-z0-9]{4,28}[a-z0-9]$", var.scheduler_account_id))
+    error_message = "scheduler_account_id must be 6-30 lowercase letters, digits or '-', starting with a letter."
+  }
+}
+
 variable "serving_domain" {
   description = "Domain of the external HTTPS load balancer in front of serving; empty keeps serving internal only."
   type        = string
