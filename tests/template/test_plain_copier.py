@@ -155,3 +155,16 @@ def test_a_jwt_gateway_is_refused_for_grpc(tmp_path: Path, answers: dict[str, st
     # The same answers with REST are a valid project.
     rest = create_project(tmp_path / "rest", {**chosen, "api_style": "rest"}).destination
     assert "gateway_auth: jwt" in (rest / ".copier-answers.yml").read_text()
+
+
+def test_a_jwt_gateway_is_offered_for_grpc_on_gke(tmp_path: Path) -> None:
+    """On GKE ESPv2 is the gateway, and it checks the bearer tokens of gRPC calls too."""
+    chosen = {
+        "cloud": "gcp",
+        "deploy_target": "kubernetes",
+        "api_style": "grpc",
+        "api_gateway": "cloud",
+        "gateway_auth": "jwt",
+    }
+    project = create_project(tmp_path / "p", chosen).destination
+    assert "gateway_auth: jwt" in (project / ".copier-answers.yml").read_text()

@@ -225,7 +225,9 @@ def _serve(args: argparse.Namespace) -> int:
         os.environ[MULTIPROCESS_ENV] = metrics_dir
         try:
             if settings.metrics_port:
-                start_metrics_server(multiprocess_metrics_app(), metrics_host, settings.metrics_port)
+                start_metrics_server(
+                    multiprocess_metrics_app(), metrics_host, settings.metrics_port
+                )
             run_workers(
                 "serving.__main__:worker_app",
                 factory=True,
