@@ -27,7 +27,7 @@ from pathlib import Path
 
 from aiarch_scaffold import __version__, releases
 from aiarch_scaffold.errors import ScaffoldError
-from aiarch_scaffold.template_source import public_url
+from aiarch_scaffold.template_source import git_toplevel, public_url
 
 BUNDLE = "history.bundle"
 REF_FILE = "REF"
@@ -77,14 +77,7 @@ def kit_history(root: Path) -> KitHistory | None:
     bundle, ref = root / BUNDLE, root / REF_FILE
     if bundle.is_file() and ref.is_file():
         return KitHistory(bundle, ref.read_text(encoding="utf-8").strip())
-    probe = subprocess.run(
-        ["git", "rev-parse", "--show-toplevel"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if probe.returncode == 0 and Path(probe.stdout.strip()).resolve() == root.resolve():
+    if git_toplevel(root) == root.resolve():
         return KitHistory(root, "HEAD")
     return None
 

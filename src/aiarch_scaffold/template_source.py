@@ -14,6 +14,7 @@ and ``aiarch update`` redirects that URL to the bundle to work offline.
 from __future__ import annotations
 
 import os
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,3 +74,15 @@ def default_source() -> TemplateSource:
 def template_root() -> Path:
     """Folder holding ``copier.yml`` and ``template/``."""
     return default_source().root
+
+
+def git_toplevel(path: Path) -> Path | None:
+    """The root of the git work tree holding ``path``; None when it is in none."""
+    probe = subprocess.run(
+        ["git", "rev-parse", "--show-toplevel"],
+        cwd=path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return Path(probe.stdout.strip()).resolve() if probe.returncode == 0 else None

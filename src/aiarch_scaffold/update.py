@@ -27,7 +27,7 @@ from aiarch_scaffold import answers as answer_checks
 from aiarch_scaffold.errors import ScaffoldError, UsageError
 from aiarch_scaffold.generate import ANSWERS_FILE
 from aiarch_scaffold.questions import computed_names, load_config
-from aiarch_scaffold.template_source import TemplateSource, default_source
+from aiarch_scaffold.template_source import TemplateSource, default_source, git_toplevel
 
 Conflict = Literal["inline", "rej"]
 CONFLICT_MARKER = "<<<<<<< before updating"
@@ -97,14 +97,7 @@ def read_recorded(project: Path) -> dict[str, Any]:
 
 
 def check_clean_git_tree(project: Path) -> None:
-    probe = subprocess.run(
-        ["git", "rev-parse", "--show-toplevel"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if probe.returncode != 0:
+    if git_toplevel(project) is None:
         raise UsageError(f"{project} is not in a git repository; commit the project first")
     if _git(project, "status", "--porcelain").strip():
         raise UsageError(f"{project} has uncommitted changes; commit or stash them first")
