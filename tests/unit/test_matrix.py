@@ -125,7 +125,9 @@ def test_pairwise_is_smaller_than_allpairspy_alone() -> None:
         allpairs = matrix._allpairs(factors, evaluator)
         greedy = matrix._pairwise(factors, evaluator)
         pairs = lambda rows: set().union(*(matrix._visible_pairs(r, evaluator) for r in rows))  # noqa: E731
-        assert pairs(greedy) == pairs(allpairs)
+        # Every pair allpairspy covers, and those its completion missed (grpc with jwt is
+        # only valid on GKE: completing the pair with the first valid values never gets there).
+        assert pairs(greedy) >= pairs(allpairs)
         assert len(greedy) < len(allpairs)
     finally:
         evaluator.close()
