@@ -1,5 +1,5 @@
-"""Every pairwise variant renders, installs, passes `make check` and `make test`;
-every `each` variant renders clean. Rows come from copier.yml via `aiarch matrix`."""
+"""Every pairwise variant renders, passes `make install`, `make pipeline`, `make check` and
+`make test`; every `each` variant renders clean. Rows come from copier.yml via `aiarch matrix`."""
 
 from __future__ import annotations
 
@@ -71,7 +71,9 @@ def test_pairwise_variant_checks_and_tests_pass(tmp_path: Path, answers: dict[st
     project = create_project(tmp_path / "v", answers).destination
     env = {"CHECK_REQUIRE_ALL": "1"} if REQUIRED else {}
     try:
-        run(["uv", "sync"], cwd=project)
+        # What `aiarch new` tells the user to run, in that order, then every validator.
+        run(["make", "install"], cwd=project)
+        run(["make", "pipeline"], cwd=project)
         run(["make", "check"], cwd=project, env={**env, "PATH": os.environ["PATH"]})
         run(["make", "test"], cwd=project)
     except BaseException as exc:
