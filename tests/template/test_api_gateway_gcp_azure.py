@@ -479,9 +479,18 @@ def test_gke_grpc_goes_through_espv2_over_http2(gke_grpc_project: Path) -> None:
     assert clean.returncode == 0, clean.stderr[-3000:]
 
 
-@pytest.mark.parametrize("style", ["rest", "grpc"])
-def test_gke_jwt_needs_a_token_of_the_issuer_and_the_key(tmp_path: Path, style: str) -> None:
-    project = _render(tmp_path, "gcp", "kubernetes", api_style=style, gateway_auth="jwt")
+@pytest.fixture(scope="module", params=["rest", "grpc"])
+def gke_jwt(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp(f"gke-jwt-{request.param}")
+    return _render(tmp, "gcp", "kubernetes", api_style=request.param, gateway_auth="jwt")
+
+
+def _style(project: Path) -> str:
+    return "grpc" if (project / "tools/proto.py").exists() else "rest"
+
+
+def test_gke_jwt_needs_a_token_of_the_issuer_and_the_key(gke_jwt: Path) -> None:
+    project, style = gke_jwt, _style(gke_jwt)
     module = _gateway_module(project)
     locals_ = _strip(_load(module / "main.tf")["locals"][0])
     issuer, jwks = "https://login.test/", "https://login.test/jwks.json"
@@ -626,6 +635,79 @@ def test_gcp_jwt_defects_fail_the_generated_check(
     shutil.copytree(gcp_jwt / "infra", project / "infra")
     shutil.copytree(gcp_jwt / "tools", project / "tools")
     path, old, new, expected = GCP_JWT_DEFECTS[defect]
+    target = project / path
+    text = target.read_text(encoding="utf-8")
+    assert old in text, (old, path)
+    target.write_text(text.replace(old, new, 1), encoding="utf-8")
+    status, output = _generated_check(project)
+    assert status == 1 and expected in output, output
+
+
+GKE_MAIN = "infra/terraform/modules/endpoints/main.tf"
+GKE_JWT_DEFECTS: dict[str, tuple[str, str, str, str, str]] = {
+    "http-issuer": (
+        "any",
+        "infra/terraform/envs/dev/terraform.tfvars",
+        'gateway_jwt_issuer    = "https://',
+        'gateway_jwt_issuer    = "http://',
+        "gateway_jwt_issuer = 'http://",
+    ),
+    "issuer-validation-removed": (
+        "any",
+        "infra/terraform/modules/endpoints/variables.tf",
+        'startswith(var.jwt_jwks_uri, "https://")',
+        'var.jwt_jwks_uri != ""',
+        "variable jwt_jwks_uri does not require an https:// URL",
+    ),
+    "key-only-route": (
+        "rest",
+        GKE_MAIN,
+        "security       = local.security\n          x-google-quota",
+        "security       = [{ (local.consumer_scheme) = [] }]\n          x-google-quota",
+        "does not require a token and a key",
+    ),
+    "token-optional": (
+        "grpc",
+        GKE_MAIN,
+        'selector     = "*"\n        requirements',
+        'selector     = "*"\n        allow_without_credential = true\n        requirements',
+        "methods * need no token",
+    ),
+    "unknown-provider": (
+        "grpc",
+        GKE_MAIN,
+        "requirements = [{ provider_id = local.bearer_scheme }]",
+        'requirements = [{ provider_id = "other" }]',
+        "methods * need no token",
+    ),
+    "no-consumer-key": (
+        "grpc",
+        GKE_MAIN,
+        "allow_unregistered_calls = false",
+        "allow_unregistered_calls = true",
+        "methods * need no consumer key",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("gke_jwt", "defect"),
+    [
+        (style, name)
+        for name, (applies, *_) in GKE_JWT_DEFECTS.items()
+        for style in ("rest", "grpc")
+        if applies in ("any", style)
+    ],
+    indirect=["gke_jwt"],
+)
+def test_gke_jwt_defects_fail_the_generated_check(
+    tmp_path: Path, gke_jwt: Path, defect: str
+) -> None:
+    _, path, old, new, expected = GKE_JWT_DEFECTS[defect]
+    assert _generated_check(gke_jwt) == (0, "")
+    project = tmp_path / "p"
+    shutil.copytree(gke_jwt / "infra", project / "infra")
+    shutil.copytree(gke_jwt / "tools", project / "tools")
     target = project / path
     text = target.read_text(encoding="utf-8")
     assert old in text, (old, path)
