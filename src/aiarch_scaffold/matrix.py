@@ -95,10 +95,18 @@ def _pairwise(factors: Sequence[Factor], evaluator: Evaluator) -> list[Row]:
         return _each(factors, evaluator)
     covering = _allpairs(factors, evaluator)
     # allpairspy is blind to hidden questions, and the rows added for the pairs it missed
-    # overlap it: pick a smaller cover from its rows plus, when the space is small enough to
-    # list, every valid row. Each pairwise row is a whole CI job, so every row saved counts.
-    pool = covering + (_all(factors, evaluator, POOL_LIMIT) if _size(factors) <= POOL_LIMIT else [])
-    return _greedy_cover(pool, evaluator)
+    # overlap it: pick a smaller cover from its rows, rows built one at a time for the pairs
+    # still open (AETG), and, when the space is small enough to list, every valid row. Each
+    # pairwise row is a whole CI job, so every row saved counts.
+    constructed = _constructed(covering, factors, evaluator)
+    pool = covering + constructed
+    if _size(factors) <= POOL_LIMIT:
+        pool += _all(factors, evaluator, POOL_LIMIT)
+    return min(
+        _prune(_greedy_cover(pool, evaluator), evaluator),
+        _prune(constructed + _greedy_cover(covering, evaluator), evaluator),
+        key=len,
+    )
 
 
 def _allpairs(factors: Sequence[Factor], evaluator: Evaluator) -> list[Row]:
@@ -137,6 +145,72 @@ def _greedy_cover(pool: Sequence[Row], evaluator: Evaluator) -> list[Row]:
         chosen.append(pool[best])
         uncovered -= pairs[best]
     return chosen
+
+
+def _constructed(
+    covering: Sequence[Row], factors: Sequence[Factor], evaluator: Evaluator, tries: int = 3
+) -> list[Row]:
+    """Rows built one at a time, each covering as many open pairs as it can (Cohen et al.'s
+    AETG): start from an open pair, then give every other factor the valid value that closes
+    the most open pairs with the values already chosen. Of the candidates (``tries`` starting
+    pairs, factors in copier.yml order and widest first) the best is kept. Deterministic."""
+    orders = [list(factors), sorted(factors, key=lambda factor: -len(factor.values))]
+    open_pairs = set().union(*(_visible_pairs(row, evaluator) for row in covering))
+    rows: list[Row] = []
+    while open_pairs:
+        best: tuple[int, Row] | None = None
+        for start in sorted(open_pairs, key=repr)[:tries]:
+            for order in orders:
+                row = _grow(dict(start), order, evaluator, open_pairs)
+                gain = len(_visible_pairs(row, evaluator) & open_pairs) if row else 0
+                if row and (best is None or gain > best[0]):
+                    best = (gain, row)
+        if best is None or best[0] == 0:
+            break  # what is left is covered by allpairspy's rows, which stay in the pool
+        rows.append(best[1])
+        open_pairs -= _visible_pairs(best[1], evaluator)
+    return rows
+
+
+def _grow(
+    row: Row, order: Sequence[Factor], evaluator: Evaluator, open_pairs: set[Pair]
+) -> Row | None:
+    pinned = frozenset(row)
+    for factor in order:
+        if factor.name in row:
+            continue
+        best: tuple[bool, int, int] | None = None
+        for index, value in enumerate(factor.values):
+            trial = {**row, factor.name: value}
+            valid, hidden = evaluator.check(trial)
+            if not (valid and _canonical_ok(trial, hidden - pinned, order)):
+                continue
+            closed = sum(
+                tuple(sorted(((factor.name, value), other), key=lambda item: item[0])) in open_pairs
+                for other in _visible(row, hidden).items()
+            )
+            # Keep every pinned question asked first, then close the most pairs, then the
+            # earlier value.
+            score = (not hidden & pinned, closed, -index)
+            if best is None or score > best:
+                best = score
+        if best is None:
+            return None
+        row[factor.name] = factor.values[-best[2]]
+    valid, hidden = evaluator.check(row)
+    complete = valid and _canonical_ok(row, hidden, order) and not hidden & pinned
+    return row if complete else None
+
+
+def _prune(rows: Sequence[Row], evaluator: Evaluator) -> list[Row]:
+    """Drop, last first, each row whose pairs the remaining rows all hold."""
+    kept = list(rows)
+    for row in reversed(list(rows)):
+        others = [other for other in kept if other is not row]
+        held = set().union(*(_visible_pairs(other, evaluator) for other in others))
+        if _visible_pairs(row, evaluator) <= held:
+            kept = others
+    return kept
 
 
 def _complete(partial: Row, factors: Sequence[Factor], evaluator: Evaluator) -> Row | None:

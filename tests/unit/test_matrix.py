@@ -115,6 +115,33 @@ def test_greedy_cover_drops_rows_whose_pairs_others_cover() -> None:
     assert matrix._greedy_cover(pool, _EveryRowValid()) == pool[:4]
 
 
+def _pairs_of(rows: list[dict[str, int]]) -> set[object]:
+    return set().union(*(matrix._visible_pairs(row, _EveryRowValid()) for row in rows))
+
+
+def test_constructed_rows_cover_every_pair_in_few_rows() -> None:
+    # Four factors of three values: 81 combinations, 54 pairs; an orthogonal array needs 9 rows.
+    factors = [matrix.Factor(name, (1, 2, 3)) for name in "abcd"]
+    product = [
+        dict(zip("abcd", values, strict=True)) for values in itertools.product((1, 2, 3), repeat=4)
+    ]
+    rows = matrix._constructed(product, factors, _EveryRowValid())  # type: ignore[arg-type]
+    assert _pairs_of(rows) == _pairs_of(product)
+    assert len(rows) <= 11
+
+
+def test_prune_drops_a_row_the_others_make_redundant() -> None:
+    pool = [
+        {"a": 1, "b": 1, "c": 1},
+        {"a": 1, "b": 1, "c": 2},
+        {"a": 1, "b": 2, "c": 2},
+        {"a": 2, "b": 1, "c": 2},
+        {"a": 2, "b": 2, "c": 1},
+    ]
+    kept = matrix._prune(pool, _EveryRowValid())  # type: ignore[arg-type]
+    assert kept == [pool[0], *pool[2:]]
+
+
 def test_pairwise_is_smaller_than_allpairspy_alone() -> None:
     # The real questionnaire: allpairspy plus the rows for the pairs it missed gave 20 rows
     # where 13 covered the same pairs (before gateway_auth).
