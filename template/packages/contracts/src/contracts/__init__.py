@@ -16,7 +16,7 @@ if TYPE_CHECKING:
         add_derived_features,
     )
     from contracts.lake import PARTITION_KEY, latest_partition, partition_dir
-    from contracts.lineage import DatasetManifest, LineageRecord
+    from contracts.lineage import DatasetManifest
     from contracts.records import (
         CHANNELS,
         REGIONS,
@@ -37,7 +37,7 @@ _MODULES = {
         "add_derived_features",
     ),
     "contracts.lake": ("PARTITION_KEY", "latest_partition", "partition_dir"),
-    "contracts.lineage": ("DatasetManifest", "LineageRecord"),
+    "contracts.lineage": ("DatasetManifest",),
     "contracts.records": (
         "CHANNELS",
         "REGIONS",
@@ -62,7 +62,6 @@ __all__ = [
     "CustomerFeatures",
     "CustomerRecord",
     "DatasetManifest",
-    "LineageRecord",
     "Prediction",
     "PredictionRequest",
     "PredictionResponse",

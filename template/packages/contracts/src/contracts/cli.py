@@ -50,7 +50,7 @@ EXIT_INTERNAL_ERROR = ExitCode.INTERNAL_ERROR
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # Libraries that log every database migration and model registration at INFO.
-NOISY_LOGGERS = ("mlflow", "alembic")
+NOISY_LOGGERS = ("mlflow", "alembic", "openlineage")
 
 Number = TypeVar("Number", int, float)
 
@@ -110,9 +110,10 @@ port = _argument_type(int, lambda value: 0 < value < 65536, "port must be 1-6553
 
 
 def configure_logging(level: int | str = logging.INFO, quiet: Iterable[str] = ()) -> None:
-    """Log to stderr in one format for every service; ``quiet`` loggers only from WARNING."""
+    """Log to stderr in one format for every service; ``quiet`` loggers (and the OpenLineage
+    client, which logs its transport on every run) only from WARNING."""
     logging.basicConfig(level=level, format=LOG_FORMAT)
-    for name in quiet:
+    for name in ("openlineage", *quiet):
         logging.getLogger(name).setLevel(logging.WARNING)
 
 

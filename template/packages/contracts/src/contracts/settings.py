@@ -81,7 +81,18 @@ class Settings(BaseSettings):
 
     drift_threshold: float = Field(default=0.2, gt=0)
 
-    @field_validator("api_key", mode="before")
+    # Data governance (docs/data-governance.md): the key of the customer-id pseudonyms, from
+    # the secret manager; only APP_ENVIRONMENT=local may do without (see contracts.privacy).
+    pseudonymisation_key: SecretStr | None = None
+    retention_days_raw: int = Field(default=90, ge=1, description="Days a raw partition is kept")
+    retention_days_quarantine: int = Field(
+        default=30, ge=1, description="Days a quarantine partition is kept"
+    )
+    retention_days_features: int = Field(
+        default=90, ge=1, description="Days a feature partition is kept"
+    )
+
+    @field_validator("api_key", "pseudonymisation_key", mode="before")
     @classmethod
     def _empty_key_is_unset(cls, value: object) -> object:
         # `APP_API_KEY=` in an env file means "not configured", never "the empty key".
@@ -173,6 +184,11 @@ class Settings(BaseSettings):
     @property
     def lineage_dir(self) -> LakePath:
         return self.lake_dir / "lineage"
+
+    @property
+    def audit_dir(self) -> LakePath:
+        """Erasure audit records (``forget-customer``): who, when, what, never the customer."""
+        return self.lake_dir / "audit" / "erasure"
 
     @property
     def reports_dir(self) -> LakePath:

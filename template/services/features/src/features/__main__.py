@@ -53,12 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
 def _build(args: argparse.Namespace) -> int:
     report = build_features(load_settings(), args.date, args.max_reject_fraction)
     logger.info(
-        "%s: %d rows in, %d valid, %d rejected; lineage %s",
+        "%s: %d rows in, %d valid, %d rejected; lineage run %s",
         report.day.isoformat(),
         report.rows_in,
         report.rows_valid,
         report.rows_rejected,
-        report.lineage_path,
+        report.lineage_run_id,
     )
     if not report.accepted:
         return EXIT_TOO_MANY_REJECTS

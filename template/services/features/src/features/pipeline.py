@@ -1,31 +1,32 @@
-"""One run of the features step: verify, validate, quarantine, derive, record lineage."""
+"""One run of the features step: verify, validate, quarantine, pseudonymise, derive, lineage."""
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 from contracts import (
     FEATURE_COLUMNS,
     LABEL_COLUMN,
     PARTITION_KEY,
-    LineageRecord,
     Settings,
     add_derived_features,
     latest_partition,
+    lineage,
     partition_dir,
 )
 from contracts.cli import DataError
 from contracts.features import ID_COLUMN
-from contracts.lake import MANIFEST_FILE, clean_leftovers, write_dataset_partition
-from contracts.lineage import UpstreamRef, code_version, new_run_id, write_lineage
+from contracts.lake import clean_leftovers, write_dataset_partition
+from contracts.lineage import UpstreamRef
+from contracts.privacy import pseudonymisation_key, pseudonymise
 from contracts.storage import remove_dir_atomic, write_parquet_atomic
 from features.storage import read_verified_partition
 from features.validation import split_batch
 
 logger = logging.getLogger(__name__)
 
-STEP = "features"
+JOB = "features"
 FEATURES_DATASET = "features/customers"
 FEATURES_FILE = "features.parquet"
 REJECTED_FILE = "rejected.parquet"
@@ -47,7 +48,8 @@ class RunReport:
     accepted: bool
     quarantine_path: Path
     features_path: Path | None
-    lineage_path: Path
+    # The OpenLineage run id of this run's events (``lineage/<run id>.jsonl`` by default).
+    lineage_run_id: str
 
     @property
     def rejected_fraction(self) -> float:
@@ -80,83 +82,86 @@ def build_features(
     """
     if not 0.0 <= max_reject_fraction <= 1.0:
         raise ValueError(f"max_reject_fraction must be within [0, 1], got {max_reject_fraction}")
-    started_at = datetime.now(UTC)
-    run_id = new_run_id()
+    # Before anything is written: without a key no feature row may be produced.
+    key = pseudonymisation_key(settings)
     # A build killed mid-write (SIGKILL, node loss) leaves hidden staging folders behind.
     for leftover in clean_leftovers(settings.features_dir) + clean_leftovers(
         settings.quarantine_dir
     ):
         logger.warning("cleaned up %s, left by an interrupted run", leftover)
     day, raw_partition = resolve_partition(settings.raw_dir, day)
-    raw = read_verified_partition(raw_partition)
-    if raw.frame.empty:
-        raise InputError(f"raw batch {raw.data_path} has no rows")
+    with lineage.run(
+        JOB,
+        [lineage.partition(raw_partition)],
+        settings=settings,
+        parameters={"partition_date": day.isoformat(), "max_reject_fraction": max_reject_fraction},
+    ) as run:
+        raw = read_verified_partition(raw_partition)
+        if raw.frame.empty:
+            raise InputError(f"raw batch {raw.data_path} has no rows")
 
-    outcome = split_batch(raw.frame)
-    quarantine_path = partition_dir(settings.quarantine_dir, day) / REJECTED_FILE
-    write_parquet_atomic(outcome.rejected, quarantine_path)
-    if len(outcome.rejected):
-        logger.warning(
-            "quarantined %d of %d rows (%.2f%%) to %s: %s",
-            len(outcome.rejected),
-            outcome.rows_in,
-            100 * outcome.rejected_fraction,
-            quarantine_path,
-            outcome.reason_counts(),
+        outcome = split_batch(raw.frame)
+        quarantine_path = partition_dir(settings.quarantine_dir, day) / REJECTED_FILE
+        write_parquet_atomic(outcome.rejected, quarantine_path)
+        run.outputs.append(
+            lineage.dataset(
+                quarantine_path,
+                columns={str(name): str(kind) for name, kind in outcome.rejected.dtypes.items()},
+                rows=len(outcome.rejected),
+            )
         )
+        if len(outcome.rejected):
+            logger.warning(
+                "quarantined %d of %d rows (%.2f%%) to %s: %s",
+                len(outcome.rejected),
+                outcome.rows_in,
+                100 * outcome.rejected_fraction,
+                quarantine_path,
+                outcome.reason_counts(),
+            )
 
-    accepted = outcome.rejected_fraction <= max_reject_fraction
-    features_partition = partition_dir(settings.features_dir, day)
-    features_path: Path | None = None
-    if accepted:
-        table = add_derived_features(outcome.valid).loc[:, list(OUTPUT_COLUMNS)]
-        features_path = write_dataset_partition(
-            table,
-            features_partition,
-            FEATURES_FILE,
-            dataset=FEATURES_DATASET,
-            source=f"{raw.data_path} (sha256 {raw.manifest.sha256})",
-            upstream=[
-                UpstreamRef(
-                    dataset=raw.manifest.dataset,
-                    partition=raw.partition.name,
-                    manifest_sha256=raw.manifest_sha256,
-                )
-            ],
+        accepted = outcome.rejected_fraction <= max_reject_fraction
+        features_partition = partition_dir(settings.features_dir, day)
+        features_path: Path | None = None
+        if accepted:
+            table = add_derived_features(outcome.valid).loc[:, list(OUTPUT_COLUMNS)]
+            # Models and the drift reference never see a customer id, only its keyed pseudonym.
+            table[ID_COLUMN] = pseudonymise(table[ID_COLUMN], key)
+            features_path = write_dataset_partition(
+                table,
+                features_partition,
+                FEATURES_FILE,
+                dataset=FEATURES_DATASET,
+                source=f"{raw.data_path} (sha256 {raw.manifest.sha256})",
+                upstream=[
+                    UpstreamRef(
+                        dataset=raw.manifest.dataset,
+                        partition=raw.partition.name,
+                        manifest_sha256=raw.manifest_sha256,
+                    )
+                ],
+            )
+            run.outputs.append(lineage.partition(features_partition))
+            logger.info("wrote %d feature rows to %s", len(table), features_path)
+        else:
+            logger.error(
+                "rejected fraction %.4f exceeds the limit %.4f: batch not trusted, "
+                "no features written",
+                outcome.rejected_fraction,
+                max_reject_fraction,
+            )
+            if remove_dir_atomic(features_partition):
+                logger.warning("removed stale feature partition %s", features_partition)
+        run.parameters.update(
+            {
+                "input_sha256": raw.manifest.sha256,
+                "input_manifest_sha256": raw.manifest_sha256,
+                "rows_in": outcome.rows_in,
+                "rows_valid": len(outcome.valid),
+                "rows_rejected": len(outcome.rejected),
+                "accepted": accepted,
+            }
         )
-        logger.info("wrote %d feature rows to %s", len(table), features_path)
-    else:
-        logger.error(
-            "rejected fraction %.4f exceeds the limit %.4f: batch not trusted, no features written",
-            outcome.rejected_fraction,
-            max_reject_fraction,
-        )
-        if remove_dir_atomic(features_partition):
-            logger.warning("removed stale feature partition %s", features_partition)
-
-    outputs = [quarantine_path]
-    if features_path is not None:
-        outputs += [features_path, features_path.parent / MANIFEST_FILE]
-    record = LineageRecord(
-        run_id=run_id,
-        step=STEP,
-        started_at=started_at,
-        finished_at=datetime.now(UTC),
-        inputs=[str(raw.data_path), str(raw_partition / MANIFEST_FILE)],
-        outputs=[str(path) for path in outputs],
-        code_version=code_version(settings),
-        parameters={
-            "partition_date": day.isoformat(),
-            "max_reject_fraction": max_reject_fraction,
-            "input_sha256": raw.manifest.sha256,
-            "input_manifest_sha256": raw.manifest_sha256,
-            "rows_in": outcome.rows_in,
-            "rows_valid": len(outcome.valid),
-            "rows_rejected": len(outcome.rejected),
-            "accepted": accepted,
-        },
-    )
-    lineage_path = write_lineage(record, settings.lineage_dir)
     return RunReport(
         day=day,
         rows_in=outcome.rows_in,
@@ -165,5 +170,5 @@ def build_features(
         accepted=accepted,
         quarantine_path=quarantine_path,
         features_path=features_path,
-        lineage_path=lineage_path,
+        lineage_run_id=run.run_id,
     )

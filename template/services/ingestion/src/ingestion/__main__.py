@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from contracts import Settings
+from contracts import Settings, lineage
 from contracts.cli import (
     EXIT_OK,
     CommandError,
@@ -26,7 +26,7 @@ from contracts.cli import (
     positive_int,
     run_command,
 )
-from ingestion.lake import write_ingestion_lineage, write_raw_partition
+from ingestion.lake import JOB, write_raw_partition
 from ingestion.sources import FileSource, Source, SourceError, SyntheticSource
 
 PROG = "ingest"
@@ -104,20 +104,27 @@ def _ingest(argv: list[str] | None) -> int:
         source = _source(args)
     except SourceError as exc:
         raise CommandError(f"cannot ingest: {exc}") from exc
-    try:
-        frame = source.load()
-    except FileNotFoundError as exc:
-        raise CommandError(f"cannot ingest: {exc}") from exc
-    except (OSError, ValueError, pa.ArrowException) as exc:
-        # Unreadable or malformed input is a data problem: say why, no traceback.
-        raise DataError(f"cannot ingest {source.describe()}: {exc}") from exc
+    inputs = [lineage.dataset(args.source.resolve())] if args.source is not None else []
+    with lineage.run(
+        JOB, inputs, settings=settings, parameters={"source": source.describe()}
+    ) as run:
+        try:
+            frame = source.load()
+        except FileNotFoundError as exc:
+            raise CommandError(f"cannot ingest: {exc}") from exc
+        except (OSError, ValueError, pa.ArrowException) as exc:
+            # Unreadable or malformed input is a data problem: say why, no traceback.
+            raise DataError(f"cannot ingest {source.describe()}: {exc}") from exc
 
-    partition = write_raw_partition(frame, settings.raw_dir, day, source.describe())
-    lineage = write_ingestion_lineage(
-        settings, partition, source=source.describe(), rows=len(frame), started_at=started_at
-    )
+        partition = write_raw_partition(frame, settings.raw_dir, day, source.describe())
+        run.outputs.append(lineage.partition(partition))
+        run.parameters.update(rows=len(frame), partition=partition.name)
     logger.info(
-        "wrote %d rows from %s to %s; lineage %s", len(frame), source.describe(), partition, lineage
+        "wrote %d rows from %s to %s; lineage run %s",
+        len(frame),
+        source.describe(),
+        partition,
+        run.run_id,
     )
     print(partition)
     return EXIT_OK

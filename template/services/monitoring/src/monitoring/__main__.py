@@ -7,16 +7,17 @@ or configuration; 3 input the report cannot be computed from (missing, corrupt, 
 
 import argparse
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
+
+import pandas as pd
 
 from contracts import (
     CATEGORICAL_FEATURES,
     FEATURE_COLUMNS,
     NUMERIC_FEATURES,
-    LineageRecord,
     Settings,
     latest_partition,
+    lineage,
 )
 from contracts.cli import (
     EXIT_CHECK_FAILED,
@@ -28,7 +29,6 @@ from contracts.cli import (
     positive_float,
     run_command,
 )
-from contracts.lineage import code_version, new_run_id, write_lineage
 from contracts.storage import LakePath, lake_path, write_text_atomic
 from monitoring.drift import (
     DriftReport,
@@ -44,7 +44,7 @@ from monitoring.textfile import render
 PROG = "drift-report"
 EXIT_DRIFT = EXIT_CHECK_FAILED
 CURRENT_FILE = "features.parquet"
-STEP = "drift"
+JOB = "drift"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -97,58 +97,59 @@ def _current_path(settings: Settings, explicit: LakePath | None) -> LakePath:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> DriftReport:
-    """Compute the report, write every requested output and a lineage record of the run."""
-    started_at = datetime.now(UTC)
+    """Compute the report and write every requested output, inside one lineage run."""
     if args.bins < 2:
         raise CommandError("--bins must be at least 2")
     reference_path = args.reference or settings.reference_path
     current_path = _current_path(settings, args.current)
-    if args.reference is None:
-        reference = load_verified_reference(reference_path, FEATURE_COLUMNS, settings.model_name)
-    else:
-        reference = load_features(reference_path, FEATURE_COLUMNS, "reference")
-    current = load_features(current_path, FEATURE_COLUMNS, "current")
-    report = compute_drift(
-        reference,
-        current,
-        numeric=[name for name in FEATURE_COLUMNS if name in NUMERIC_FEATURES],
-        categorical=[name for name in FEATURE_COLUMNS if name in CATEGORICAL_FEATURES],
-        threshold=args.threshold or settings.drift_threshold,
-        reference_path=reference_path,
-        current_path=current_path,
-        bins=args.bins,
-    )
-    try:
-        outputs = list(write_report(report, args.output_dir or settings.reports_dir / "drift"))
-        if args.textfile is not None:
-            outputs.append(write_text_atomic(render(report), args.textfile, mode=READABLE))
-        write_lineage(_lineage(report, started_at, outputs, settings), settings.lineage_dir)
-    except OSError as exc:
-        raise UnavailableError(f"cannot write the report: {exc}") from exc
+    columns = list(FEATURE_COLUMNS)
+    with lineage.run(
+        JOB,
+        [lineage.dataset(reference_path.parent), lineage.dataset(current_path.parent)],
+        settings=settings,
+        parameters={"bins": args.bins},
+    ) as job:
+        if args.reference is None:
+            reference = load_verified_reference(reference_path, columns, settings.model_name)
+        else:
+            reference = load_features(reference_path, columns, "reference")
+        current = load_features(current_path, columns, "current")
+        job.inputs[:] = [
+            lineage.dataset(path.parent, columns=_schema(frame), rows=len(frame))
+            for path, frame in ((reference_path, reference), (current_path, current))
+        ]
+        report = compute_drift(
+            reference,
+            current,
+            numeric=[name for name in FEATURE_COLUMNS if name in NUMERIC_FEATURES],
+            categorical=[name for name in FEATURE_COLUMNS if name in CATEGORICAL_FEATURES],
+            threshold=args.threshold or settings.drift_threshold,
+            reference_path=reference_path,
+            current_path=current_path,
+            bins=args.bins,
+        )
+        try:
+            outputs = list(write_report(report, args.output_dir or settings.reports_dir / "drift"))
+            if args.textfile is not None:
+                outputs.append(write_text_atomic(render(report), args.textfile, mode=READABLE))
+        except OSError as exc:
+            raise UnavailableError(f"cannot write the report: {exc}") from exc
+        job.outputs += [lineage.dataset(path) for path in outputs]
+        job.parameters.update(
+            {
+                "status": report.status,
+                "threshold": report.threshold,
+                "reference_rows": report.reference_rows,
+                "current_rows": report.current_rows,
+                "drifted_features": ",".join(report.drifted),
+                **{f"psi.{item.feature}": item.psi for item in report.features},
+            }
+        )
     return report
 
 
-def _lineage(
-    report: DriftReport, started_at: datetime, outputs: list[LakePath], settings: Settings
-) -> LineageRecord:
-    return LineageRecord(
-        run_id=new_run_id(),
-        step=STEP,
-        started_at=started_at,
-        finished_at=datetime.now(UTC),
-        inputs=[report.reference_path, report.current_path],
-        outputs=[str(path) for path in outputs],
-        code_version=code_version(settings),
-        parameters={
-            "status": report.status,
-            "threshold": report.threshold,
-            "bins": report.bins,
-            "reference_rows": report.reference_rows,
-            "current_rows": report.current_rows,
-            "drifted_features": ",".join(report.drifted),
-            **{f"psi.{item.feature}": item.psi for item in report.features},
-        },
-    )
+def _schema(frame: pd.DataFrame) -> dict[str, str]:
+    return {str(name): str(kind) for name, kind in frame.dtypes.items()}
 
 
 def _report(args: argparse.Namespace) -> int:

@@ -86,7 +86,7 @@ def _summary(result: TrainingResult) -> str:
     else:
         lines.append(f"  quality gate FAILED: {result.decision.reason}")
         lines.append("  not promoted: the champion alias did not move")
-    lines.append(f"  lineage:  {result.lineage_path}")
+    lines.append(f"  lineage run: {result.lineage_run_id}")
     return "\n".join(lines)
 
 

@@ -1,9 +1,9 @@
-"""Promotion as one step: champion alias, drift reference and lineage, all or nothing.
+"""Promotion as one step: champion alias and drift reference, all or nothing.
 
-The alias is the commit point. Before it moves, the new reference folder and the run's lineage
-record are written to hidden staging paths and a journal names them; after it moves, the staged
-files are renamed into place and the journal removed. A run killed anywhere in between is
-repaired by ``recover`` at the start of the next run: rolled forward if the alias moved, rolled
+The alias is the commit point. Before it moves, the new reference folder is written to a hidden
+staging path and a journal names it; after it moves, the staged folder is renamed into place
+and the journal removed (the run's COMPLETE lineage event follows, see ``trainer``). A run
+killed anywhere in between is repaired by ``recover`` at the start of the next run: rolled forward if the alias moved, rolled
 back (staged files deleted) if it did not. Model versions a killed run registered without a
 gate decision are tagged as failed, so the registry never holds an undecided version.
 """
@@ -12,20 +12,20 @@ import json
 import logging
 import re
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 
 import pandas as pd
 from mlflow import MlflowClient
 
-from contracts import LineageRecord, Settings
+from contracts import Settings
+from contracts.features import ID_COLUMN
 from contracts.lake import MANIFEST_FILE
 from contracts.lineage import DatasetManifest, UpstreamRef
 from contracts.storage import (
     LakePath,
     lake_path,
     move_dir,
-    move_file,
     remove_tree,
     sha256_file,
     write_text_atomic,
@@ -41,14 +41,18 @@ INTERRUPTED_REASON = "interrupted before the quality gate decision"
 
 @dataclass(frozen=True)
 class Journal:
-    """What a promotion in progress staged and where each file goes once the alias moved."""
+    """What a promotion in progress staged and where it goes once the alias moved."""
 
     model_name: str
     version: str
     staged_reference: str
     reference_dir: str
-    staged_lineage: str
-    lineage_path: str
+
+    @classmethod
+    def read(cls, path: LakePath) -> "Journal":
+        # Journals of older releases also named a staged lineage record: ignored now.
+        content = json.loads(path.read_text())
+        return cls(**{item.name: content[item.name] for item in fields(cls)})
 
 
 def journal_path(settings: Settings) -> LakePath:
@@ -63,9 +67,13 @@ def publish(
     frame: pd.DataFrame,
     metadata: dict[str, str],
     features: UpstreamRef | None,
-    record: LineageRecord,
 ) -> LakePath:
-    """Make ``version`` the champion together with its drift reference and lineage record."""
+    """Make ``version`` the champion together with its drift reference.
+
+    The reference keeps the training features without the customer pseudonyms: drift needs
+    the distributions, not who they came from (data minimisation).
+    """
+    frame = frame.drop(columns=[ID_COLUMN], errors="ignore")
     reference_dir = settings.reference_path.parent
     staged = reference_dir.with_name(f".staging-{reference_dir.name}-{uuid.uuid4().hex}")
     staged.mkdir(parents=True, exist_ok=True)
@@ -82,17 +90,12 @@ def publish(
         upstream=[features] if features is not None else [],
     )
     (staged / MANIFEST_FILE).write_text(manifest.model_dump_json(indent=2) + "\n")
-    lineage_path = settings.lineage_dir / f"{record.run_id}.json"
-    staged_lineage = lineage_path.with_name(f".staging-{lineage_path.name}")
-    write_text_atomic(record.model_dump_json(indent=2) + "\n", staged_lineage)
 
     journal = Journal(
         model_name=settings.model_name,
         version=version,
         staged_reference=str(staged),
         reference_dir=str(reference_dir),
-        staged_lineage=str(staged_lineage),
-        lineage_path=str(lineage_path),
     )
     write_text_atomic(json.dumps(asdict(journal), indent=2) + "\n", journal_path(settings))
     tracking.promote(client, settings.model_name, version)  # the commit point
@@ -101,20 +104,16 @@ def publish(
 
 
 def _complete(journal: Journal, path: LakePath) -> None:
-    """Roll forward: move the staged reference and lineage into place, drop the journal."""
+    """Roll forward: move the staged reference into place, drop the journal."""
     staged = lake_path(journal.staged_reference)
     if staged.exists():
         move_dir(staged, lake_path(journal.reference_dir))
-    staged_lineage = lake_path(journal.staged_lineage)
-    if staged_lineage.exists():
-        move_file(staged_lineage, lake_path(journal.lineage_path))
     path.unlink(missing_ok=True)
 
 
 def _discard(journal: Journal, path: LakePath) -> None:
     """Roll back: the alias never moved, so nothing staged may become visible."""
     remove_tree(lake_path(journal.staged_reference))
-    remove_tree(lake_path(journal.staged_lineage))
     path.unlink(missing_ok=True)
 
 
@@ -123,7 +122,7 @@ def recover(client: MlflowClient, settings: Settings) -> list[str]:
     repairs: list[str] = []
     path = journal_path(settings)
     if path.is_file():
-        journal = Journal(**json.loads(path.read_text()))
+        journal = Journal.read(path)
         champion = tracking.champion_version(client, settings.model_name)
         if champion == journal.version:
             _complete(journal, path)
@@ -132,15 +131,6 @@ def recover(client: MlflowClient, settings: Settings) -> list[str]:
             _discard(journal, path)
             repairs.append(f"rolled back the unfinished promotion of version {journal.version}")
     repairs += _clean_reference_leftovers(settings)
-    # Staged lineage of another model's promotion in progress is named in that model's journal.
-    in_progress = {
-        json.loads(other.read_text())["staged_lineage"]
-        for other in settings.reference_root.glob(".promotion-*.json")
-    }
-    for leftover in sorted(settings.lineage_dir.glob(".staging-*")):
-        if str(leftover) not in in_progress:
-            remove_tree(leftover)
-            repairs.append(f"removed {leftover}")
     for version in tracking.fail_undecided_versions(
         client, settings.model_name, INTERRUPTED_REASON
     ):

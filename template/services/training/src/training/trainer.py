@@ -1,15 +1,16 @@
 """One training run end to end: data -> fit -> evaluate -> log -> gate -> promote."""
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import mlflow
 from mlflow import MlflowClient
 
-from contracts import LABEL_COLUMN, LineageRecord, Settings
-from contracts.lake import MANIFEST_FILE
-from contracts.lineage import code_version, write_lineage
+from contracts import LABEL_COLUMN, Settings
+from contracts.lineage import DatasetRef, LineageRun
+from contracts.lineage import dataset as lineage_dataset
+from contracts.lineage import partition as lineage_partition
+from contracts.lineage import run as lineage_run
 from contracts.storage import sha256_file
 from contracts.termination import deferred_termination
 from training import promotion, tracking
@@ -24,7 +25,7 @@ from training.model import (
 )
 
 INPUT_EXAMPLE_ROWS = 5
-STEP = "training"
+JOB = "training"
 
 
 @dataclass(frozen=True)
@@ -45,24 +46,40 @@ class TrainingResult:
     metrics: dict[str, float]
     decision: GateDecision
     reference_path: Path | None
-    lineage_path: Path
+    # The OpenLineage run of this training (also the MLflow run's ``openlineage_run_id`` tag).
+    lineage_run_id: str
 
 
 def train(settings: Settings, options: TrainingOptions) -> TrainingResult:
     """Train and register a new version; move the champion alias only if the gate passes.
 
-    Every completed run, promoted or not, leaves a lineage record named after its MLflow run.
-    A SIGTERM/SIGINT before registration ends the MLflow run FAILED and registers nothing; one
-    during registration, gate tagging and promotion is held until they are complete.
+    Every run emits OpenLineage events: COMPLETE once registered (promoted or not), FAIL when
+    it raises. A SIGTERM/SIGINT before registration ends the MLflow run FAILED and registers
+    nothing; one during registration, gate tagging and promotion is held until they are complete.
     """
-    started_at = datetime.now(UTC)
     features_path = resolve_features_path(settings.features_dir, options.features_path)
+    with lineage_run(
+        JOB,
+        [lineage_dataset(features_path.parent)],
+        settings=settings,
+        parameters={"model_kind": options.model_kind},
+    ) as run:
+        return _train(settings, options, features_path, run)
+
+
+def _train(
+    settings: Settings, options: TrainingOptions, features_path: Path, run: LineageRun
+) -> TrainingResult:
     dataset = load_verified_dataset(features_path, settings.lake_dir)
+    # The partition folder when its manifest was verified, else the file given on its own.
+    source = features_path.parent if dataset.upstream is not None else features_path
+    columns = {str(name): str(kind) for name, kind in dataset.frame.dtypes.items()}
+    run.inputs[:] = [lineage_dataset(source, columns=columns, rows=len(dataset.frame))]
     client = tracking.configure(settings)
     promotion.recover(client, settings)
     split = split_dataset(dataset, test_size=options.test_size, seed=settings.seed)
     features_sha256 = sha256_file(features_path)
-    running_code = code_version(settings)
+    running_code = str(run.parameters["code_version"])
     policy = GatePolicy(
         metric=settings.quality_gate_metric,
         threshold=settings.quality_gate_threshold,
@@ -83,6 +100,7 @@ def train(settings: Settings, options: TrainingOptions) -> TrainingResult:
                 "code_version": running_code,
                 "dataset_rows": str(len(dataset.frame)),
                 "model_kind": options.model_kind,
+                "openlineage_run_id": run.run_id,
             }
         )
         pipeline = build_pipeline(options.model_kind, settings.seed)
@@ -146,7 +164,7 @@ def train(settings: Settings, options: TrainingOptions) -> TrainingResult:
                 registered=registered,
                 evaluation=evaluation,
                 decision=decision,
-                lineage=_Lineage(started_at, features_path, features_sha256, running_code),
+                lineage=_Lineage(run, features_path, features_sha256),
             )
             mlflow.end_run()
             return result
@@ -154,10 +172,9 @@ def train(settings: Settings, options: TrainingOptions) -> TrainingResult:
 
 @dataclass(frozen=True)
 class _Lineage:
-    started_at: datetime
+    run: LineageRun
     features_path: Path
     features_sha256: str
-    code_version: str
 
 
 def _finish(
@@ -171,27 +188,18 @@ def _finish(
     decision: GateDecision,
     lineage: _Lineage,
 ) -> TrainingResult:
-    """Write the lineage record, and on promotion publish alias + reference + lineage at once."""
+    """Publish alias + reference on promotion, then emit the run's COMPLETE lineage event."""
+    run = lineage.run
     # The registry URI of this exact version (not the alias, which moves on).
-    outputs = [f"models:/{settings.model_name}/{registered.version}"]
-    if decision.promote:
-        outputs.append(str(settings.reference_path))
-    inputs = [str(lineage.features_path)]
-    if dataset.upstream is not None:
-        inputs.append(str(lineage.features_path.parent / MANIFEST_FILE))
-    record = LineageRecord(
-        run_id=registered.run_id,
-        step=STEP,
-        started_at=lineage.started_at,
-        finished_at=datetime.now(UTC),
-        inputs=inputs,
-        outputs=outputs,
-        code_version=lineage.code_version,
-        parameters={
+    run.outputs.append(
+        DatasetRef(namespace="mlflow", name=f"models:/{settings.model_name}/{registered.version}")
+    )
+    run.parameters.update(
+        {
             **evaluation.metrics,
             "test_positives": evaluation.positives,
             "test_negatives": evaluation.negatives,
-            "model_kind": options.model_kind,
+            "mlflow_run_id": registered.run_id,
             "features_sha256": lineage.features_sha256,
             "features_manifest_sha256": (
                 dataset.upstream.manifest_sha256 if dataset.upstream else "unverified"
@@ -201,7 +209,7 @@ def _finish(
             "max_regression": options.max_regression,
             "promoted": decision.promote,
             "quality_gate_reason": decision.reason,
-        },
+        }
     )
     reference_path = None
     if decision.promote:
@@ -217,11 +225,10 @@ def _finish(
                 "features_path": str(lineage.features_path.resolve()),
             },
             features=dataset.upstream,
-            record=record,
         )
-        lineage_path = settings.lineage_dir / f"{record.run_id}.json"
-    else:
-        lineage_path = write_lineage(record, settings.lineage_dir)
+        run.outputs.append(lineage_partition(reference_path.parent))
+    # Inside the deferred-termination block: a signal arriving now cannot turn it into FAIL.
+    run.complete()
     return TrainingResult(
         model_name=settings.model_name,
         version=registered.version,
@@ -230,5 +237,5 @@ def _finish(
         metrics=evaluation.metrics,
         decision=decision,
         reference_path=reference_path,
-        lineage_path=lineage_path,
+        lineage_run_id=run.run_id,
     )
