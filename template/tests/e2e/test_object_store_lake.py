@@ -9,7 +9,7 @@ from pathlib import Path
 import fsspec
 import pytest
 
-from contracts import LineageRecord, Settings, get_settings
+from contracts import Settings, get_settings, lineage
 from contracts.lake import MANIFEST_FILE
 
 
@@ -63,14 +63,15 @@ def test_every_service_uses_the_object_store(cloud: Settings) -> None:
     data = Path(cloud.data_dir)
     assert not (data / "lake").exists(), "no lake file may be written locally"
     assert not (data / "reports").exists()
-    records = [
-        LineageRecord.model_validate_json(path.read_text())
-        for path in cloud.lineage_dir.glob("*.json")
-    ]
-    assert {record.step for record in records} >= {"features", "training", "drift"}
-    for record in records:
-        lake_files = [name for name in record.inputs + record.outputs if "lake/" in name]
-        assert all(name.startswith("memory://") for name in lake_files), record
+    events = lineage.read_events(cloud.lineage_dir)
+    assert {event["job"]["name"] for event in events} >= {"ingestion", "features", "training", "drift"}
+    assert {event["eventType"] for event in events} == {"START", "COMPLETE"}
+    # Every dataset of the lake is named in the object store's namespace, never a local path.
+    namespace = lineage.lake_namespace(cloud.lake_dir)
+    assert namespace.startswith("memory://")
+    datasets = [item for event in events for item in event["inputs"] + event["outputs"]]
+    assert namespace in {item["namespace"] for item in datasets}
+    assert all(item["namespace"].startswith("memory://") or item["namespace"] == "mlflow" for item in datasets)
 
 
 def test_a_tampered_raw_object_is_refused(cloud: Settings) -> None:

@@ -1,49 +1,141 @@
-"""Lineage records: readable back, written atomically, with a code version that never fails."""
+"""OpenLineage run events: START/COMPLETE/FAIL with datasets and schemas, the lake transport
+by default and HTTP when configured; a code version that never fails."""
 
-import json
 import subprocess
-from datetime import UTC, datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
-from contracts import LineageRecord, Settings, lineage
+from contracts import Settings, lineage
+from contracts.lake import write_dataset_partition
 
 
-def _record(**parameters: str | int | float | bool) -> LineageRecord:
-    now = datetime.now(UTC)
-    return LineageRecord(
-        run_id=lineage.new_run_id(),
-        step="test",
-        started_at=now,
-        finished_at=now,
-        inputs=["in.parquet"],
-        outputs=["out.parquet"],
-        code_version="abc1234",
-        parameters=parameters,
+@pytest.fixture()
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    for name in (*lineage.TRANSPORT_ENVIRONMENT, "OPENLINEAGE_DISABLED"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("APP_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("APP_CODE_VERSION", "abc1234")
+    return Settings()
+
+
+def _partition(settings: Settings) -> Path:
+    target = settings.lake_dir / "features" / "customers" / "ingestion_date=2024-01-01"
+    frame = pd.DataFrame({"customer_id": ["a", "b"], "monthly_spend": [1.5, 2.0]})
+    write_dataset_partition(frame, target, "features.parquet", dataset="features/customers", source="t")
+    return target
+
+
+def test_a_run_emits_start_then_complete_with_datasets_and_schema(settings: Settings) -> None:
+    source = _partition(settings)
+    with lineage.run("demo", [lineage.partition(source)], settings=settings) as run:
+        run.outputs.append(lineage.dataset(settings.reports_dir / "out.json"))
+        run.parameters["rows"] = 2
+        run.parameters["score"] = float("nan")
+
+    [[start, complete]] = lineage.job_runs(settings.lineage_dir, "demo")
+    assert (start["eventType"], complete["eventType"]) == ("START", "COMPLETE")
+    assert start["run"]["runId"] == complete["run"]["runId"] == run.run_id
+    assert (settings.lineage_dir / f"{run.run_id}.jsonl").is_file()
+    [read] = complete["inputs"]
+    assert read["namespace"] == settings.lake_dir.resolve().as_uri()
+    assert read["name"] == "features/customers/ingestion_date=2024-01-01"
+    assert read["facets"]["schema"]["fields"] == [
+        {"name": "customer_id", "type": "str", "fields": []},
+        {"name": "monthly_spend", "type": "float64", "fields": []},
+    ]
+    [written] = complete["outputs"]
+    # Outside the lake: a local file in the "file" namespace, named by its absolute path.
+    assert (written["namespace"], written["name"]) == (
+        "file",
+        (settings.reports_dir / "out.json").resolve().as_posix(),
     )
+    parameters = complete["run"]["facets"]["executionParameters"]["parameters"]
+    assert {"key": "code_version", "value": "abc1234"} in parameters
+    assert {"key": "score", "value": "nan"} in parameters
+    assert start["job"]["namespace"] == lineage.NAMESPACE
+    assert complete["producer"] == lineage.PRODUCER
 
 
-def test_write_lineage_names_the_file_after_the_run(tmp_path: Path) -> None:
-    record = _record(rows=3, accepted=True, share=0.5, day="2024-01-01")
+def test_a_raising_job_emits_fail_with_the_error_and_reraises(settings: Settings) -> None:
+    with pytest.raises(ValueError, match="boom"), lineage.run("demo", settings=settings):
+        raise ValueError("boom")
 
-    path = lineage.write_lineage(record, tmp_path / "lineage")
-
-    assert path == tmp_path / "lineage" / f"{record.run_id}.json"
-    assert len(record.run_id) == 32
-    assert LineageRecord.model_validate_json(path.read_text()) == record
-    assert [p.name for p in path.parent.iterdir()] == [path.name]
-    assert lineage.new_run_id() != record.run_id
+    [[start, fail]] = lineage.job_runs(settings.lineage_dir, "demo")
+    assert (start["eventType"], fail["eventType"]) == ("START", "FAIL")
+    assert fail["run"]["facets"]["errorMessage"]["message"] == "ValueError: boom"
 
 
-def test_undefined_metrics_are_kept_as_text_so_the_record_reads_back(tmp_path: Path) -> None:
-    record = _record(roc_auc=float("nan"), f1=float("inf"), accuracy=0.5, promoted=False)
+def test_complete_inside_the_block_is_not_turned_into_fail(settings: Settings) -> None:
+    with pytest.raises(KeyboardInterrupt), lineage.run("demo", settings=settings) as run:
+        run.complete()
+        raise KeyboardInterrupt
 
-    path = lineage.write_lineage(record, tmp_path)
+    [[_, complete]] = lineage.job_runs(settings.lineage_dir, "demo")
+    assert complete["eventType"] == "COMPLETE"
 
-    stored = json.loads(path.read_text())["parameters"]
-    assert stored == {"roc_auc": "nan", "f1": "inf", "accuracy": 0.5, "promoted": False}
-    assert LineageRecord.model_validate_json(path.read_text()).parameters["promoted"] is False
+
+def test_each_event_rewrites_the_run_file_atomically(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_text = Path.write_text
+
+    def half_then_crash(self: Path, data: str, *args: object, **kwargs: object) -> int:
+        write_text(self, data[: len(data) // 2], *args, **kwargs)  # type: ignore[arg-type]
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"), lineage.run("demo", settings=settings) as run:
+        path = settings.lineage_dir / f"{run.run_id}.jsonl"
+        before = path.read_text()
+        monkeypatch.setattr(Path, "write_text", half_then_crash)
+    monkeypatch.undo()
+    # The COMPLETE write died half-way: the file still holds the START event, whole.
+    assert path.read_text() == before
+    assert lineage.job_runs(settings.lineage_dir, "demo")[0][0]["eventType"] == "START"
+    # ... and no temporary file behind.
+    assert sorted(p.name for p in settings.lineage_dir.iterdir()) == [path.name]
+
+
+def test_openlineage_url_selects_the_http_transport(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert lineage.client(settings).transport.kind == "lake"
+    monkeypatch.setenv("OPENLINEAGE_URL", "http://marquez.invalid:5000")
+    transport = lineage.client(settings).transport
+    assert transport.kind == "http"
+    assert transport.url == "http://marquez.invalid:5000"
+
+
+def test_openlineage_config_file_selects_its_transport(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = tmp_path / "openlineage.yml"
+    config.write_text("transport:\n  type: http\n  url: http://lineage.invalid\n")
+    monkeypatch.setenv("OPENLINEAGE_CONFIG", str(config))
+    assert lineage.client(settings).transport.kind == "http"
+
+
+def test_openlineage_disabled_emits_nothing(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENLINEAGE_DISABLED", "true")
+    with lineage.run("demo", settings=settings):
+        pass
+    assert lineage.read_events(settings.lineage_dir) == []
+
+
+def test_object_store_datasets_are_named_in_the_lake_namespace(tmp_path: Path) -> None:
+    from upath import UPath
+
+    root = UPath("memory://bucket/lake")
+    ref = lineage.dataset(root / "raw" / "customers" / "ingestion_date=2024-01-01")
+    assert lineage.dataset_identity(ref, root) == (
+        "memory://bucket/lake",
+        "raw/customers/ingestion_date=2024-01-01",
+    )
+    other = lineage.dataset(UPath("memory://other/reports/x.json"))
+    assert lineage.dataset_identity(other, root) == ("memory://other", "reports/x.json")
 
 
 def test_code_version_prefers_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:

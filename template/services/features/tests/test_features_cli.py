@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from contracts import Settings, partition_dir
+from contracts import Settings, lineage, partition_dir
 from contracts.cli import EXIT_CHECK_FAILED, EXIT_DATA_ERROR
 from contracts.lake import MANIFEST_FILE
 from contracts.lineage import DatasetManifest
@@ -29,7 +29,7 @@ def test_main_builds_features_and_prints_the_file(
     expected = partition_dir(settings.features_dir, date(2024, 3, 4)) / "features.parquet"
     assert capsys.readouterr().out.strip() == str(expected)
     assert len(pd.read_parquet(expected)) == 30
-    assert len(list(settings.lineage_dir.glob("*.json"))) == 1
+    assert len(lineage.job_runs(settings.lineage_dir, "features")) == 1
 
 
 def test_main_exits_1_when_the_batch_is_too_broken(

@@ -9,12 +9,14 @@ import pytest
 from contracts import (
     FEATURE_COLUMNS,
     DatasetManifest,
-    LineageRecord,
     Settings,
     add_derived_features,
+    lineage,
     partition_dir,
 )
+from contracts.privacy import PseudonymisationKeyError, pseudonymisation_key, pseudonymise
 from contracts.storage import sha256_file
+from features import pipeline
 from features.pipeline import OUTPUT_COLUMNS, InputError, build_features
 from features.storage import IntegrityError
 
@@ -44,7 +46,10 @@ def test_clean_batch_becomes_the_feature_table(
     assert tuple(table.columns) == OUTPUT_COLUMNS
     assert set(FEATURE_COLUMNS) <= set(table.columns)
     expected = add_derived_features(raw).loc[:, list(OUTPUT_COLUMNS)]
+    # The ids are the keyed pseudonyms (HMAC-SHA256 with this checkout's key), never the ids.
+    expected["customer_id"] = pseudonymise(raw["customer_id"], pseudonymisation_key(settings))
     pd.testing.assert_frame_equal(table, expected, check_dtype=False)
+    assert not set(table["customer_id"]) & set(raw["customer_id"])
     manifest = DatasetManifest.model_validate_json(
         (report.features_path.parent / "_manifest.json").read_text()
     )
@@ -121,23 +126,76 @@ def test_newest_partition_is_the_default(
     assert report.rows_in == 30
 
 
-def test_every_run_leaves_a_lineage_record(
+def test_every_run_emits_openlineage_events(
     settings: Settings, make_customers: MakeCustomers, write_raw: WriteRaw
 ) -> None:
     raw_partition = write_raw(_with_bad_rows(make_customers(20), 10))
 
     report = build_features(settings, DAY)
 
-    record = LineageRecord.model_validate_json(report.lineage_path.read_text())
-    assert report.lineage_path == settings.lineage_dir / f"{record.run_id}.json"
-    assert len(record.run_id) == 32
-    assert record.step == "features"
-    assert record.code_version == "test-sha"
-    assert record.inputs[0] == str(raw_partition / "part-0000.parquet")
-    assert record.outputs == [str(report.quarantine_path)]
-    assert record.parameters["rows_rejected"] == 10
-    assert record.parameters["accepted"] is False
-    assert record.started_at <= record.finished_at
+    [[start, complete]] = lineage.job_runs(settings.lineage_dir, "features")
+    assert complete["run"]["runId"] == report.lineage_run_id
+    assert (start["eventType"], complete["eventType"]) == ("START", "COMPLETE")
+    namespace = lineage.lake_namespace(settings.lake_dir)
+    [raw_input] = complete["inputs"]
+    assert (raw_input["namespace"], raw_input["name"]) == (
+        namespace,
+        raw_partition.relative_to(settings.lake_dir).as_posix(),
+    )
+    assert [field["name"] for field in raw_input["facets"]["schema"]["fields"]][0] == "customer_id"
+    [quarantine] = complete["outputs"]
+    assert quarantine["name"] == report.quarantine_path.relative_to(settings.lake_dir).as_posix()
+    assert quarantine["outputFacets"]["outputStatistics"]["rowCount"] == 10
+    parameters = {
+        item["key"]: item["value"]
+        for item in complete["run"]["facets"]["executionParameters"]["parameters"]
+    }
+    assert parameters["code_version"] == "test-sha"
+    assert (parameters["rows_rejected"], parameters["accepted"]) == ("10", "false")
+
     second = build_features(settings, DAY, max_reject_fraction=1.0)
-    assert second.lineage_path != report.lineage_path
-    assert str(second.features_path) in json.loads(second.lineage_path.read_text())["outputs"]
+    assert second.lineage_run_id != report.lineage_run_id
+    [_, [_, second_complete]] = lineage.job_runs(settings.lineage_dir, "features")
+    features = second_complete["outputs"][-1]
+    assert features["name"] == second.features_path.parent.relative_to(settings.lake_dir).as_posix()
+    schema = [field["name"] for field in features["facets"]["schema"]["fields"]]
+    assert schema == list(OUTPUT_COLUMNS)
+    assert features["outputFacets"]["outputStatistics"]["rowCount"] == 10
+
+
+def test_a_failing_run_emits_fail(
+    settings: Settings,
+    make_customers: MakeCustomers,
+    write_raw: WriteRaw,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    write_raw(make_customers(20))
+
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(pipeline, "write_dataset_partition", broken)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        build_features(settings, DAY)
+
+    [[start, fail]] = lineage.job_runs(settings.lineage_dir, "features")
+    assert (start["eventType"], fail["eventType"]) == ("START", "FAIL")
+    assert fail["run"]["facets"]["errorMessage"]["message"] == "RuntimeError: disk on fire"
+    assert fail["run"]["facets"]["errorMessage"]["programmingLanguage"] == "python"
+
+
+def test_without_a_key_outside_local_dev_nothing_is_written(
+    settings: Settings,
+    make_customers: MakeCustomers,
+    write_raw: WriteRaw,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    write_raw(make_customers(20))
+    monkeypatch.setenv("APP_ENVIRONMENT", "production")
+    monkeypatch.setenv("APP_API_KEY", "k" * 32)
+
+    with pytest.raises(PseudonymisationKeyError, match="APP_PSEUDONYMISATION_KEY must be set"):
+        build_features(Settings(), DAY)
+
+    assert not settings.features_dir.exists()
+    assert not settings.quarantine_dir.exists()

@@ -4,7 +4,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from contracts import DatasetManifest, LineageRecord, Settings, partition_dir
+from contracts import DatasetManifest, Settings, lineage, partition_dir
 from contracts.cli import EXIT_DATA_ERROR
 from contracts.lake import MANIFEST_FILE
 from ingestion.__main__ import main
@@ -84,7 +84,7 @@ def test_main_rejects_invalid_arguments(settings: Settings, argv: list[str]) -> 
     assert exit_info.value.code == 2
 
 
-def test_corrupt_source_is_a_data_error_and_lineage_is_written(
+def test_corrupt_source_is_a_data_error_and_lineage_records_the_failure(
     settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     corrupt = tmp_path / "extract.parquet"
@@ -93,13 +93,22 @@ def test_corrupt_source_is_a_data_error_and_lineage_is_written(
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1 and "Traceback" not in err
     assert err.startswith(f"ingest: error: cannot ingest file({corrupt})")
-    assert not settings.lineage_dir.exists()
+    [[start, fail]] = lineage.job_runs(settings.lineage_dir, "ingestion")
+    assert (start["eventType"], fail["eventType"]) == ("START", "FAIL")
+    assert [item["name"] for item in fail["inputs"]] == [corrupt.resolve().as_posix()]
+    assert fail["inputs"][0]["namespace"] == "file"
+    assert fail["outputs"] == []
+    assert fail["run"]["facets"]["errorMessage"]["message"].startswith("DataError: cannot ingest")
 
     assert main(["--date", "2024-05-06"]) == 0
-    [path] = settings.lineage_dir.glob("*.json")
-    record = LineageRecord.model_validate_json(path.read_text())
+    [_, [start, complete]] = lineage.job_runs(settings.lineage_dir, "ingestion")
     partition = partition_dir(settings.raw_dir, datetime(2024, 5, 6, tzinfo=UTC).date())
-    assert record.step == "ingestion"
-    assert record.outputs == [str(partition / DATA_FILE), str(partition / MANIFEST_FILE)]
+    assert (start["eventType"], complete["eventType"]) == ("START", "COMPLETE")
+    assert complete["inputs"] == [], "synthetic data has no input dataset"
+    [output] = complete["outputs"]
+    assert output["namespace"] == lineage.lake_namespace(settings.lake_dir)
+    assert output["name"] == "raw/customers/ingestion_date=2024-05-06"
     manifest = DatasetManifest.model_validate_json((partition / MANIFEST_FILE).read_text())
-    assert record.parameters["sha256"] == manifest.sha256
+    schema = {field["name"]: field["type"] for field in output["facets"]["schema"]["fields"]}
+    assert schema == manifest.columns
+    assert output["outputFacets"]["outputStatistics"]["rowCount"] == manifest.row_count == 400

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from contracts import FEATURE_COLUMNS, LineageRecord, Settings, get_settings, partition_dir
+from contracts import FEATURE_COLUMNS, Settings, get_settings, lineage, partition_dir
 from contracts.cli import EXIT_DATA_ERROR
 from monitoring.__main__ import main
 
@@ -135,7 +135,11 @@ def test_missing_feature_partitions_are_a_data_error(
 ) -> None:
     assert main([]) == EXIT_DATA_ERROR
     assert "run build-features first" in capsys.readouterr().err
-    assert not settings.lineage_dir.exists(), "a failed report must not claim lineage"
+    # The failed run is in the lineage as such: START, then FAIL with the reason.
+    [[start, fail]] = lineage.job_runs(settings.lineage_dir, "drift")
+    assert (start["eventType"], fail["eventType"]) == ("START", "FAIL")
+    assert "run build-features first" in fail["run"]["facets"]["errorMessage"]["message"]
+    assert fail["outputs"] == []
 
 
 def test_missing_columns_are_a_data_error(
@@ -169,7 +173,7 @@ def test_textfile_is_written_in_node_exporter_format(
     assert not list(textfile.parent.glob(".*")), "temporary files must not be left behind"
 
 
-def test_every_report_leaves_a_lineage_record(
+def test_every_report_emits_openlineage_events(
     settings: Settings, seed_lake: SeedLake, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("APP_CODE_VERSION", "test-sha")
@@ -178,21 +182,30 @@ def test_every_report_leaves_a_lineage_record(
 
     assert main(["--textfile", str(textfile)]) == 1
 
-    [path] = settings.lineage_dir.glob("*.json")
-    record = LineageRecord.model_validate_json(path.read_text())
-    assert path.name == f"{record.run_id}.json"
-    assert record.step == "drift"
-    assert record.code_version == "test-sha"
-    assert record.inputs == [str(settings.reference_path), str(current)]
-    drift_dir = settings.reports_dir / "drift"
-    assert record.outputs == [
-        str(drift_dir / "drift_report.json"),
-        str(drift_dir / "drift_report.md"),
-        str(textfile),
+    [[start, complete]] = lineage.job_runs(settings.lineage_dir, "drift")
+    assert (start["eventType"], complete["eventType"]) == ("START", "COMPLETE")
+    namespace = lineage.lake_namespace(settings.lake_dir)
+    assert [(item["namespace"], item["name"]) for item in complete["inputs"]] == [
+        (namespace, settings.reference_path.parent.relative_to(settings.lake_dir).as_posix()),
+        (namespace, current.parent.relative_to(settings.lake_dir).as_posix()),
     ]
-    assert record.parameters["status"] == "drift"
-    assert "monthly_spend" in str(record.parameters["drifted_features"]).split(",")
-    assert record.parameters["psi.monthly_spend"] == pytest.approx(
+    for item in complete["inputs"]:
+        schema = [field["name"] for field in item["facets"]["schema"]["fields"]]
+        assert schema == list(FEATURE_COLUMNS)
+    drift_dir = settings.reports_dir / "drift"
+    assert [item["name"] for item in complete["outputs"]] == [
+        (drift_dir / "drift_report.json").resolve().as_posix(),
+        (drift_dir / "drift_report.md").resolve().as_posix(),
+        textfile.resolve().as_posix(),
+    ]
+    parameters = {
+        item["key"]: item["value"]
+        for item in complete["run"]["facets"]["executionParameters"]["parameters"]
+    }
+    assert parameters["code_version"] == "test-sha"
+    assert parameters["status"] == "drift"
+    assert "monthly_spend" in parameters["drifted_features"].split(",")
+    assert float(parameters["psi.monthly_spend"]) == pytest.approx(
         next(
             item["psi"]
             for item in _report(settings)["features"]
@@ -200,7 +213,7 @@ def test_every_report_leaves_a_lineage_record(
         ),
         abs=1e-6,
     )
-    assert record.started_at <= record.finished_at
+    assert start["eventTime"] <= complete["eventTime"]
 
 
 def test_help_works(capsys: pytest.CaptureFixture[str]) -> None:

@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 import pytest
 from mlflow import MlflowClient
 
-from contracts import LineageRecord, Settings
+from contracts import Settings, lineage
 from contracts.cli import ExitCode
 
 MODEL_NAME = "churn-crash"
@@ -109,11 +109,15 @@ def _assert_consistent(settings: Settings, client: MlflowClient) -> str:
     metadata = pq.read_schema(settings.reference_path).metadata
     assert metadata[b"reference.model_version"] == str(champion.version).encode()
     assert metadata[b"reference.model_name"] == MODEL_NAME.encode()
-    record = LineageRecord.model_validate_json(
-        (settings.lineage_dir / f"{champion.run_id}.json").read_text()
-    )
-    assert record.parameters["promoted"] is True
-    assert str(settings.reference_path) in record.outputs
+    [complete] = [
+        events[-1]
+        for events in lineage.job_runs(settings.lineage_dir, "training")
+        if {"key": "mlflow_run_id", "value": champion.run_id}
+        in events[-1]["run"]["facets"]["executionParameters"]["parameters"]
+    ]
+    assert complete["eventType"] == "COMPLETE"
+    reference = settings.reference_path.parent.relative_to(settings.lake_dir).as_posix()
+    assert reference in [item["name"] for item in complete["outputs"]]
     leftovers = [p.name for p in settings.reference_root.iterdir() if p.name.startswith(".")]
     assert leftovers == []
     assert not list(settings.lineage_dir.glob(".*"))
@@ -135,6 +139,10 @@ def test_sigterm_during_training_marks_the_run_failed_and_registers_nothing(
     assert [run.info.status for run in runs] == ["FAILED", "FINISHED"]
     assert len(client.search_model_versions(f"name = '{MODEL_NAME}'")) == 1
     assert _assert_consistent(settings, client) == "1"
+    [_, stopped] = lineage.job_runs(settings.lineage_dir, "training")
+    assert [event["eventType"] for event in stopped] == ["START", "FAIL"]
+    message = stopped[-1]["run"]["facets"]["errorMessage"]["message"]
+    assert message == "Terminated: terminated by SIGTERM"
 
 
 def test_sigterm_during_promotion_finishes_it_first(
@@ -145,6 +153,9 @@ def test_sigterm_during_promotion_finishes_it_first(
 
     assert killed.returncode == ExitCode.TERMINATED, killed.stderr
     assert _assert_consistent(settings, client) == "2"
+    # Held until the promotion was complete: the run completed, the signal came after.
+    [_, promoted] = lineage.job_runs(settings.lineage_dir, "training")
+    assert [event["eventType"] for event in promoted] == ["START", "COMPLETE"]
     second = client.get_model_version(MODEL_NAME, "2")
     assert client.get_run(second.run_id).info.status == "FINISHED"
 

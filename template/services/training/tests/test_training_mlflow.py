@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from contracts import LineageRecord, Settings, partition_dir
+from contracts import Settings, lineage, partition_dir
 
 MODEL_NAME = "churn-test"
 
@@ -133,6 +133,7 @@ def test_reference_is_written_only_on_promotion(scenario: Scenario, good_feature
     path = scenario.settings.reference_path
     reference = pd.read_parquet(path)
     assert reference["churned"].tolist() == good_features["churned"].tolist()
+    assert "customer_id" not in reference.columns, "data minimisation: no pseudonyms in it"
     assert pq.read_schema(path).metadata[b"reference.model_version"] == b"2"
 
 
@@ -150,37 +151,53 @@ def test_run_records_metrics_params_and_lineage_tags(scenario: Scenario, client)
     assert run.data.tags["features_path"].endswith("ingestion_date=2024-01-02/features.parquet")
 
 
-def test_every_run_leaves_a_lineage_record(scenario: Scenario, client) -> None:
-    settings = scenario.settings
-    records = {
-        record.outputs[0]: record
-        for record in (
-            LineageRecord.model_validate_json(path.read_text())
-            for path in settings.lineage_dir.glob("*.json")
-        )
+def _parameters(event: dict) -> dict[str, str]:
+    return {
+        item["key"]: item["value"]
+        for item in event["run"]["facets"]["executionParameters"]["parameters"]
     }
-    assert sorted(records) == [f"models:/{MODEL_NAME}/{version}" for version in "1234"]
 
-    good = records[f"models:/{MODEL_NAME}/2"]
-    assert good.step == "training"
-    assert good.run_id == client.get_model_version(MODEL_NAME, "2").run_id
-    assert (settings.lineage_dir / f"{good.run_id}.json").is_file()
-    assert good.code_version == "test-sha"
+
+def test_every_run_emits_openlineage_events(scenario: Scenario, client) -> None:
+    settings = scenario.settings
+    runs = lineage.job_runs(settings.lineage_dir, "training")
+    assert [[event["eventType"] for event in events] for events in runs] == [
+        ["START", "COMPLETE"]
+    ] * 4
+    completed = {events[-1]["outputs"][0]["name"]: events[-1] for events in runs}
+    assert sorted(completed) == [f"models:/{MODEL_NAME}/{version}" for version in "1234"]
+
+    good = completed[f"models:/{MODEL_NAME}/2"]
+    parameters = _parameters(good)
+    mlflow_run = client.get_run(client.get_model_version(MODEL_NAME, "2").run_id)
+    assert parameters["mlflow_run_id"] == mlflow_run.info.run_id
+    assert mlflow_run.data.tags["openlineage_run_id"] == good["run"]["runId"]
+    assert parameters["code_version"] == "test-sha"
+    namespace = lineage.lake_namespace(settings.lake_dir)
     partition = partition_dir(settings.features_dir, date(2024, 1, 2))
-    assert good.inputs == [str(partition / "features.parquet"), str(partition / "_manifest.json")]
-    assert len(str(good.parameters["features_manifest_sha256"])) == 64
-    assert good.outputs == [f"models:/{MODEL_NAME}/2", str(settings.reference_path)]
-    assert good.parameters["promoted"] is True
-    assert good.parameters["roc_auc"] == pytest.approx(
-        client.get_run(good.run_id).data.metrics["roc_auc"]
+    [features] = good["inputs"]
+    assert (features["namespace"], features["name"]) == (
+        namespace,
+        partition.relative_to(settings.lake_dir).as_posix(),
     )
-    assert "quality_gate_reason" in good.parameters
-    assert f"lineage:  {settings.lineage_dir / f'{good.run_id}.json'}" in scenario.good.stdout
+    assert "churned" in [field["name"] for field in features["facets"]["schema"]["fields"]]
+    assert len(parameters["features_manifest_sha256"]) == 64
+    reference = settings.reference_path.parent.relative_to(settings.lake_dir).as_posix()
+    assert [(item["namespace"], item["name"]) for item in good["outputs"]] == [
+        ("mlflow", f"models:/{MODEL_NAME}/2"),
+        (namespace, reference),
+    ]
+    reference_schema = [field["name"] for field in good["outputs"][1]["facets"]["schema"]["fields"]]
+    assert "customer_id" not in reference_schema, "the drift reference needs no pseudonyms"
+    assert parameters["promoted"] == "true"
+    assert float(parameters["roc_auc"]) == pytest.approx(mlflow_run.data.metrics["roc_auc"])
+    assert "quality_gate_reason" in parameters
+    assert f"lineage run: {good['run']['runId']}" in scenario.good.stdout
 
-    rejected = records[f"models:/{MODEL_NAME}/3"]
-    assert rejected.outputs == [f"models:/{MODEL_NAME}/3"]
-    assert rejected.parameters["promoted"] is False
-    assert "below the threshold" in str(rejected.parameters["quality_gate_reason"])
+    rejected = completed[f"models:/{MODEL_NAME}/3"]
+    assert [item["name"] for item in rejected["outputs"]] == [f"models:/{MODEL_NAME}/3"]
+    assert _parameters(rejected)["promoted"] == "false"
+    assert "below the threshold" in _parameters(rejected)["quality_gate_reason"]
 
 
 def test_artifacts_stay_under_the_data_dir(scenario: Scenario) -> None:

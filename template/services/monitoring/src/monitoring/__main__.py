@@ -101,14 +101,11 @@ def run(args: argparse.Namespace, settings: Settings) -> DriftReport:
     if args.bins < 2:
         raise CommandError("--bins must be at least 2")
     reference_path = args.reference or settings.reference_path
-    current_path = _current_path(settings, args.current)
     columns = list(FEATURE_COLUMNS)
     with lineage.run(
-        JOB,
-        [lineage.dataset(reference_path.parent), lineage.dataset(current_path.parent)],
-        settings=settings,
-        parameters={"bins": args.bins},
+        JOB, [lineage.dataset(reference_path.parent)], settings=settings, parameters={"bins": args.bins}
     ) as job:
+        current_path = _current_path(settings, args.current)
         if args.reference is None:
             reference = load_verified_reference(reference_path, columns, settings.model_name)
         else:
