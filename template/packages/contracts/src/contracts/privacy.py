@@ -175,5 +175,8 @@ def update_inventory(path: Path) -> bool:
 if __name__ == "__main__":
     import sys
 
+    # Through the package: run as __main__, this module's PersonalData is another class.
+    from contracts import privacy
+
     target = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/data-governance.md")
-    print(f"{target}: {'updated' if update_inventory(target) else 'up to date'}")
+    print(f"{target}: {'updated' if privacy.update_inventory(target) else 'up to date'}")
