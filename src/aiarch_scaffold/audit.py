@@ -548,7 +548,7 @@ CHECKS: tuple[Check, ...] = (
           f"{NEW} `services/features/` (pandera schema, quarantine of bad rows)",
           check_data_validation),
     Check("lineage", "Data lineage", 3,
-          f"{NEW} `packages/contracts/src/contracts/lineage.py` (manifests and lineage records)",
+          f"{NEW} `packages/contracts/src/contracts/lineage.py` (manifests, OpenLineage events)",
           check_lineage),
     Check("model-registry", "Model registry", 5,
           f"{NEW} `services/training/` (MLflow registry, champion alias)", check_registry),

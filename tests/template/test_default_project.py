@@ -54,7 +54,10 @@ def test_make_pipeline_runs_the_lifecycle(installed: Path) -> None:
     assert (reference / "features.parquet").is_file()
     assert (reference / "_manifest.json").is_file()
     assert (data / "reports" / "drift" / "drift_report.md").is_file()
-    assert list((data / "lake" / "lineage").glob("*.json"))
+    # One OpenLineage JSON-lines file per job run: ingest, features, train, drift.
+    runs = list((data / "lake" / "lineage").glob("*.jsonl"))
+    assert len(runs) == 4
+    assert all('"eventType": "COMPLETE"' in run.read_text() for run in runs)
 
 
 def test_make_test_passes(installed: Path) -> None:

@@ -34,7 +34,7 @@ RAW_MANIFEST = f"lake/raw/customers/{DAY}/_manifest.json"
 FEATURES = f"lake/features/customers/{DAY}/features.parquet"
 QUARANTINE = f"lake/quarantine/customers/{DAY}/rejected.parquet"
 REFERENCE = "lake/reference/customers/features.parquet"
-LINEAGE = "lake/lineage/0123456789abcdef.json"
+LINEAGE = "lake/lineage/019ad1c2-3b4c-7d5e-8f60-718293a4b5c6.jsonl"
 REPORT = "reports/drift/drift_report.json"
 MODEL = "mlflow/artifacts/1/model/model.skops"
 
@@ -42,6 +42,7 @@ MODEL = "mlflow/artifacts/1/model/model.skops"
 NEEDED = [
     ("ingestion", "write", RAW),
     ("ingestion", "write", RAW_MANIFEST),
+    ("ingestion", "write", LINEAGE),
     ("features", "read", RAW),
     ("features", "read", RAW_MANIFEST),
     ("features", "write", FEATURES),
