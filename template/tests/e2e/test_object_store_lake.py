@@ -64,14 +64,22 @@ def test_every_service_uses_the_object_store(cloud: Settings) -> None:
     assert not (data / "lake").exists(), "no lake file may be written locally"
     assert not (data / "reports").exists()
     events = lineage.read_events(cloud.lineage_dir)
-    assert {event["job"]["name"] for event in events} >= {"ingestion", "features", "training", "drift"}
+    assert {event["job"]["name"] for event in events} >= {
+        "ingestion",
+        "features",
+        "training",
+        "drift",
+    }
     assert {event["eventType"] for event in events} == {"START", "COMPLETE"}
     # Every dataset of the lake is named in the object store's namespace, never a local path.
     namespace = lineage.lake_namespace(cloud.lake_dir)
     assert namespace.startswith("memory://")
     datasets = [item for event in events for item in event["inputs"] + event["outputs"]]
     assert namespace in {item["namespace"] for item in datasets}
-    assert all(item["namespace"].startswith("memory://") or item["namespace"] == "mlflow" for item in datasets)
+    assert all(
+        item["namespace"].startswith("memory://") or item["namespace"] == "mlflow"
+        for item in datasets
+    )
 
 
 def test_a_tampered_raw_object_is_refused(cloud: Settings) -> None:

@@ -51,7 +51,7 @@ def lake(settings: Settings) -> Settings:
         write_dataset_partition(
             _customers(ids), raw_dir, "part-0000.parquet", dataset="raw/customers", source="test"
         )
-        raw_manifest, digest = read_manifest(raw_dir)
+        _, digest = read_manifest(raw_dir)
         features = _customers(ids)
         features["customer_id"] = [pseudonym(value, key) for value in ids]
         write_dataset_partition(
@@ -60,10 +60,14 @@ def lake(settings: Settings) -> Settings:
             "features.parquet",
             dataset="features/customers",
             source="test",
-            upstream=[UpstreamRef(dataset="raw/customers", partition=raw_dir.name, manifest_sha256=digest)],
+            upstream=[
+                UpstreamRef(dataset="raw/customers", partition=raw_dir.name, manifest_sha256=digest)
+            ],
         )
         rejected = _customers([TARGET if number == 0 else "C7777777", None])  # type: ignore[list-item]
-        write_parquet_atomic(rejected, partition_dir(settings.quarantine_dir, day) / "rejected.parquet")
+        write_parquet_atomic(
+            rejected, partition_dir(settings.quarantine_dir, day) / "rejected.parquet"
+        )
     return settings
 
 

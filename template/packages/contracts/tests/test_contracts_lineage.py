@@ -23,7 +23,9 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
 def _partition(settings: Settings) -> Path:
     target = settings.lake_dir / "features" / "customers" / "ingestion_date=2024-01-01"
     frame = pd.DataFrame({"customer_id": ["a", "b"], "monthly_spend": [1.5, 2.0]})
-    write_dataset_partition(frame, target, "features.parquet", dataset="features/customers", source="t")
+    write_dataset_partition(
+        frame, target, "features.parquet", dataset="features/customers", source="t"
+    )
     return target
 
 

@@ -1,4 +1,3 @@
-import json
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -142,7 +141,7 @@ def test_every_run_emits_openlineage_events(
         namespace,
         raw_partition.relative_to(settings.lake_dir).as_posix(),
     )
-    assert [field["name"] for field in raw_input["facets"]["schema"]["fields"]][0] == "customer_id"
+    assert raw_input["facets"]["schema"]["fields"][0]["name"] == "customer_id"
     [quarantine] = complete["outputs"]
     assert quarantine["name"] == report.quarantine_path.relative_to(settings.lake_dir).as_posix()
     assert quarantine["outputFacets"]["outputStatistics"]["rowCount"] == 10

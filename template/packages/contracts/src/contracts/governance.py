@@ -284,7 +284,8 @@ def _forget(argv: list[str] | None) -> int:
     )
     if not report.removed:
         logger.warning("no data of this customer in the lake; erasure recorded anyway")
-    print(f"removed {report.rows} rows from {len(report.removed)} partitions; audit {report.audit_path}")
+    partitions = len(report.removed)
+    print(f"removed {report.rows} rows from {partitions} partitions; audit {report.audit_path}")
     return EXIT_OK
 
 

@@ -142,8 +142,16 @@ def render_inventory() -> str:
             f"| `{zone}/` | {holds} | {days} | `APP_RETENTION_DAYS_{zone.upper()}` |"
             for zone, holds, days in (
                 ("raw", "customer ids and attributes", fields["retention_days_raw"].default),
-                ("quarantine", "rejected raw rows, with ids", fields["retention_days_quarantine"].default),
-                ("features", "pseudonyms and attributes", fields["retention_days_features"].default),
+                (
+                    "quarantine",
+                    "rejected raw rows, with ids",
+                    fields["retention_days_quarantine"].default,
+                ),
+                (
+                    "features",
+                    "pseudonyms and attributes",
+                    fields["retention_days_features"].default,
+                ),
             )
         ),
         INVENTORY_END,

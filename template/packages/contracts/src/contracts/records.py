@@ -36,10 +36,18 @@ class CustomerFeatures(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    tenure_months: Annotated[int, _ATTRIBUTE] = Field(ge=0, le=600, description="Months since the first purchase")
-    monthly_spend: Annotated[float, _ATTRIBUTE] = Field(ge=0, le=100_000, description="Average spend per month")
-    engagement_score: Annotated[float, _ATTRIBUTE] = Field(ge=0, le=1, description="Share of active days, 0..1")
-    support_tickets: Annotated[int, _ATTRIBUTE] = Field(ge=0, le=1_000, description="Tickets opened in the last year")
+    tenure_months: Annotated[int, _ATTRIBUTE] = Field(
+        ge=0, le=600, description="Months since the first purchase"
+    )
+    monthly_spend: Annotated[float, _ATTRIBUTE] = Field(
+        ge=0, le=100_000, description="Average spend per month"
+    )
+    engagement_score: Annotated[float, _ATTRIBUTE] = Field(
+        ge=0, le=1, description="Share of active days, 0..1"
+    )
+    support_tickets: Annotated[int, _ATTRIBUTE] = Field(
+        ge=0, le=1_000, description="Tickets opened in the last year"
+    )
     channel: Annotated[Channel, _ATTRIBUTE]
     region: Annotated[Region, _ATTRIBUTE]
 

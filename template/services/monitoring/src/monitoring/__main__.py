@@ -103,7 +103,10 @@ def run(args: argparse.Namespace, settings: Settings) -> DriftReport:
     reference_path = args.reference or settings.reference_path
     columns = list(FEATURE_COLUMNS)
     with lineage.run(
-        JOB, [lineage.dataset(reference_path.parent)], settings=settings, parameters={"bins": args.bins}
+        JOB,
+        [lineage.dataset(reference_path.parent)],
+        settings=settings,
+        parameters={"bins": args.bins},
     ) as job:
         current_path = _current_path(settings, args.current)
         if args.reference is None:

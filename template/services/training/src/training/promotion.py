@@ -3,9 +3,10 @@
 The alias is the commit point. Before it moves, the new reference folder is written to a hidden
 staging path and a journal names it; after it moves, the staged folder is renamed into place
 and the journal removed (the run's COMPLETE lineage event follows, see ``trainer``). A run
-killed anywhere in between is repaired by ``recover`` at the start of the next run: rolled forward if the alias moved, rolled
-back (staged files deleted) if it did not. Model versions a killed run registered without a
-gate decision are tagged as failed, so the registry never holds an undecided version.
+killed anywhere in between is repaired by ``recover`` at the start of the next run: rolled
+forward if the alias moved, rolled back (staged files deleted) if it did not. Model versions a
+killed run registered without a gate decision are tagged as failed, so the registry never holds
+an undecided version.
 """
 
 import json
