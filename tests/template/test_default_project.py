@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,19 @@ def test_make_pipeline_runs_the_lifecycle(installed: Path) -> None:
     runs = list((data / "lake" / "lineage").glob("*.jsonl"))
     assert len(runs) == 4
     assert all('"eventType": "COMPLETE"' in run.read_text() for run in runs)
+
+
+def test_forget_customer_and_retention_run_from_make(installed: Path) -> None:
+    """The governance commands the docs give work after a pipeline run (issue 12)."""
+    require("make")
+    data = installed / "data"
+    if not (data / "lake" / "raw").is_dir():
+        run(["make", "pipeline"], cwd=installed)
+    result = run(["make", "forget-customer", "CUSTOMER=C0000001"], cwd=installed)
+    assert re.search(r"^removed [1-9]\d* rows from [1-9]\d* partitions", result.stdout, re.M)
+    assert len(list((data / "lake" / "audit" / "erasure").glob("*.json"))) == 1
+    run(["make", "retention"], cwd=installed)
+    assert (installed / "docs" / "data-governance.md").is_file()
 
 
 def test_make_test_passes(installed: Path) -> None:
