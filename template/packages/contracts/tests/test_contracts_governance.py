@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from contracts import Settings, governance, partition_dir
+from contracts import Settings, governance, lineage, partition_dir
 from contracts.cli import ExitCode
 from contracts.lake import read_manifest, verify_partition, verify_upstream, write_dataset_partition
 from contracts.lineage import UpstreamRef
@@ -259,3 +259,8 @@ def test_retention_deletes_exactly_the_partitions_past_each_zone_limit(
     assert kept(settings.quarantine_dir) == [27, 30]
     assert kept(settings.features_dir) == [10, 19, 20, 26, 27, 30]
     assert len(deleted) == 3 + 5 + 1
+    # The lineage says what was dropped.
+    [[_, complete]] = lineage.job_runs(settings.lineage_dir, "retention")
+    assert len(complete["outputs"]) == 9
+    facets = [item["facets"]["lifecycleStateChange"] for item in complete["outputs"]]
+    assert {facet["lifecycleStateChange"] for facet in facets} == {"DROP"}

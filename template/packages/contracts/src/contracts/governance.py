@@ -203,7 +203,10 @@ def forget_customer(
         _forget_quarantine(settings, customer_id, report)
         for store in stores:
             report.stores[store.name] = store.erase(customer_id, subject)
-        run.outputs += [lineage.dataset(settings.lake_dir / name) for name in report.removed]
+        run.outputs += [
+            lineage.dataset(settings.lake_dir / name, lifecycle="OVERWRITE")
+            for name in report.removed
+        ]
         run.parameters["rows_removed"] = report.rows
         report.audit_path = _write_audit(settings, customer_id, key, requested_by, report)
     return report
@@ -260,7 +263,7 @@ def apply_retention(settings: Settings, today: date, *, dry_run: bool = False) -
         with lineage.run("retention", settings=settings) as run:
             for partition in expired:
                 remove_dir_atomic(partition)
-                run.outputs.append(lineage.dataset(partition))
+                run.outputs.append(lineage.dataset(partition, lifecycle="DROP"))
             run.parameters["partitions_deleted"] = len(expired)
     return expired
 
