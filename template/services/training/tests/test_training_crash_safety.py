@@ -109,14 +109,16 @@ def _assert_consistent(settings: Settings, client: MlflowClient) -> str:
     metadata = pq.read_schema(settings.reference_path).metadata
     assert metadata[b"reference.model_version"] == str(champion.version).encode()
     assert metadata[b"reference.model_name"] == MODEL_NAME.encode()
+    # The champion's training run completed (itself, or through the next run's recovery) with
+    # the model version and the reference as outputs.
+    reference = settings.reference_path.parent.relative_to(settings.lake_dir).as_posix()
+    model = f"models:/{MODEL_NAME}/{champion.version}"
     [complete] = [
         events[-1]
         for events in lineage.job_runs(settings.lineage_dir, "training")
-        if {"key": "mlflow_run_id", "value": champion.run_id}
-        in events[-1]["run"]["facets"]["executionParameters"]["parameters"]
+        if model in [item["name"] for item in events[-1]["outputs"]]
     ]
     assert complete["eventType"] == "COMPLETE"
-    reference = settings.reference_path.parent.relative_to(settings.lake_dir).as_posix()
     assert reference in [item["name"] for item in complete["outputs"]]
     leftovers = [p.name for p in settings.reference_root.iterdir() if p.name.startswith(".")]
     assert leftovers == []
@@ -175,6 +177,13 @@ def test_sigkill_after_the_alias_moved_is_rolled_forward_on_the_next_start(
 
     assert repairs[0] == "completed the promotion of version 2"
     assert _assert_consistent(settings, client) == "2"
+    # The killed run's lineage was completed by the recovery, in a file of its own.
+    [_, killed_run] = lineage.job_runs(settings.lineage_dir, "training")
+    assert [event["eventType"] for event in killed_run] == ["START", "COMPLETE"]
+    assert sorted(settings.lineage_dir.glob(f"{killed_run[0]['run']['runId']}.*")) == [
+        settings.lineage_dir / f"{killed_run[0]['run']['runId']}.jsonl",
+        settings.lineage_dir / f"{killed_run[0]['run']['runId']}.recovery.jsonl",
+    ]
 
 
 def test_sigkill_before_the_gate_tag_leaves_no_undecided_version(

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 import pandas as pd
 from mlflow import MlflowClient
 
-from contracts import Settings
+from contracts import Settings, lineage
 from contracts.features import ID_COLUMN
 from contracts.lake import MANIFEST_FILE
 from contracts.lineage import DatasetManifest, UpstreamRef
@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 REFERENCE_DATASET = "reference/customers"
 INTERRUPTED_REASON = "interrupted before the quality gate decision"
+LINEAGE_JOB = "training"
 
 
 @dataclass(frozen=True)
@@ -48,12 +49,16 @@ class Journal:
     version: str
     staged_reference: str
     reference_dir: str
+    # The training's OpenLineage run: recovery emits its last event (COMPLETE or FAIL).
+    lineage_run_id: str = ""
 
     @classmethod
     def read(cls, path: LakePath) -> "Journal":
-        # Journals of older releases also named a staged lineage record: ignored now.
+        # Journals of older releases named a staged lineage record (ignored) and no run id.
         content = json.loads(path.read_text())
-        return cls(**{item.name: content[item.name] for item in fields(cls)})
+        return cls(
+            **{item.name: content[item.name] for item in fields(cls) if item.name in content}
+        )
 
 
 def journal_path(settings: Settings) -> LakePath:
@@ -68,6 +73,7 @@ def publish(
     frame: pd.DataFrame,
     metadata: dict[str, str],
     features: UpstreamRef | None,
+    lineage_run_id: str = "",
 ) -> LakePath:
     """Make ``version`` the champion together with its drift reference.
 
@@ -97,24 +103,46 @@ def publish(
         version=version,
         staged_reference=str(staged),
         reference_dir=str(reference_dir),
+        lineage_run_id=lineage_run_id,
     )
     write_text_atomic(json.dumps(asdict(journal), indent=2) + "\n", journal_path(settings))
     tracking.promote(client, settings.model_name, version)  # the commit point
-    _complete(journal, journal_path(settings))
+    _complete(journal, journal_path(settings), settings, recovered=False)
     return settings.reference_path
 
 
-def _complete(journal: Journal, path: LakePath) -> None:
-    """Roll forward: move the staged reference into place, drop the journal."""
+def _complete(journal: Journal, path: LakePath, settings: Settings, *, recovered: bool) -> None:
+    """Roll forward: move the staged reference into place, drop the journal; a recovery also
+    completes the killed run's lineage (the run itself emits it otherwise)."""
     staged = lake_path(journal.staged_reference)
     if staged.exists():
         move_dir(staged, lake_path(journal.reference_dir))
+    if recovered and journal.lineage_run_id:
+        lineage.close_run(
+            LINEAGE_JOB,
+            journal.lineage_run_id,
+            settings=settings,
+            outputs=[
+                lineage.DatasetRef(
+                    namespace="mlflow", name=f"models:/{journal.model_name}/{journal.version}"
+                ),
+                lineage.partition(lake_path(journal.reference_dir)),
+            ],
+            parameters={"promoted": True, "completed_by_recovery": True},
+        )
     path.unlink(missing_ok=True)
 
 
-def _discard(journal: Journal, path: LakePath) -> None:
+def _discard(journal: Journal, path: LakePath, settings: Settings) -> None:
     """Roll back: the alias never moved, so nothing staged may become visible."""
     remove_tree(lake_path(journal.staged_reference))
+    if journal.lineage_run_id:
+        lineage.close_run(
+            LINEAGE_JOB,
+            journal.lineage_run_id,
+            settings=settings,
+            error=f"killed before promoting version {journal.version}; rolled back",
+        )
     path.unlink(missing_ok=True)
 
 
@@ -126,10 +154,10 @@ def recover(client: MlflowClient, settings: Settings) -> list[str]:
         journal = Journal.read(path)
         champion = tracking.champion_version(client, settings.model_name)
         if champion == journal.version:
-            _complete(journal, path)
+            _complete(journal, path, settings, recovered=True)
             repairs.append(f"completed the promotion of version {journal.version}")
         else:
-            _discard(journal, path)
+            _discard(journal, path, settings)
             repairs.append(f"rolled back the unfinished promotion of version {journal.version}")
     repairs += _clean_reference_leftovers(settings)
     for version in tracking.fail_undecided_versions(

@@ -225,6 +225,7 @@ def _finish(
                 "features_path": str(lineage.features_path.resolve()),
             },
             features=dataset.upstream,
+            lineage_run_id=run.run_id,
         )
         run.outputs.append(lineage_partition(reference_path.parent))
     # Inside the deferred-termination block: a signal arriving now cannot turn it into FAIL.
