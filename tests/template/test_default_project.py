@@ -43,6 +43,20 @@ def test_every_service_has_its_parts(project: Path) -> None:
         assert list((root / "tests").glob("test_*.py")), f"{service} has no tests"
 
 
+def test_governance_is_always_on(project: Path) -> None:
+    """Lineage and data governance come with every project, without a question (issue 12)."""
+    contracts = project / "packages" / "contracts"
+    assert 'forget-customer = "contracts.governance:forget_main"' in (
+        contracts / "pyproject.toml"
+    ).read_text()
+    assert "openlineage-python>=" in (contracts / "pyproject.toml").read_text()
+    doc = (project / "docs" / "data-governance.md").read_text()
+    assert "| `CustomerRecord.customer_id` | direct identifier |" in doc
+    assert (project / "docs" / "adr" / "0013-openlineage-lineage.md").is_file()
+    makefile = (project / "Makefile").read_text()
+    assert "forget-customer:" in makefile and "retention:" in makefile
+
+
 def test_make_pipeline_runs_the_lifecycle(installed: Path) -> None:
     require("make")
     run(["make", "pipeline"], cwd=installed)
