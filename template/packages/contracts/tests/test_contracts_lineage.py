@@ -1,7 +1,11 @@
 """OpenLineage run events: START/COMPLETE/FAIL with datasets and schemas, the lake transport
 by default and HTTP when configured; a code version that never fails."""
 
+import json
 import subprocess
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pandas as pd
@@ -107,6 +111,48 @@ def test_openlineage_url_selects_the_http_transport(
     transport = lineage.client(settings).transport
     assert transport.kind == "http"
     assert transport.url == "http://marquez.invalid:5000"
+
+
+@pytest.fixture()
+def lineage_server() -> Iterator[tuple[str, list[dict]]]:
+    """A local stand-in for Marquez: records what is POSTed to /api/v1/lineage."""
+    received: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            if self.path == "/api/v1/lineage":
+                received.append(json.loads(body))
+            self.send_response(201 if self.path == "/api/v1/lineage" else 404)
+            self.end_headers()
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", received
+    finally:
+        server.shutdown()
+
+
+def test_events_reach_a_lineage_server_over_http(
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    lineage_server: tuple[str, list[dict]],
+) -> None:
+    url, received = lineage_server
+    monkeypatch.setenv("OPENLINEAGE_URL", url)
+    source = _partition(settings)
+
+    with lineage.run("demo", [lineage.partition(source)], settings=settings):
+        pass
+
+    assert [event["eventType"] for event in received] == ["START", "COMPLETE"]
+    assert received[1]["inputs"][0]["name"] == "features/customers/ingestion_date=2024-01-01"
+    assert not settings.lineage_dir.exists(), "with a server configured, nothing goes to the lake"
 
 
 def test_openlineage_config_file_selects_its_transport(
