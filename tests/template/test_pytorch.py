@@ -39,7 +39,9 @@ def test_torch_is_a_dependency_of_training_only(project: Path, sklearn_project: 
         assert not any(item.startswith("torch") for item in _dependencies(project, service))
     assert not any(item.startswith("torch") for item in _dependencies(sklearn_project, "training"))
     # The sklearn-only serialisers stay out of a pytorch project.
-    assert not any(item.startswith(("skops", "skl2onnx")) for item in _dependencies(project, "training"))
+    assert not any(
+        item.startswith(("skops", "skl2onnx")) for item in _dependencies(project, "training")
+    )
     for dockerfile in (project / "services").glob("*/Dockerfile"):
         assert "torch" not in dockerfile.read_text().lower(), dockerfile
 
@@ -147,9 +149,7 @@ def test_no_service_code_can_unpickle_a_model(project: Path) -> None:
         "model = joblib.load(path)",
     ],
 )
-def test_a_planted_pickle_load_is_caught(
-    tmp_path: Path, project: Path, planted: str
-) -> None:
+def test_a_planted_pickle_load_is_caught(tmp_path: Path, project: Path, planted: str) -> None:
     copy = tmp_path / "p"
     module = copy / "services/training/src/training/loader.py"
     module.parent.mkdir(parents=True)
@@ -192,3 +192,12 @@ def test_subprocess_run_in_a_pytorch_project_gets_the_index(project: Path) -> No
     """`run` (every kit test's way to call `make install`) passes UV_INDEX on."""
     printed = run(["python", "-c", "import os; print(os.environ['UV_INDEX'])"], cwd=project)
     assert printed.stdout.strip() == project_env(project)["UV_INDEX"]
+
+
+def test_ci_audits_the_cpu_build_as_its_release(project: Path, sklearn_project: Path) -> None:
+    """pip-audit --strict fails on "torch (2.13.0+cpu)": PyPI knows releases, not build labels."""
+    workflow = (project / ".github" / "workflows" / "ci.yml").read_text()
+    rewrite = "sed -i -E 's/^torch==([^+ ]+)\\+cpu/torch==\\1/'"
+    assert rewrite in workflow
+    assert workflow.index(rewrite) < workflow.index("pip-audit")
+    assert "sed -i" not in (sklearn_project / ".github" / "workflows" / "ci.yml").read_text()
