@@ -45,7 +45,9 @@ def _sha256(path: Path) -> str | None:
 
 
 @pytest.fixture(scope="module")
-def scenario(tmp_path_factory, good_features, noisy_features, write_features) -> Scenario:
+def scenario(
+    tmp_path_factory, good_features, noisy_features, write_features, new_registry
+) -> Scenario:
     from training.__main__ import main
 
     data_dir = tmp_path_factory.mktemp("data")
@@ -57,6 +59,7 @@ def scenario(tmp_path_factory, good_features, noisy_features, write_features) ->
         patch.delenv("APP_MLFLOW_TRACKING_URI", raising=False)
         patch.chdir(data_dir)  # anything written relative to the cwd would show up here
         settings = Settings()
+        new_registry(settings.data_dir)
 
         def run() -> Run:
             out, err = io.StringIO(), io.StringIO()
