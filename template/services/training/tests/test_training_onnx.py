@@ -35,7 +35,7 @@ def test_an_export_that_answers_differently_is_refused(split) -> None:
 
 
 def test_a_failed_parity_check_registers_nothing(
-    tmp_path, monkeypatch: pytest.MonkeyPatch, good_features, write_features
+    tmp_path, monkeypatch: pytest.MonkeyPatch, good_features, write_features, new_registry
 ) -> None:
     from datetime import date
 
@@ -50,6 +50,7 @@ def test_a_failed_parity_check_registers_nothing(
     monkeypatch.delenv("APP_MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.chdir(tmp_path)
     settings = Settings()
+    new_registry(settings.data_dir)
     write_features(settings.features_dir, good_features, date(2024, 1, 2))
 
     def broken(pipeline, onnx_model, holdout, tolerance=1e-5):
