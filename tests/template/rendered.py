@@ -192,6 +192,9 @@ OPTION_PATHS: dict[str, object] = {
     "services/serving/tests/test_serving_graphql_assignments.py": lambda a: (
         bool(a.get("ab_testing")) and a.get("api_style") == "graphql"
     ),
+    "services/serving/tests/test_serving_grpc_assignments.py": lambda a: (
+        bool(a.get("ab_testing")) and a.get("api_style") == "grpc"
+    ),
     "deploy/kubernetes/base/jobs/experiments.yaml": lambda a: (
         bool(a.get("ab_testing"))
         and a.get("cloud", "local") != "local"

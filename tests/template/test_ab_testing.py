@@ -1,5 +1,5 @@
 """ab_testing=true (issue 11): the experiments service in every place the service list reaches,
-assignments in each API style that offers them, and a one-line refusal where none is built."""
+and assignments in each API style."""
 
 from __future__ import annotations
 
@@ -18,19 +18,7 @@ def _render(tmp_path: Path, **answers: object) -> Path:
     return create_project(tmp_path / "p", {"ab_testing": True, **answers}).destination
 
 
-def test_ab_testing_with_grpc_is_refused_in_one_line(tmp_path: Path) -> None:
-    from aiarch_scaffold.errors import UsageError
-
-    with pytest.raises(
-        UsageError, match=r"ab_testing=true is not offered with api_style=grpc"
-    ) as info:
-        create_project(tmp_path / "p", {"ab_testing": True, "api_style": "grpc"})
-    assert "\n" not in info.value.message
-    assert "use api_style=rest or graphql" in info.value.message
-    assert not (tmp_path / "p").exists()
-
-
-@pytest.mark.parametrize("api_style", ["rest", "graphql"])
+@pytest.mark.parametrize("api_style", ["rest", "graphql", "grpc"])
 def test_ab_testing_renders_clean_in_each_api_style(tmp_path: Path, api_style: str) -> None:
     answers = {"ab_testing": True, "api_style": api_style}
     project = _render(tmp_path, api_style=api_style)
@@ -46,8 +34,12 @@ def test_ab_testing_renders_clean_in_each_api_style(tmp_path: Path, api_style: s
     assert re.search(r"^pipeline: .* experiment ##", makefile, re.M)
     workspace = (project / "pyproject.toml").read_text()
     assert '"customer-churn-platform-experiments"' in workspace
-    schema = "openapi.json" if api_style == "rest" else "schema.graphql"
-    assert "ssignment" in (project / "services" / "serving" / schema).read_text()
+    schema = {
+        "rest": "services/serving/openapi.json",
+        "graphql": "services/serving/schema.graphql",
+        "grpc": "packages/contracts/src/contracts/proto/churn/serving/v1/prediction.proto",
+    }[api_style]
+    assert "ssignment" in (project / schema).read_text()
 
 
 def test_without_ab_testing_nothing_of_it_is_rendered(tmp_path: Path) -> None:
@@ -129,6 +121,11 @@ def test_managed_containers_schedule_the_analysis_like_an_added_batch_job(tmp_pa
         ({"cloud": "gcp", "deploy_target": "containers"}, "api_gateway", '"/v1/assignments" = {'),
         ({"cloud": "gcp", "deploy_target": "kubernetes"}, "endpoints", '"/v1/assignments" = {'),
         (
+            {"cloud": "gcp", "deploy_target": "kubernetes", "api_style": "grpc"},
+            "endpoints",
+            'for method in ["Predict", "Assign"]',
+        ),
+        (
             {"cloud": "azure", "deploy_target": "containers"},
             "api_management",
             'url = "/v1/assignments"',
@@ -141,7 +138,7 @@ def test_the_cloud_gateways_route_assignments_with_the_predict_guards(
     project = _render(tmp_path, api_gateway="cloud", **answers)
     text = (project / "infra" / "terraform" / "modules" / module / "main.tf").read_text()
     assert needle in text
-    if module != "api_management":
+    if needle.startswith('"/v1/assignments"'):
         block = text[text.index('"/v1/assignments"') :].split('"/readyz"')[0]
         assert "security       = local.security" in block
         assert "x-google-quota" in block
