@@ -50,18 +50,22 @@ def _z(alpha: float) -> float:
     return float(stats.norm.ppf(1 - alpha / 2))
 
 
+Samples = Sequence[float] | np.ndarray
+
+
+def _samples(control: Samples, treatment: Samples, metric: str) -> tuple[np.ndarray, np.ndarray]:
+    a, b = np.asarray(control, dtype=float), np.asarray(treatment, dtype=float)
+    if len(a) < 2 or len(b) < 2:
+        raise ValueError(f"{metric}: at least 2 customers per variant are needed")
+    return a, b
+
+
 def two_proportion_z_test(
-    control: Sequence[float] | np.ndarray,
-    treatment: Sequence[float] | np.ndarray,
-    *,
-    metric: str = "conversion",
-    alpha: float = 0.05,
+    control: Samples, treatment: Samples, *, metric: str = "conversion", alpha: float = 0.05
 ) -> Comparison:
     """Pooled z-test of equal conversion rates; Wald interval (unpooled) on the difference."""
-    a, b = np.asarray(control, dtype=float), np.asarray(treatment, dtype=float)
+    a, b = _samples(control, treatment, metric)
     n1, n2 = len(a), len(b)
-    if n1 < 2 or n2 < 2:
-        raise ValueError(f"{metric}: at least 2 customers per variant are needed")
     p1, p2 = float(a.mean()), float(b.mean())
     pooled = (a.sum() + b.sum()) / (n1 + n2)
     se_pooled = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
@@ -80,17 +84,11 @@ def two_proportion_z_test(
 
 
 def welch_t_test(
-    control: Sequence[float] | np.ndarray,
-    treatment: Sequence[float] | np.ndarray,
-    *,
-    metric: str = "value",
-    alpha: float = 0.05,
+    control: Samples, treatment: Samples, *, metric: str = "value", alpha: float = 0.05
 ) -> Comparison:
     """Welch's unequal-variance t-test; interval with the Welch-Satterthwaite degrees of freedom."""
-    a, b = np.asarray(control, dtype=float), np.asarray(treatment, dtype=float)
+    a, b = _samples(control, treatment, metric)
     n1, n2 = len(a), len(b)
-    if n1 < 2 or n2 < 2:
-        raise ValueError(f"{metric}: at least 2 customers per variant are needed")
     v1, v2 = float(a.var(ddof=1)) / n1, float(b.var(ddof=1)) / n2
     difference = float(b.mean() - a.mean())
     se = math.sqrt(v1 + v2)
