@@ -176,6 +176,33 @@ OPTION_PATHS: dict[str, object] = {
     "services/serving/src/serving/graphql_api.py": lambda a: a.get("api_style") == "graphql",
     "services/serving/schema.graphql": lambda a: a.get("api_style") == "graphql",
     "services/serving/tests/test_serving_graphql.py": lambda a: a.get("api_style") == "graphql",
+    # ml_framework=pytorch: the PyTorch model and its tests (issue 11).
+    "services/training/src/training/torch_model.py": lambda a: a.get("ml_framework") == "pytorch",
+    "services/training/tests/test_training_torch.py": lambda a: a.get("ml_framework") == "pytorch",
+    # A/B testing (issue 11): the experiments service, its definition file, the contracts it
+    # shares with serving, serving's assignments per API style and the Kubernetes CronJob.
+    "services/experiments": lambda a: bool(a.get("ab_testing")),
+    "experiments/churn-model.yaml": lambda a: bool(a.get("ab_testing")),
+    "packages/contracts/src/contracts/experiments.py": lambda a: bool(a.get("ab_testing")),
+    "packages/contracts/src/contracts/experiment_log.py": lambda a: bool(a.get("ab_testing")),
+    "services/serving/src/serving/assignments.py": lambda a: bool(a.get("ab_testing")),
+    "services/serving/src/serving/assignment_routes.py": lambda a: (
+        bool(a.get("ab_testing")) and a.get("api_style", "rest") == "rest"
+    ),
+    "services/serving/tests/test_serving_assignments.py": lambda a: (
+        bool(a.get("ab_testing")) and a.get("api_style", "rest") == "rest"
+    ),
+    "services/serving/tests/test_serving_graphql_assignments.py": lambda a: (
+        bool(a.get("ab_testing")) and a.get("api_style") == "graphql"
+    ),
+    "services/serving/tests/test_serving_grpc_assignments.py": lambda a: (
+        bool(a.get("ab_testing")) and a.get("api_style") == "grpc"
+    ),
+    "deploy/kubernetes/base/jobs/experiments.yaml": lambda a: (
+        bool(a.get("ab_testing"))
+        and a.get("cloud", "local") != "local"
+        and a.get("deploy_target") == "kubernetes"
+    ),
 }
 
 

@@ -394,10 +394,42 @@ def _flood(rule: dict[str, Any]) -> tuple[int, bool]:
     return flood.count(False), admitted({"x-api-key": "b", "x-forwarded-for": "203.0.113.7"})
 
 
+CHOICE = re.compile(r'^\$\{var\.([a-z_]+) == "" \? (.+) : (.+)\}$')
+
+
+def _choose(value: Any, variables: dict[str, Any]) -> Any:
+    """Evaluate `${var.x == "" ? A : B}` (A, B: a string, null or var.y) like Terraform."""
+    if isinstance(value, dict):
+        return {k: _choose(v, variables) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_choose(item, variables) for item in value]
+    match = CHOICE.match(value) if isinstance(value, str) else None
+    if not match:
+        return value
+    branch = match.group(2) if variables[match.group(1)] == "" else match.group(3)
+    if branch == "null":
+        return None
+    return variables[branch[4:]] if branch.startswith("var.") else _strip(branch)
+
+
+def _edge_policies(project: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The GKE Ingress's Cloud Armor and TLS policies, with the endpoints module's arguments."""
+    module = _gateway_module(project)
+    (call,) = [m["edge"] for m in map(_strip, _load(module / "main.tf")["module"]) if "edge" in m]
+    call = _resolve(call, {"var": _defaults(module), "local": {}})
+    edge = (module / _strip(call["source"])).resolve()
+    variables = {**_defaults(edge), **call}
+    resources = _resources(edge / "main.tf")
+    policy = _choose(_strip(resources[("google_compute_security_policy", "serving")]), variables)
+    tls = _strip(resources[("google_compute_ssl_policy", "serving")])
+    return _resolve(policy, {"var": variables, "local": {}}), tls
+
+
 @pytest.mark.parametrize("gcp_project", ["kubernetes"], indirect=True)
 def test_gke_cloud_armor_guards_the_ingress_backend(gcp_project: Path) -> None:
-    module = _gateway_module(gcp_project)
-    policy = _strip(_resources(module / "main.tf")[("google_compute_security_policy", "serving")])
+    policy, tls = _edge_policies(gcp_project)
+    # TLS 1.2 or later with the RESTRICTED profile: no TLS 1.0/1.1, no CBC-era suites.
+    assert (tls["profile"], tls["min_tls_version"]) == ("RESTRICTED", "TLS_1_2")
     rules = policy["rule"]
     expressions = " ".join(r["match"][0].get("expr", [{}])[0].get("expression", "") for r in rules)
     for waf in (
@@ -410,28 +442,25 @@ def test_gke_cloud_armor_guards_the_ingress_backend(gcp_project: Path) -> None:
         assert f"evaluatePreconfiguredWaf('{waf}'" in expressions, waf
     assert all(r["action"] == "deny(403)" for r in rules if "expr" in r["match"][0])
     throttle = next(r for r in rules if r["action"] == "throttle")
-    scope = {"var": _defaults(module), "local": {}}
-    throttle = _resolve(throttle, scope)
     refused, other_client_passes = _flood(throttle)
     assert refused == 50 and other_client_passes, "one API key exhausted another's budget"
     # The Ingress's backend carries the policy: BackendConfig named by the Service, its policy
     # name filled from params.env (Terraform output security_policy).
     params = gcp_project / "deploy/kubernetes/overlays/prod/params.env"
+    original = params.read_text(encoding="utf-8")
     _plant(params, "security_policy=set-by-rollout", "security_policy=churn-prod-serving")
+    _plant(params, "ssl_policy=set-by-rollout", "ssl_policy=churn-prod-tls")
     _plant(params, "endpoints_service=set-by-rollout", "endpoints_service=api.example.cloud.goog")
     try:
         docs = _manifests(gcp_project)
     finally:
-        text = params.read_text(encoding="utf-8")
-        text = text.replace("security_policy=churn-prod-serving", "security_policy=set-by-rollout")
-        params.write_text(
-            text.replace(
-                "endpoints_service=api.example.cloud.goog", "endpoints_service=set-by-rollout"
-            ),
-            encoding="utf-8",
-        )
+        params.write_text(original, encoding="utf-8")
     backend = _one(docs, "BackendConfig", "serving")
     assert backend["spec"]["securityPolicy"]["name"] == "churn-prod-serving"
+    # The HTTPS frontend carries the TLS policy: FrontendConfig named by the Ingress.
+    assert _one(docs, "FrontendConfig", "serving")["spec"]["sslPolicy"] == "churn-prod-tls"
+    ingress = _one(docs, "Ingress", "serving")["metadata"]["annotations"]
+    assert ingress["networking.gke.io/v1beta1.FrontendConfig"] == "serving"
     service = _one(docs, "Service", "serving")
     assert service["metadata"]["annotations"]["cloud.google.com/backend-config"] == (
         '{"default": "serving"}'

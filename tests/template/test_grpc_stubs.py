@@ -48,6 +48,14 @@ def test_committed_stubs_match_the_proto(project: Path) -> None:
     assert check_drift(project) == 0
 
 
+def test_committed_stubs_with_the_assign_rpc_match_the_proto(tmp_path: Path) -> None:
+    """ab_testing adds the Assign rpc: its own committed stubs and descriptor set."""
+    answers = {"api_style": "grpc", "ab_testing": True}
+    project = create_project(tmp_path / "p", answers).destination
+    assert "rpc Assign(" in (project / PROTO).read_text()
+    assert check_drift(project) == 0
+
+
 def test_a_proto_change_without_new_stubs_fails_the_check(project: Path) -> None:
     proto = project / PROTO
     original = proto.read_text(encoding="utf-8")

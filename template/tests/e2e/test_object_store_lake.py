@@ -32,6 +32,7 @@ def _objects(settings: Settings) -> list[str]:
     return sorted(key.removeprefix(f"/{bucket}/") for key in fs.find(f"/{bucket}"))
 
 
+@pytest.mark.usefixtures("migrated_registry")
 def test_every_service_uses_the_object_store(cloud: Settings) -> None:
     from features.__main__ import main as build_features
     from ingestion.__main__ import main as ingest

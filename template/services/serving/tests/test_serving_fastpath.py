@@ -127,7 +127,7 @@ payload = PredictionRequest.model_validate(body)
 assert predict_response(payload, app.state.model, app.state.metrics).predictions
 if any(getattr(route, "path", None) == "/v1/predict" for route in app.routes):
     assert TestClient(app).post("/v1/predict", json=body).status_code == 200
-heavy = ("pandas", "sklearn", "skops", "mlflow", "pyarrow", "sqlalchemy", "skl2onnx")
+heavy = ("pandas", "sklearn", "skops", "mlflow", "pyarrow", "sqlalchemy", "skl2onnx", "torch")
 print(json.dumps(sorted(name for name in heavy if name in sys.modules)))
 """
 

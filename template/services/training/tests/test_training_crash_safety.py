@@ -1,17 +1,24 @@
 """Training killed at the worst moments: the registry, the champion alias, the drift reference
 and the lineage stay consistent, and the next run repairs what a SIGKILL left.
 
-Each fault test runs ``train`` in a subprocess with one step patched to pause (or die) at a
-precise point, then sends the signal for real.
+Each fault test runs ``train`` in a separate process with one step patched to pause (or die)
+at a precise point, then sends the signal for real. The processes are forked from one helper
+process that imported the training stack (mlflow, scikit-learn, ONNX) once for the module: each
+fault run is still a process of its own that installs its own signal handlers, is signalled or
+killed for real, and leaves the registry as a killed ``train`` would. The helper trains once
+in a scratch store of its own before forking, so that what a run imports on first use (ONNX,
+skops, MLflow's model flavours) is imported once too.
 """
 
 import contextlib
 import io
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -24,29 +31,59 @@ from contracts import Settings, lineage
 from contracts.cli import ExitCode
 
 MODEL_NAME = "churn-crash"
-# argv[1]: file to touch when the patched step is reached; argv[2]: module.function to patch;
-# argv[3]: "pause" (sleep, then run it: a signal lands mid-step) or "die" (run it, then SIGKILL).
-_FAULTY_TRAIN = """
-import importlib, os, signal, sys, time
+# Reads one JSON job per stdin line and forks a training run for it; prints the child's pid,
+# then its exit code (negative: the signal that ended it). A job patches ``target``
+# (module.function) to touch ``ready`` when reached, then with mode "pause" to wait until the
+# test has sent its signal (``sent`` exists) before running the step, so the signal lands
+# mid-step; with mode "die" to run the step, then SIGKILL itself.
+_FORK_SERVER = """
+import contextlib, importlib, io, json, os, signal, sys, time, traceback
 from pathlib import Path
 
-ready, target, mode = sys.argv[1:4]
-module_name, name = target.rsplit(".", 1)
-module = importlib.import_module(module_name)
-original = getattr(module, name)
-
-def faulty(*args, **kwargs):
-    Path(ready).touch()
-    if mode == "pause":
-        time.sleep(float(os.environ.get("PAUSE_SECONDS", "3")))
-        return original(*args, **kwargs)
-    result = original(*args, **kwargs)
-    os.kill(os.getpid(), signal.SIGKILL)
-    return result
-
-setattr(module, name, faulty)
 from training.__main__ import main
-sys.exit(main([]))
+
+with contextlib.redirect_stdout(io.StringIO()):
+    assert main([]) == 0, "the warm-up run in the scratch store failed"
+
+
+def train(job):
+    os.chdir(job["cwd"])
+    os.environ.clear()
+    os.environ.update(job["env"])
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+    os.dup2(os.open(job["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 2)
+    module_name, name = job["target"].rsplit(".", 1)
+    module = importlib.import_module(module_name)
+    original = getattr(module, name)
+
+    def faulty(*args, **kwargs):
+        Path(job["ready"]).touch()
+        if job["mode"] == "pause":
+            while not Path(job["sent"]).exists():
+                time.sleep(0.01)
+            return original(*args, **kwargs)
+        result = original(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGKILL)
+        return result
+
+    setattr(module, name, faulty)
+    try:
+        code = main([])
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+for line in sys.stdin:
+    pid = os.fork()
+    if pid == 0:
+        train(json.loads(line))
+    print(pid, flush=True)
+    print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]), flush=True)
+os._exit(0)  # stdin closed: skip the interpreter's teardown of everything imported
 """
 
 
@@ -58,15 +95,46 @@ class Killed:
 
 @pytest.fixture
 def settings(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, good_features, write_features
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, good_features, write_features, new_registry
 ) -> Settings:
     monkeypatch.setenv("APP_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("APP_ENVIRONMENT", "test")
     monkeypatch.setenv("APP_MODEL_NAME", MODEL_NAME)
     monkeypatch.delenv("APP_MLFLOW_TRACKING_URI", raising=False)
     settings = Settings()
+    new_registry(settings.data_dir)
     write_features(settings.features_dir, good_features, date(2024, 1, 2))
     return settings
+
+
+@pytest.fixture(scope="module")
+def fork_server(
+    tmp_path_factory: pytest.TempPathFactory, good_features, write_features, new_registry
+) -> Iterator[subprocess.Popen[str]]:
+    scratch = tmp_path_factory.mktemp("fork-server")
+    env = {
+        **os.environ,
+        "APP_DATA_DIR": str(scratch),
+        "APP_ENVIRONMENT": "test",
+        "APP_MODEL_NAME": "warm-up",
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+    }
+    env.pop("APP_MLFLOW_TRACKING_URI", None)
+    warm_up = Settings(data_dir=scratch, environment="test", mlflow_tracking_uri=None)
+    new_registry(warm_up.data_dir)
+    write_features(warm_up.features_dir, good_features, date(2024, 1, 1))
+    process = subprocess.Popen(
+        [sys.executable, "-c", _FORK_SERVER],
+        cwd=scratch,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    yield process
+    assert process.stdin is not None
+    process.stdin.close()
+    process.wait(timeout=30)
 
 
 @pytest.fixture
@@ -81,24 +149,48 @@ def _train_in_process() -> int:
         return main([])
 
 
-def _run_faulty(tmp_path: Path, target: str, mode: str, send: signal.Signals | None) -> Killed:
-    ready = tmp_path / f"ready-{time.monotonic_ns()}"
-    process = subprocess.Popen(
-        [sys.executable, "-c", _FAULTY_TRAIN, str(ready), target, mode],
-        env=dict(os.environ),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+def _running(pid: int) -> bool:
+    """Whether the forked run has not ended yet (the fork server reaps it when it does)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _run_faulty(
+    server: subprocess.Popen[str],
+    tmp_path: Path,
+    target: str,
+    mode: str,
+    send: signal.Signals | None,
+) -> Killed:
+    assert server.stdin is not None and server.stdout is not None
+    files = {name: tmp_path / f"{name}-{time.monotonic_ns()}" for name in ("ready", "sent", "err")}
+    job = {
+        "target": target,
+        "mode": mode,
+        "ready": str(files["ready"]),
+        "sent": str(files["sent"]),
+        "stderr": str(files["err"]),
+        "cwd": str(Path.cwd()),
+        "env": dict(os.environ),
+    }
+    server.stdin.write(json.dumps(job) + "\n")
+    server.stdin.flush()
+    line = server.stdout.readline()
+    assert line, f"the fork server ended with {server.poll()}"
+    pid = int(line)
     deadline = time.monotonic() + 120
-    while not ready.exists():
-        assert process.poll() is None, process.communicate()
+    while not files["ready"].exists():
+        assert _running(pid), f"training ended before {target}: {files['err'].read_text()}"
         assert time.monotonic() < deadline, f"training never reached {target}"
-        time.sleep(0.05)
+        time.sleep(0.01)
     if send is not None:
-        process.send_signal(send)
-    _, err = process.communicate(timeout=120)
-    return Killed(process.returncode, err)
+        os.kill(pid, send)
+    files["sent"].touch()
+    returncode = int(server.stdout.readline())
+    return Killed(returncode, files["err"].read_text())
 
 
 def _assert_consistent(settings: Settings, client: MlflowClient) -> str:
@@ -127,10 +219,12 @@ def _assert_consistent(settings: Settings, client: MlflowClient) -> str:
 
 
 def test_sigterm_during_training_marks_the_run_failed_and_registers_nothing(
-    tmp_path: Path, settings: Settings, client: MlflowClient
+    tmp_path: Path, settings: Settings, client: MlflowClient, fork_server
 ) -> None:
     assert _train_in_process() == 0
-    killed = _run_faulty(tmp_path, "training.trainer.evaluate", "pause", signal.SIGTERM)
+    killed = _run_faulty(
+        fork_server, tmp_path, "training.trainer.evaluate", "pause", signal.SIGTERM
+    )
 
     assert killed.returncode == ExitCode.TERMINATED
     assert killed.stderr.strip().splitlines()[-1].startswith("train: error: terminated by SIGTERM")
@@ -148,10 +242,12 @@ def test_sigterm_during_training_marks_the_run_failed_and_registers_nothing(
 
 
 def test_sigterm_during_promotion_finishes_it_first(
-    tmp_path: Path, settings: Settings, client: MlflowClient
+    tmp_path: Path, settings: Settings, client: MlflowClient, fork_server
 ) -> None:
     assert _train_in_process() == 0
-    killed = _run_faulty(tmp_path, "training.tracking.record_gate", "pause", signal.SIGTERM)
+    killed = _run_faulty(
+        fork_server, tmp_path, "training.tracking.record_gate", "pause", signal.SIGTERM
+    )
 
     assert killed.returncode == ExitCode.TERMINATED, killed.stderr
     assert _assert_consistent(settings, client) == "2"
@@ -163,12 +259,12 @@ def test_sigterm_during_promotion_finishes_it_first(
 
 
 def test_sigkill_after_the_alias_moved_is_rolled_forward_on_the_next_start(
-    tmp_path: Path, settings: Settings, client: MlflowClient
+    tmp_path: Path, settings: Settings, client: MlflowClient, fork_server
 ) -> None:
     from training import promotion, tracking
 
     assert _train_in_process() == 0
-    killed = _run_faulty(tmp_path, "training.tracking.promote", "die", None)
+    killed = _run_faulty(fork_server, tmp_path, "training.tracking.promote", "die", None)
     assert killed.returncode == -signal.SIGKILL
     assert tracking.champion_version(client, MODEL_NAME) == "2"
     assert promotion.journal_path(settings).is_file(), "the kill landed mid-promotion"
@@ -187,10 +283,10 @@ def test_sigkill_after_the_alias_moved_is_rolled_forward_on_the_next_start(
 
 
 def test_sigkill_before_the_gate_tag_leaves_no_undecided_version(
-    tmp_path: Path, settings: Settings, client: MlflowClient
+    tmp_path: Path, settings: Settings, client: MlflowClient, fork_server
 ) -> None:
     assert _train_in_process() == 0
-    killed = _run_faulty(tmp_path, "training.tracking.log_and_register", "die", None)
+    killed = _run_faulty(fork_server, tmp_path, "training.tracking.log_and_register", "die", None)
     assert killed.returncode == -signal.SIGKILL
     assert "quality_gate" not in client.get_model_version(MODEL_NAME, "2").tags
 

@@ -24,9 +24,9 @@ def test_every_model_kind_exports_within_tolerance(split, kind) -> None:
 
 def test_an_export_that_answers_differently_is_refused(split) -> None:
     x_train, y_train, holdout = split
-    pipeline = build_pipeline("logistic_regression", seed=0).fit(x_train, y_train)
+    pipeline = build_pipeline(MODEL_KINDS[0], seed=0).fit(x_train, y_train)
     # A faithful export of another model: it runs, but it is not this pipeline.
-    other = build_pipeline("logistic_regression", seed=0).fit(x_train, ~y_train.astype(bool))
+    other = build_pipeline(MODEL_KINDS[0], seed=0).fit(x_train, ~y_train.astype(bool))
     with pytest.raises(ExportError, match="differs from the pipeline"):
         check_parity(pipeline, to_onnx(other), holdout)
     with pytest.raises(ExportError, match="does not run"):
@@ -35,7 +35,7 @@ def test_an_export_that_answers_differently_is_refused(split) -> None:
 
 
 def test_a_failed_parity_check_registers_nothing(
-    tmp_path, monkeypatch: pytest.MonkeyPatch, good_features, write_features
+    tmp_path, monkeypatch: pytest.MonkeyPatch, good_features, write_features, new_registry
 ) -> None:
     from datetime import date
 
@@ -50,6 +50,7 @@ def test_a_failed_parity_check_registers_nothing(
     monkeypatch.delenv("APP_MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.chdir(tmp_path)
     settings = Settings()
+    new_registry(settings.data_dir)
     write_features(settings.features_dir, good_features, date(2024, 1, 2))
 
     def broken(pipeline, onnx_model, holdout, tolerance=1e-5):

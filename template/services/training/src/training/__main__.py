@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--model",
         choices=MODEL_KINDS,
-        default="logistic_regression",
+        default=MODEL_KINDS[0],
         help="classifier (default: %(default)s)",
     )
     parser.add_argument(

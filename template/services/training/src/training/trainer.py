@@ -16,13 +16,7 @@ from contracts.termination import deferred_termination
 from training import promotion, tracking
 from training.data import Dataset, load_verified_dataset, resolve_features_path, split_dataset
 from training.gate import Evaluation, GateDecision, GatePolicy, decide
-from training.model import (
-    SKOPS_TRUSTED_TYPES,
-    ModelKind,
-    build_pipeline,
-    classifier_params,
-    evaluate,
-)
+from training.model import MODEL_KINDS, ModelKind, build_pipeline, classifier_params, evaluate
 
 INPUT_EXAMPLE_ROWS = 5
 JOB = "training"
@@ -30,7 +24,7 @@ JOB = "training"
 
 @dataclass(frozen=True)
 class TrainingOptions:
-    model_kind: ModelKind = "logistic_regression"
+    model_kind: ModelKind = MODEL_KINDS[0]
     features_path: Path | None = None
     test_size: float = 0.2
     # How much worse than the champion a new model may be and still be promoted.
@@ -147,7 +141,7 @@ def _train(
                 model_name=settings.model_name,
                 input_example=split.x_train.head(INPUT_EXAMPLE_ROWS),
                 holdout=split.x_test,
-                trusted_types=SKOPS_TRUSTED_TYPES[options.model_kind],
+                model_kind=options.model_kind,
             )
             tracking.record_gate(
                 client,

@@ -10,5 +10,10 @@ output "config_id" {
 
 output "security_policy_name" {
   description = "Cloud Armor policy the serving Ingress's BackendConfig names (securityPolicy.name)."
-  value       = google_compute_security_policy.serving.name
+  value       = module.edge.security_policy_name
+}
+
+output "ssl_policy_name" {
+  description = "TLS policy the serving Ingress's FrontendConfig names (sslPolicy)."
+  value       = module.edge.ssl_policy_name
 }

@@ -1,0 +1,1 @@
+"""A/B experiments: deterministic assignment, exposure and outcome logging, analysis reports."""
