@@ -52,7 +52,7 @@ def test_governance_is_always_on(project: Path) -> None:
     assert "openlineage-python>=" in (contracts / "pyproject.toml").read_text()
     doc = (project / "docs" / "data-governance.md").read_text()
     assert "| `CustomerRecord.customer_id` | direct identifier |" in doc
-    assert (project / "docs" / "adr" / "0013-openlineage-lineage.md").is_file()
+    assert (project / "docs" / "adr" / "0016-openlineage-lineage.md").is_file()
     makefile = (project / "Makefile").read_text()
     assert "forget-customer:" in makefile and "retention:" in makefile
 

@@ -8,10 +8,9 @@ configuration or definition file; 3 no or corrupt event data; 4 output not writa
 
 import argparse
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
-from contracts import LineageRecord, Settings
+from contracts import Settings, lineage
 from contracts.cli import (
     EXIT_CHECK_FAILED,
     EXIT_OK,
@@ -23,7 +22,6 @@ from contracts.cli import (
 )
 from contracts.experiment_log import append_events, read_events
 from contracts.experiments import DefinitionError, ExperimentDefinition, assign, load_definition
-from contracts.lineage import code_version, new_run_id, write_lineage
 from contracts.storage import LakePath, lake_path
 from experiments.analysis import analyse
 from experiments.report import write_report
@@ -123,36 +121,25 @@ def _simulate(
 
 
 def _analyse(args: argparse.Namespace, settings: Settings, definition: ExperimentDefinition) -> int:
-    started_at = datetime.now(UTC)
     zone = settings.experiments_dir
     exposures = read_events(zone, "exposures", definition.name)
     outcomes = read_events(zone, "outcomes", definition.name)
     analysis = analyse(definition, exposures, outcomes)
     directory: LakePath = args.output_dir or settings.reports_dir / "experiments" / definition.name
+    inputs = [lineage.dataset(zone / kind / definition.name) for kind in ("exposures", "outcomes")]
+    parameters: dict[str, str | int | float | bool] = {
+        "experiment": definition.name,
+        "version": definition.version,
+        "verdict": analysis.verdict,
+        "customers": analysis.customers,
+        "srm_p_value": analysis.srm.p_value,
+    }
     try:
-        outputs = write_report(analysis, directory)
-        write_lineage(
-            LineageRecord(
-                run_id=new_run_id(),
-                step="experiments-analyse",
-                started_at=started_at,
-                finished_at=datetime.now(UTC),
-                inputs=[
-                    str(zone / "exposures" / definition.name),
-                    str(zone / "outcomes" / definition.name),
-                ],
-                outputs=[str(path) for path in outputs],
-                code_version=code_version(settings),
-                parameters={
-                    "experiment": definition.name,
-                    "version": definition.version,
-                    "verdict": analysis.verdict,
-                    "customers": analysis.customers,
-                    "srm_p_value": analysis.srm.p_value,
-                },
-            ),
-            settings.lineage_dir,
-        )
+        with lineage.run(
+            "experiments-analyse", inputs, settings=settings, parameters=parameters
+        ) as run:
+            outputs = write_report(analysis, directory)
+            run.outputs += [lineage.dataset(path) for path in outputs]
     except OSError as exc:
         raise UnavailableError(f"cannot write the report: {exc}") from exc
     print(f"{definition.name}: verdict {analysis.verdict}; report in {outputs[1]}")
