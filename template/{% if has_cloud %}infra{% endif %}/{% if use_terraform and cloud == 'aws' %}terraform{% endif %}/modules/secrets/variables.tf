@@ -10,11 +10,22 @@ variable "name" {
 
 variable "secrets" {
   type        = map(string)
-  description = "Secret id -> description. Only the containers are created here; values are set out of band."
+  description = "Secret id -> description. Values are set out of band, except for the ids in generated."
 
   validation {
     condition     = alltrue([for id in keys(var.secrets) : can(regex("^[a-z][a-z0-9_]{0,62}$", id))])
     error_message = "secret ids must be lowercase letters, digits or '_'."
+  }
+}
+
+variable "generated" {
+  type        = set(string)
+  description = "Ids of secrets whose value Terraform generates once (64 random characters, never in state)."
+  default     = []
+
+  validation {
+    condition     = alltrue([for id in var.generated : contains(keys(var.secrets), id)])
+    error_message = "every generated id must be a key of secrets."
   }
 }
 

@@ -73,12 +73,20 @@ resource "azurerm_role_assignment" "data_lake_write" {
   EOT
 }
 
+# Secrets: one role assignment per secret a service reads, scoped to that secret (never the
+# vault), so no service can read another's secret. Keyed by position: ids are known at apply.
 resource "azurerm_role_assignment" "secrets" {
-  for_each = { for name, service in var.services : name => service if service.reads_secrets }
+  for_each = {
+    for pair in flatten([
+      for name, service in var.services : [
+        for index, secret_id in service.secret_ids : { key = "${name}/${index}", service = name, secret_id = secret_id }
+      ]
+    ]) : pair.key => pair
+  }
 
-  scope                = var.key_vault_id
+  scope                = each.value.secret_id
   role_definition_name = "Key Vault Secrets User"
-  principal_id         = azurerm_user_assigned_identity.service[each.key].principal_id
+  principal_id         = azurerm_user_assigned_identity.service[each.value.service].principal_id
   principal_type       = "ServicePrincipal"
 }
 

@@ -14,11 +14,11 @@ variable "resource_group_name" {
 }
 
 variable "services" {
-  description = "Workload identity per service: the lake prefixes it reads and writes (writers also read what they write; none for a service added with aiarch add service until its team grants some), whether it reads runtime secrets from Key Vault, and whether it pulls images itself (Container Apps) rather than through the AKS kubelet."
+  description = "Workload identity per service: the lake prefixes it reads and writes (writers also read what they write; none for a service added with aiarch add service until its team grants some), the Key Vault secrets it reads (ARM IDs: each role assignment is scoped to one secret), and whether it pulls images itself (Container Apps) rather than through the AKS kubelet."
   type = map(object({
     lake_read     = list(string)
     lake_write    = list(string)
-    reads_secrets = bool
+    secret_ids    = optional(list(string), [])
     pulls_images  = bool
   }))
 
@@ -30,11 +30,6 @@ variable "services" {
 
 variable "data_lake_container_id" {
   description = "ARM ID of the lake container: data roles are scoped to it, not to the account."
-  type        = string
-}
-
-variable "key_vault_id" {
-  description = "Key Vault holding the runtime secrets."
   type        = string
 }
 

@@ -1,6 +1,7 @@
 # Key Vault for customer-managed keys and runtime secrets. Secret VALUES are never in
-# Terraform (they would land in state): operators set them with `az keyvault secret set`, and
-# workloads read them through their managed identity. The vault has no public endpoint, so
+# Terraform state: each runtime secret gets a random first version through a write-only
+# argument (the pseudonymisation key keeps it; operators may replace the API key with
+# `az keyvault secret set`), and workloads read them through their managed identity. The vault has no public endpoint, so
 # Terraform (which creates the keys) and operators reach it through the private endpoint:
 # from a self-hosted runner in the ci-runners subnet, a peered network or a VPN.
 
@@ -88,4 +89,35 @@ resource "azurerm_key_vault_key" "this" {
   }
 
   depends_on = [azurerm_role_assignment.deployer_crypto_officer, azurerm_private_endpoint.vault]
+}
+
+# Terraform writes the first version of each runtime secret, so it may manage secrets (which
+# includes reading them; it could grant itself that role anyway).
+resource "azurerm_role_assignment" "deployer_secrets_officer" {
+  count = length(var.runtime_secrets) > 0 ? 1 : 0
+
+  scope                = azurerm_key_vault.this.id
+  role_definition_name = "Key Vault Secrets Officer"
+  principal_id         = var.deployer_principal_id
+}
+
+ephemeral "random_password" "runtime" {
+  for_each = var.runtime_secrets
+
+  length  = 64
+  special = false
+}
+
+resource "azurerm_key_vault_secret" "runtime" {
+  #checkov:skip=CKV_AZURE_41:No expiry: Key Vault refuses to return an expired secret, and the pseudonymisation key must outlive every pseudonym made with it (docs/data-governance.md); the API key is rotated by the runbook.
+  for_each = var.runtime_secrets
+
+  name         = each.value
+  key_vault_id = azurerm_key_vault.this.id
+  content_type = "text/plain"
+  # Written once (version 1): bump value_wo_version only to rotate on purpose.
+  value_wo         = ephemeral.random_password.runtime[each.key].result
+  value_wo_version = 1
+
+  depends_on = [azurerm_role_assignment.deployer_secrets_officer, azurerm_private_endpoint.vault]
 }

@@ -17,3 +17,14 @@ output "keys" {
     }
   }
 }
+
+output "runtime_secrets" {
+  description = "Runtime secrets by logical name: Key Vault name, versionless URL (what Container Apps reference) and ARM ID (the scope of their readers' role assignments)."
+  value = {
+    for name, secret in azurerm_key_vault_secret.runtime : name => {
+      name                    = secret.name
+      versionless_id          = secret.versionless_id
+      resource_versionless_id = secret.resource_versionless_id
+    }
+  }
+}

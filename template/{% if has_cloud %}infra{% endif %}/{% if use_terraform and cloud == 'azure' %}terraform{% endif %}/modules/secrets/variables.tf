@@ -80,3 +80,14 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "runtime_secrets" {
+  description = "Runtime secrets Terraform creates, logical name => Key Vault secret name. Each gets 64 random characters once (ephemeral, write-only: never in state or plans); an operator may add versions later (az keyvault secret set). Key Vault has no empty secrets, and a secret that exists can be the scope of its readers' role assignments."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for name in values(var.runtime_secrets) : can(regex("^[a-zA-Z0-9-]{1,127}$", name))])
+    error_message = "Key Vault secret names must be 1-127 letters, digits or dashes."
+  }
+}

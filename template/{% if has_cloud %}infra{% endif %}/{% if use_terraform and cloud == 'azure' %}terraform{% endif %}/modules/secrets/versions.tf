@@ -4,5 +4,8 @@ terraform {
     azurerm = {
       source = "hashicorp/azurerm"
     }
+    random = {
+      source = "hashicorp/random"
+    }
   }
 }

@@ -55,7 +55,7 @@ variable "apps" {
 }
 
 variable "jobs" {
-  description = "Batch services run as scheduled Container Apps jobs: identity, cron (UTC), size, timeout and non-secret APP_* settings."
+  description = "Batch services run as scheduled Container Apps jobs: identity, cron (UTC), size, timeout, non-secret APP_* settings and secrets (env name => versionless Key Vault secret URL, read with the job's identity)."
   type = map(object({
     identity_id        = string
     identity_client_id = string
@@ -64,6 +64,7 @@ variable "jobs" {
     memory             = string
     timeout_seconds    = number
     env                = optional(map(string), {})
+    secrets            = optional(map(string), {})
   }))
 }
 

@@ -1,5 +1,7 @@
-# Secret containers only: values are added out of band (gcloud secrets versions add, or a
-# secret-rotation job), so they never appear in code, plans or Terraform state.
+# Secret containers: values are added out of band (gcloud secrets versions add, or a
+# secret-rotation job), so they never appear in code, plans or Terraform state. A generated
+# secret (the pseudonymisation key) gets its one version from an ephemeral random value through
+# a write-only argument: nothing of it lands in state or plans either.
 resource "google_secret_manager_secret" "this" {
   for_each = var.secrets
 
@@ -37,4 +39,24 @@ resource "google_secret_manager_secret_iam_member" "accessors" {
   secret_id = google_secret_manager_secret.this[each.value.secret].secret_id
   role      = "roles/secretmanager.secretAccessor"
   member    = each.value.member
+}
+
+locals {
+  generated = toset([for name, spec in var.secrets : name if spec.generated])
+}
+
+ephemeral "random_password" "generated" {
+  for_each = local.generated
+
+  length  = 64
+  special = false
+}
+
+# Written once (version 1): bump secret_data_wo_version only to rotate on purpose.
+resource "google_secret_manager_secret_version" "generated" {
+  for_each = local.generated
+
+  secret                 = google_secret_manager_secret.this[each.key].id
+  secret_data_wo         = ephemeral.random_password.generated[each.key].result
+  secret_data_wo_version = 1
 }

@@ -24,10 +24,11 @@ variable "kms_key_id" {
 }
 
 variable "secrets" {
-  description = "Secret name => members allowed to read its versions. Values are never set here."
+  description = "Secret name => members allowed to read its versions. Values are set out of band, except where generated is true: Terraform then writes 64 random characters once (ephemeral, never in state)."
   type = map(object({
     description = string
     accessors   = list(string)
+    generated   = optional(bool, false)
   }))
 
   validation {

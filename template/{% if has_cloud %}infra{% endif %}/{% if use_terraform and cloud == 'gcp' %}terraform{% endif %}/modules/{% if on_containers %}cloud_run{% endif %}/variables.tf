@@ -53,6 +53,11 @@ variable "api_key_secret_id" {
   type        = string
 }
 
+variable "pseudonymisation_key_secret_id" {
+  description = "Secret Manager secret holding the pseudonymisation key (APP_PSEUDONYMISATION_KEY of the features job only)."
+  type        = string
+}
+
 variable "environment_variables" {
   description = "Extra non-secret APP_* variables of every workload."
   type        = map(string)
