@@ -21,7 +21,7 @@ from aiarch_scaffold.generate import create_project
 hcl2 = pytest.importorskip("hcl2", reason="python-hcl2 is needed to parse Terraform")
 
 VARIABLE = "APP_PSEUDONYMISATION_KEY"
-K8S_SECRET = "features-pseudonymisation-key"
+K8S_SECRET = "features-pseudonymisation-key"  # noqa: S105 (a Kubernetes Secret name, not a value)
 _RENDERED: dict[tuple[str, str, str], Path] = {}
 
 
@@ -133,7 +133,9 @@ def test_kubernetes_features_job_alone_gets_the_key_through_its_own_store(
     assert re.findall(r"name: (\w+)", text) == ["features"], text
     # ...and is used for this one secret: serving's API key goes through serving's store.
     assert [
-        name for name, doc in external.items() if doc["spec"]["secretStoreRef"]["name"] == store_name
+        name
+        for name, doc in external.items()
+        if doc["spec"]["secretStoreRef"]["name"] == store_name
     ] == [K8S_SECRET]
     assert "name: serving" in yaml.safe_dump(
         stores[external["serving-api-key"]["spec"]["secretStoreRef"]["name"]]["spec"]
@@ -171,9 +173,7 @@ def test_aws_terraform_generates_the_key_and_only_features_reads_it(
         assert {service for service, arns in readers.items() if arns} == {"features"}
         if deploy_target == "containers":
             injected = _module(main, "ecs")["secret_env"]
-            assert {service for service, env in injected.items() if VARIABLE in env} == {
-                "features"
-            }
+            assert {service for service, env in injected.items() if VARIABLE in env} == {"features"}
             assert "pseudonymisation_key" in injected["features"][VARIABLE]
         outputs = (infra / "envs" / env / "outputs.tf").read_text()
         assert 'output "pseudonymisation_key_secret_arn"' in outputs
@@ -251,9 +251,7 @@ def test_azure_generates_the_key_and_only_features_holds_a_role_on_it(
     main = hcl2.load(main_tf.open())
     locals_ = {key: value for block in main["locals"] for key, value in block.items()}
     assert "pseudonymisation-key" in locals_["runtime_secrets"]
-    readers = {
-        service: names for service, names in locals_["secret_readers"].items() if names
-    }
+    readers = {service: names for service, names in locals_["secret_readers"].items() if names}
     assert readers == {"serving": ['"api-key"'], "features": ['"pseudonymisation-key"']}
     secrets = _module(main, "secrets")
     assert secrets["runtime_secrets"] == "${local.runtime_secrets}"
