@@ -19,6 +19,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from contracts import LineageRecord, Settings, partition_dir
+from training.model import DEFAULT_MODEL_KIND
+from training.tracking import load_registered
 
 MODEL_NAME = "churn-test"
 
@@ -144,7 +146,7 @@ def test_run_records_metrics_params_and_lineage_tags(scenario: Scenario, client)
     assert all(0 <= metrics[name] <= 1 for name in scores)
     assert metrics["test_positives"] + metrics["test_negatives"] == 160
     assert metrics["roc_auc"] >= scenario.settings.quality_gate_threshold
-    assert run.data.params["model_kind"] == "logistic_regression"
+    assert run.data.params["model_kind"] == DEFAULT_MODEL_KIND
     assert run.data.tags["code_version"] == "test-sha"
     assert run.data.tags["dataset_rows"] == "800"
     assert run.data.tags["features_path"].endswith("ingestion_date=2024-01-02/features.parquet")
@@ -193,12 +195,11 @@ def test_champion_loads_from_the_registry_and_predicts_probabilities(
     scenario: Scenario, good_features
 ) -> None:
     import mlflow
-    import mlflow.sklearn
 
     from training.data import model_input
 
     mlflow.set_registry_uri(scenario.settings.tracking_uri)
-    model = mlflow.sklearn.load_model(f"models:/{MODEL_NAME}@champion")
+    model = load_registered(f"models:/{MODEL_NAME}@champion")
     probabilities = model.predict_proba(model_input(good_features.head(20)))
     assert probabilities.shape == (20, 2)
     assert ((probabilities >= 0) & (probabilities <= 1)).all()
@@ -223,7 +224,6 @@ def test_every_version_holds_an_onnx_export_that_answers_like_the_pipeline(
     from urllib.parse import unquote, urlparse
 
     import mlflow
-    import mlflow.sklearn
 
     from contracts.artifacts import ARTIFACT_DIGEST_TAG, ONNX_MODEL_FILE, artifact_digest
     from training.data import model_input
@@ -237,7 +237,7 @@ def test_every_version_holds_an_onnx_export_that_answers_like_the_pipeline(
             unquote(urlparse(client.get_model_version_download_uri(MODEL_NAME, version)).path)
         )
         onnx_file = directory / ONNX_MODEL_FILE
-        pipeline = mlflow.sklearn.load_model(f"models:/{MODEL_NAME}/{version}")
+        pipeline = load_registered(f"models:/{MODEL_NAME}/{version}")
         difference = abs(
             onnx_churn_probability(onnx_file.read_bytes(), rows) - churn_probability(pipeline, rows)
         ).max()

@@ -13,7 +13,7 @@ from training.__main__ import main
 from training.data import load_dataset, resolve_features_path, split_dataset
 from training.errors import TrainingInputError
 from training.gate import Champion, Evaluation, GatePolicy, decide, pr_auc_floor
-from training.model import build_pipeline, churn_probability, evaluate
+from training.model import MODEL_KINDS, build_pipeline, churn_probability, evaluate
 from training.reference import write_reference
 
 
@@ -73,7 +73,7 @@ def test_cli_without_features_exits_3(
     assert not (tmp_path / "mlflow").exists(), "no MLflow store may be created for bad input"
 
 
-@pytest.mark.parametrize("kind", ["logistic_regression", "gradient_boosting"])
+@pytest.mark.parametrize("kind", MODEL_KINDS)
 def test_models_learn_the_signal_and_not_the_noise(
     tmp_path: Path, kind, good_features, noisy_features
 ) -> None:

@@ -16,6 +16,7 @@ from training import promotion, tracking
 from training.data import Dataset, load_verified_dataset, resolve_features_path, split_dataset
 from training.gate import Evaluation, GateDecision, GatePolicy, decide
 from training.model import (
+    DEFAULT_MODEL_KIND,
     SKOPS_TRUSTED_TYPES,
     ModelKind,
     build_pipeline,
@@ -29,7 +30,7 @@ STEP = "training"
 
 @dataclass(frozen=True)
 class TrainingOptions:
-    model_kind: ModelKind = "logistic_regression"
+    model_kind: ModelKind = DEFAULT_MODEL_KIND
     features_path: Path | None = None
     test_size: float = 0.2
     # How much worse than the champion a new model may be and still be promoted.
