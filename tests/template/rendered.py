@@ -176,6 +176,16 @@ OPTION_PATHS: dict[str, object] = {
     "services/serving/src/serving/graphql_api.py": lambda a: a.get("api_style") == "graphql",
     "services/serving/schema.graphql": lambda a: a.get("api_style") == "graphql",
     "services/serving/tests/test_serving_graphql.py": lambda a: a.get("api_style") == "graphql",
+    # ml_framework=tensorflow: the Keras model, its ONNX exporter and their tests (issue 11).
+    "services/training/src/training/keras_model.py": lambda a: (
+        a.get("ml_framework") == "tensorflow"
+    ),
+    "services/training/src/training/keras_export.py": lambda a: (
+        a.get("ml_framework") == "tensorflow"
+    ),
+    "services/training/tests/test_training_keras.py": lambda a: (
+        a.get("ml_framework") == "tensorflow"
+    ),
 }
 
 
