@@ -179,6 +179,16 @@ OPTION_PATHS: dict[str, object] = {
     # ml_framework=pytorch: the PyTorch model and its tests (issue 11).
     "services/training/src/training/torch_model.py": lambda a: a.get("ml_framework") == "pytorch",
     "services/training/tests/test_training_torch.py": lambda a: a.get("ml_framework") == "pytorch",
+    # ml_framework=tensorflow: the Keras model, its ONNX exporter and their tests (issue 11).
+    "services/training/src/training/keras_model.py": lambda a: (
+        a.get("ml_framework") == "tensorflow"
+    ),
+    "services/training/src/training/keras_export.py": lambda a: (
+        a.get("ml_framework") == "tensorflow"
+    ),
+    "services/training/tests/test_training_keras.py": lambda a: (
+        a.get("ml_framework") == "tensorflow"
+    ),
 }
 
 
