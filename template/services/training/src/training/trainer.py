@@ -15,7 +15,13 @@ from contracts.termination import deferred_termination
 from training import promotion, tracking
 from training.data import Dataset, load_verified_dataset, resolve_features_path, split_dataset
 from training.gate import Evaluation, GateDecision, GatePolicy, decide
-from training.model import DEFAULT_MODEL_KIND, ModelKind, build_pipeline, classifier_params, evaluate
+from training.model import (
+    DEFAULT_MODEL_KIND,
+    ModelKind,
+    build_pipeline,
+    classifier_params,
+    evaluate,
+)
 
 INPUT_EXAMPLE_ROWS = 5
 STEP = "training"
