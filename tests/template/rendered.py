@@ -203,6 +203,16 @@ OPTION_PATHS: dict[str, object] = {
         and a.get("cloud", "local") != "local"
         and a.get("deploy_target") == "kubernetes"
     ),
+    # ml_framework=tensorflow: the Keras model, its ONNX exporter and their tests (issue 11).
+    "services/training/src/training/keras_model.py": lambda a: (
+        a.get("ml_framework") == "tensorflow"
+    ),
+    "services/training/src/training/keras_export.py": lambda a: (
+        a.get("ml_framework") == "tensorflow"
+    ),
+    "services/training/tests/test_training_keras.py": lambda a: (
+        a.get("ml_framework") == "tensorflow"
+    ),
 }
 
 

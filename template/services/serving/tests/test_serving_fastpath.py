@@ -128,6 +128,7 @@ assert predict_response(payload, app.state.model, app.state.metrics).predictions
 if any(getattr(route, "path", None) == "/v1/predict" for route in app.routes):
     assert TestClient(app).post("/v1/predict", json=body).status_code == 200
 heavy = ("pandas", "sklearn", "skops", "mlflow", "pyarrow", "sqlalchemy", "skl2onnx", "torch")
+heavy += ("tensorflow", "keras", "tf2onnx")
 print(json.dumps(sorted(name for name in heavy if name in sys.modules)))
 """
 

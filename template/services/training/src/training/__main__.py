@@ -21,7 +21,7 @@ from contracts.cli import (
     run_command,
 )
 from contracts.storage import lake_path
-from training.model import MODEL_KINDS, ModelKind
+from training.model import DEFAULT_MODEL_KIND, MODEL_KINDS, ModelKind
 from training.trainer import TrainingOptions, TrainingResult, train
 
 PROG = "train"
@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--model",
         choices=MODEL_KINDS,
-        default=MODEL_KINDS[0],
+        default=DEFAULT_MODEL_KIND,
         help="classifier (default: %(default)s)",
     )
     parser.add_argument(

@@ -16,7 +16,13 @@ from contracts.termination import deferred_termination
 from training import promotion, tracking
 from training.data import Dataset, load_verified_dataset, resolve_features_path, split_dataset
 from training.gate import Evaluation, GateDecision, GatePolicy, decide
-from training.model import MODEL_KINDS, ModelKind, build_pipeline, classifier_params, evaluate
+from training.model import (
+    DEFAULT_MODEL_KIND,
+    ModelKind,
+    build_pipeline,
+    classifier_params,
+    evaluate,
+)
 
 INPUT_EXAMPLE_ROWS = 5
 JOB = "training"
@@ -24,7 +30,7 @@ JOB = "training"
 
 @dataclass(frozen=True)
 class TrainingOptions:
-    model_kind: ModelKind = MODEL_KINDS[0]
+    model_kind: ModelKind = DEFAULT_MODEL_KIND
     features_path: Path | None = None
     test_size: float = 0.2
     # How much worse than the champion a new model may be and still be promoted.
