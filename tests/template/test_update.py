@@ -48,7 +48,7 @@ def kit(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _replace(template / "Makefile.jinja", CONFLICT_LINE, "help: ## List every target")
     # 2. a line far from the user's edit in the same file -> clean merge
     _replace(
-        template / "packages/contracts/src/contracts/settings.py", MERGE_LINE, "    seed: int = 7"
+        template / "packages/contracts/src/contracts/settings.py.jinja", MERGE_LINE, "    seed: int = 7"
     )
     # 3. a new file
     (template / "docs").mkdir(exist_ok=True)

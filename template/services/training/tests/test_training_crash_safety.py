@@ -41,9 +41,13 @@ import contextlib, importlib, io, json, os, signal, sys, time, traceback
 from pathlib import Path
 
 from training.__main__ import main
+from training.model import DEFAULT_MODEL_KIND
 
+# TensorFlow's runtime threads do not survive fork(): warm up on a model that does not start
+# them, so each forked run imports and starts TensorFlow itself, as a fresh `train` does.
+WARM_UP = ["--model", "logistic_regression"] if DEFAULT_MODEL_KIND == "keras_mlp" else []
 with contextlib.redirect_stdout(io.StringIO()):
-    assert main([]) == 0, "the warm-up run in the scratch store failed"
+    assert main(WARM_UP) == 0, "the warm-up run in the scratch store failed"
 
 
 def train(job):
