@@ -11,9 +11,9 @@ the batch was durable before it.
 
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-import time
 
 from contracts import Settings, lineage
 from contracts.events import CustomerEvent, EventRejected, bounded, parse_event

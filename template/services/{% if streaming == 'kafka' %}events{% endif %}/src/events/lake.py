@@ -139,7 +139,7 @@ def _same(left: pd.DataFrame, right: pd.DataFrame) -> bool:
 
 
 def update_customers(settings: Settings, day: date) -> LakePath | None:
-    """Fold the day's events into its raw customer partition; the partition, or None if unchanged."""
+    """Fold the day's events into its raw customer partition; return it, or None if unchanged."""
     events = read_day(settings.events_dir, day)
     if events.empty:
         return None
@@ -148,7 +148,8 @@ def update_customers(settings: Settings, day: date) -> LakePath | None:
     target = partition_dir(settings.raw_dir, day)
     base = _base_partition(settings, day)
     current: pd.DataFrame | None = None
-    inputs = [lineage.partition(batch) for batch in _batches(partition_dir(settings.events_dir, day))]
+    batches = _batches(partition_dir(settings.events_dir, day))
+    inputs = [lineage.partition(batch) for batch in batches]
     if base is None:
         columns = [ID_COLUMN, *PAYLOAD_COLUMNS]
         rows = pd.DataFrame({column: pd.Series(dtype=object) for column in columns})
@@ -164,7 +165,7 @@ def update_customers(settings: Settings, day: date) -> LakePath | None:
     updated = pd.concat([rows.loc[keep.astype(bool)], latest], ignore_index=True)
     if current is not None and _same(current, updated):
         return None
-    source = f"{base if base is not None else 'no batch'} + {len(latest)} customers' events of {day}"
+    source = f"{base or 'no batch'} + the latest events of {len(latest)} customers on {day}"
     with lineage.run("events-update-customers", inputs, settings=settings) as run:
         write_dataset_partition(
             updated, target, CUSTOMERS_FILE, dataset=CUSTOMERS_DATASET, source=source
