@@ -17,6 +17,12 @@ from contracts import Settings, get_settings
 
 pytestmark = pytest.mark.kafka
 BOOTSTRAP = os.environ.get("APP_KAFKA_BOOTSTRAP_SERVERS", "")
+# How the CI reaches its broker (the settings fixture clears these for the embedded-log tests).
+BROKER_ENV = {
+    name: os.environ[name]
+    for name in ("APP_KAFKA_SECURITY_PROTOCOL", "APP_KAFKA_ALLOW_PLAINTEXT")
+    if name in os.environ
+}
 
 
 def _reachable(servers: str) -> bool:
@@ -43,6 +49,8 @@ def broker(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sett
     """Settings on the real broker, with topics and a group of this test alone."""
     run = uuid.uuid4().hex[:10]
     monkeypatch.setenv("APP_KAFKA_BOOTSTRAP_SERVERS", BOOTSTRAP)
+    for name, value in BROKER_ENV.items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("APP_KAFKA_TOPIC", f"customer-events-{run}")
     monkeypatch.setenv("APP_KAFKA_DLQ_TOPIC", f"customer-events-dlq-{run}")
     monkeypatch.setenv("APP_KAFKA_GROUP_ID", f"events-lake-{run}")
@@ -65,16 +73,17 @@ def test_events_reach_the_lake_once_and_bad_ones_the_dead_letter_topic(
 
     consumer = kafka.Consumer(broker, [broker.kafka_topic])
     try:
-        report = consume(broker, consumer, producer, timeout=1.0, idle_seconds=15)
+        report = consume(broker, consumer, producer, timeout=1.0, idle_seconds=10)
     finally:
         consumer.close()
     assert (report.messages, report.new_events, report.duplicates) == (12, 10, 1)
     assert report.dead_letters == 1
 
-    dlq = kafka.Consumer(broker, [broker.kafka_dlq_topic])
+    inspect = broker.model_copy(update={"kafka_group_id": broker.kafka_group_id + "-dlq"})
+    dlq = kafka.Consumer(inspect, [broker.kafka_dlq_topic])
     try:
         letters = []
-        for _ in range(15):
+        for _ in range(20):
             letters += dlq.poll(10, 1.0)
             if letters:
                 break
@@ -85,13 +94,13 @@ def test_events_reach_the_lake_once_and_bad_ones_the_dead_letter_topic(
     # Committed: the same group reads nothing again; a replay by another group adds nothing.
     again = kafka.Consumer(broker, [broker.kafka_topic])
     try:
-        assert consume(broker, again, producer, timeout=1.0, idle_seconds=8).messages == 0
+        assert consume(broker, again, producer, timeout=1.0, idle_seconds=6).messages == 0
     finally:
         again.close()
     replay_settings = broker.model_copy(update={"kafka_group_id": broker.kafka_group_id + "-r"})
     replay = kafka.Consumer(replay_settings, [broker.kafka_topic])
     try:
-        replayed = consume(replay_settings, replay, producer, timeout=1.0, idle_seconds=15)
+        replayed = consume(replay_settings, replay, producer, timeout=1.0, idle_seconds=10)
     finally:
         replay.close()
     assert (replayed.messages, replayed.new_events) == (12, 0)
