@@ -2,7 +2,7 @@
 
 Skipped, saying why, unless ``APP_KAFKA_BOOTSTRAP_SERVERS`` names a broker that answers; the
 generated CI starts one (``apache/kafka``) and runs these with ``APP_KAFKA_ALLOW_PLAINTEXT=1``
-on its private network.
+on its private network, and ``APP_KAFKA_REQUIRE_BROKER=1``: there, no broker is a failure.
 """
 
 import json
@@ -36,6 +36,9 @@ def _reachable(servers: str) -> bool:
     return False
 
 
+if not _reachable(BOOTSTRAP) and os.environ.get("APP_KAFKA_REQUIRE_BROKER") == "1":
+    # The CI's broker step: a broker that did not come up is a failure, not a skip.
+    pytest.fail(f"no Kafka broker reachable at {BOOTSTRAP!r}", pytrace=False)
 if not _reachable(BOOTSTRAP):
     pytest.skip(
         f"no Kafka broker reachable at APP_KAFKA_BOOTSTRAP_SERVERS={BOOTSTRAP!r}; "
