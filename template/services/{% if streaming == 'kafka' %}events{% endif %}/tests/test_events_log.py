@@ -1,5 +1,6 @@
 """The embedded event log keeps Kafka's semantics: keyed partitions, offsets, group commits."""
 
+import time
 from pathlib import Path
 
 from events.log import EmbeddedLog
@@ -61,3 +62,10 @@ def test_a_line_cut_short_by_a_crash_is_no_message_and_is_repaired(tmp_path: Pat
 def test_the_partition_count_of_a_topic_never_changes(tmp_path: Path) -> None:
     assert EmbeddedLog(tmp_path, partitions=3).partitions(TOPIC) == 3
     assert EmbeddedLog(tmp_path, partitions=8).partitions(TOPIC) == 3
+
+
+def test_an_empty_poll_waits_like_kafka_instead_of_spinning(tmp_path: Path) -> None:
+    consumer = EmbeddedLog(tmp_path, partitions=1).consumer("group", [TOPIC])
+    started = time.monotonic()
+    assert consumer.poll(10, timeout=0.2) == []
+    assert time.monotonic() - started >= 0.2

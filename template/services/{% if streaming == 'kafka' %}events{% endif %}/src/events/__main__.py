@@ -81,7 +81,7 @@ def _consume(args: argparse.Namespace) -> int:
             consumer,
             clients.producer(settings),
             batch_size=args.batch_size,
-            timeout=1.0 if kafka else 0.0,
+            timeout=1.0 if kafka or args.follow else 0.0,
             idle_seconds=idle,
             follow=args.follow,
             on_batch=_print_batch if args.follow else None,

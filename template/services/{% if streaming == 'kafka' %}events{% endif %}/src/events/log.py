@@ -22,6 +22,7 @@ import contextlib
 import fcntl
 import json
 import os
+import time
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -271,6 +272,14 @@ class EmbeddedConsumer:
                 self._position[(topic, partition)] = committed.get(partition, 0)
 
     def poll(self, max_messages: int, timeout: float = 0.0) -> list[Message]:
+        """Like Kafka's poll: wait up to ``timeout`` seconds when nothing is there yet."""
+        messages = self._read(max_messages)
+        if not messages and timeout > 0:
+            time.sleep(timeout)
+            messages = self._read(max_messages)
+        return messages
+
+    def _read(self, max_messages: int) -> list[Message]:
         messages: list[Message] = []
         for (topic, partition), start in sorted(self._position.items()):
             if len(messages) >= max_messages:
