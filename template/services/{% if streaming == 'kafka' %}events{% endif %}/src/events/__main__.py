@@ -11,6 +11,7 @@ import json
 import sys
 from datetime import UTC, date, datetime
 
+from contracts import lineage
 from contracts.cli import (
     EXIT_OK,
     UnavailableError,
@@ -55,10 +56,17 @@ def _produce(args: argparse.Namespace) -> int:
     day: date = args.date or datetime.now(UTC).date()
     seed = settings.seed if args.seed is None else args.seed
     events = generate_events(args.count, seed=seed, day=day, customers=settings.n_rows)
-    producer = clients.producer(settings)
-    for event in events:
-        producer.send(settings.kafka_topic, event.customer_id.encode(), event.to_bytes())
-    producer.flush()
+    parameters: dict[str, str | int | float | bool] = {
+        "topic": settings.kafka_topic,
+        "events": len(events),
+        "day": day.isoformat(),
+        "seed": seed,
+    }
+    with lineage.run("events-produce", settings=settings, parameters=parameters):
+        producer = clients.producer(settings)
+        for event in events:
+            producer.send(settings.kafka_topic, event.customer_id.encode(), event.to_bytes())
+        producer.flush()
     print(f"{len(events)} events of {day} sent to {settings.kafka_topic}")
     return EXIT_OK
 
