@@ -181,6 +181,9 @@ OPTION_PATHS: dict[str, object] = {
     "services/training/tests/test_training_torch.py": lambda a: a.get("ml_framework") == "pytorch",
     # A/B testing (issue 11): the experiments service, its definition file, the contracts it
     # shares with serving, serving's assignments per API style and the Kubernetes CronJob.
+    "services/events": lambda a: a.get("streaming") == "kafka",
+    "packages/contracts/src/contracts/events.py": lambda a: a.get("streaming") == "kafka",
+    "docs/adr/0021-event-ingestion.md": lambda a: a.get("streaming") == "kafka",
     "services/experiments": lambda a: bool(a.get("ab_testing")),
     "experiments/churn-model.yaml": lambda a: bool(a.get("ab_testing")),
     "packages/contracts/src/contracts/experiments.py": lambda a: bool(a.get("ab_testing")),
