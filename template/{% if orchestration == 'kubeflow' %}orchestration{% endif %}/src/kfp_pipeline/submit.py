@@ -7,7 +7,7 @@ from pathlib import Path
 
 import kfp
 
-from orchestration.pipeline import PIPELINE_NAME, compile_pipeline
+from kfp_pipeline.pipeline import PIPELINE_NAME, compile_pipeline
 
 
 def submit(

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from kfp import dsl, local
 
-from orchestration.pipeline import PIPELINE_NAME, chain
-from orchestration.steps import Step
+from kfp_pipeline.pipeline import PIPELINE_NAME, chain
+from kfp_pipeline.steps import Step
 
 
 @dsl.component
