@@ -26,7 +26,7 @@ def compiled(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
 
 
 def test_the_committed_pipeline_is_the_one_the_code_compiles(tmp_path: Path) -> None:
-    assert DEFAULT_OUTPUT.is_file(), "orchestration/pipeline.yaml is missing: run `make kfp-compile`"
+    assert DEFAULT_OUTPUT.is_file(), "orchestration/pipeline.yaml missing: run `make kfp-compile`"
     fresh = compile_pipeline(images_from(DEFAULT_PREFIX, DEFAULT_TAG, []), tmp_path / "p.yaml")
     assert fresh.read_text() == DEFAULT_OUTPUT.read_text(), (
         "orchestration/pipeline.yaml is out of date: run `make kfp-compile` and commit it"

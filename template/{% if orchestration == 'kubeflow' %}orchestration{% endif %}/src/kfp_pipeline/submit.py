@@ -1,8 +1,8 @@
 """Upload the compiled pipeline to a cluster's KFP API and (re)create its recurring run."""
 
 import tempfile
-from datetime import UTC, datetime
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 
 import kfp
@@ -37,7 +37,8 @@ def submit(
             )
             version_id = version.pipeline_version_id
     experiment = client.create_experiment(name, namespace=namespace)
-    for job in client.list_recurring_runs(experiment_id=experiment.experiment_id).recurring_runs or []:
+    jobs = client.list_recurring_runs(experiment_id=experiment.experiment_id).recurring_runs
+    for job in jobs or []:
         if job.display_name == name:
             client.delete_recurring_run(job.recurring_run_id)
     run = client.create_recurring_run(
