@@ -25,7 +25,9 @@ sys.path.insert(0, str(ROOT / "src"))
 from aiarch_scaffold.generate import create_project  # noqa: E402
 
 TARGET = (
-    ROOT / "template" / "{% if orchestration == 'kubeflow' %}orchestration{% endif %}"
+    ROOT
+    / "template"
+    / "{% if orchestration == 'kubeflow' %}orchestration{% endif %}"
     / "pipeline.yaml.jinja"
 )
 ANSWERS = {"cloud": "aws", "deploy_target": "kubernetes", "orchestration": "kubeflow"}
@@ -37,7 +39,7 @@ def compiled(folder: Path, ab_testing: bool) -> list[str]:
     project = create_project(folder / "p", {**ANSWERS, "ab_testing": ab_testing}).destination
     env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
     for target in ("install", "kfp-compile"):
-        subprocess.run(["make", target], cwd=project, env=env, check=True)  # noqa: S603,S607
+        subprocess.run(["make", target], cwd=project, env=env, check=True)
     return (project / "orchestration" / "pipeline.yaml").read_text().splitlines(keepends=True)
 
 

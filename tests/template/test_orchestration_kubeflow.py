@@ -90,8 +90,10 @@ def test_the_pipeline_compiles_checks_and_runs_locally(project: Path) -> None:
         assert_clean_output(project)
         run(["git", "init", "-q"], cwd=project)
         run(["make", "install"], cwd=project)
-        run(["uv", "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider", "orchestration"],
-            cwd=project)
+        run(
+            ["uv", "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider", "orchestration"],
+            cwd=project,
+        )
         run(["make", "lint"], cwd=project)
         run(["git", "add", "-A"], cwd=project)
         run(["make", "check", "ONLY=kubernetes secrets yamllint shellcheck"], cwd=project)
@@ -116,7 +118,17 @@ def test_the_committed_pipeline_matches_with_ab_testing_and_other_names(tmp_path
     assert image == "globex-data/retail-uplift-experiments:local"
     run(["make", "install"], cwd=project)
     run(
-        ["uv", "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider", "orchestration",
-         "-k", "committed or chained or digest"],
+        [
+            "uv",
+            "run",
+            "--no-sync",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "orchestration",
+            "-k",
+            "committed or chained or digest",
+        ],
         cwd=project,
     )
