@@ -228,7 +228,7 @@ def assert_only_chosen_files(root: Path, answers: dict[str, object]) -> None:
 
 
 KIT_ROOT = Path(__file__).resolve().parents[2]
-NAMED_TEST = re.compile(r"`((?:services|packages|tests)/[\w./{}-]+\.py)(?:::(\w+))?")
+NAMED_TEST = re.compile(r"`((?:services|packages|tests|orchestration)/[\w./{}-]+\.py)(?:::(\w+))?")
 
 
 def missing_named_tests(project: Path) -> list[str]:
