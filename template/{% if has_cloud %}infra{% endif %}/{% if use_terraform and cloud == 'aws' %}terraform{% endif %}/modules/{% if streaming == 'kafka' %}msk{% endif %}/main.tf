@@ -164,8 +164,8 @@ resource "aws_iam_role_policy" "consumer" {
   policy = data.aws_iam_policy_document.consumer.json
 }
 
-# What a producer of customer events needs (attach it to the producing system's role):
-# connect and write the events topic, nothing else.
+# What a producer of customer events needs: connect and write the events topic, nothing else.
+# Output as JSON for the producing system's role (CI may not create IAM policies itself).
 data "aws_iam_policy_document" "producer" {
   statement {
     sid       = "Connect"
@@ -178,10 +178,4 @@ data "aws_iam_policy_document" "producer" {
     actions   = ["kafka-cluster:DescribeTopic", "kafka-cluster:WriteData"]
     resources = ["${local.topic_arn_prefix}/${var.events_topic}"]
   }
-}
-
-resource "aws_iam_policy" "producer" {
-  name        = "${var.name}-kafka-producer"
-  description = "Write the ${var.events_topic} topic of ${var.name} (attach to the producers' roles)"
-  policy      = data.aws_iam_policy_document.producer.json
 }

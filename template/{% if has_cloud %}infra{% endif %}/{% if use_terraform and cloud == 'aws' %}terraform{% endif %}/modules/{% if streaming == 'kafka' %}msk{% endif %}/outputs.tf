@@ -8,9 +8,9 @@ output "cluster_arn" {
   value       = aws_msk_cluster.this.arn
 }
 
-output "producer_policy_arn" {
-  description = "Managed policy to attach to the role of a system that produces customer events."
-  value       = aws_iam_policy.producer.arn
+output "producer_policy_json" {
+  description = "IAM policy (JSON) for the role of a system that produces customer events."
+  value       = data.aws_iam_policy_document.producer.json
 }
 
 output "security_group_id" {
