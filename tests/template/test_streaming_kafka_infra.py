@@ -470,6 +470,8 @@ def test_kubernetes_events_consumer(
     assert pod["automountServiceAccountToken"] is False
     assert pod["securityContext"]["runAsNonRoot"] is True
     container = pod["containers"][0]
+    assert container["args"] == ["consume", "--follow"]  # runs until stopped, not one batch
+    assert "command" not in container  # the image's entrypoint (events) stays
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
     assert container["securityContext"]["allowPrivilegeEscalation"] is False
     assert container["securityContext"]["capabilities"]["drop"] == ["ALL"]
