@@ -181,6 +181,24 @@ OPTION_PATHS: dict[str, object] = {
     "services/training/tests/test_training_torch.py": lambda a: a.get("ml_framework") == "pytorch",
     # A/B testing (issue 11): the experiments service, its definition file, the contracts it
     # shares with serving, serving's assignments per API style and the Kubernetes CronJob.
+    # streaming=kafka (issue 12): the cloud's Kafka in the IaC and the events consumer's manifests.
+    "infra/terraform/modules/msk": lambda a: (
+        a.get("streaming") == "kafka" and a.get("cloud") == "aws" and a.get("iac") == "terraform"
+    ),
+    "infra/terraform/modules/managed_kafka": lambda a: (
+        a.get("streaming") == "kafka" and a.get("cloud") == "gcp" and a.get("iac") == "terraform"
+    ),
+    "infra/terraform/modules/event_hubs": lambda a: (
+        a.get("streaming") == "kafka" and a.get("cloud") == "azure" and a.get("iac") == "terraform"
+    ),
+    "infra/cloudformation/kafka.yaml": lambda a: (
+        a.get("streaming") == "kafka" and a.get("iac") == "cloudformation"
+    ),
+    "deploy/kubernetes/base/events": lambda a: (
+        a.get("streaming") == "kafka"
+        and a.get("cloud", "local") != "local"
+        and a.get("deploy_target") == "kubernetes"
+    ),
     "services/experiments": lambda a: bool(a.get("ab_testing")),
     "experiments/churn-model.yaml": lambda a: bool(a.get("ab_testing")),
     "packages/contracts/src/contracts/experiments.py": lambda a: bool(a.get("ab_testing")),

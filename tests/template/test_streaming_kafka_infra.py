@@ -28,7 +28,7 @@ import yaml
 
 from aiarch_scaffold.generate import create_project
 from aiarch_scaffold.questions import load_questions
-from tests.template.rendered import assert_clean_output
+from tests.template.rendered import assert_clean_output, assert_only_chosen_files
 from tests.tools import require
 
 hcl2 = pytest.importorskip("hcl2", reason="python-hcl2 parses the rendered Terraform")
@@ -42,6 +42,11 @@ BROKER_PORT = {"aws": 9098, "gcp": 9092, "azure": 9093}
 def _render(tmp: Path, cloud: str, target: str, iac: str = "terraform") -> Path:
     answers = {"cloud": cloud, "iac": iac, "deploy_target": target, "streaming": "kafka"}
     return create_project(tmp / "p", answers).destination
+
+
+def _answers(project: Path) -> dict[str, Any]:
+    """The answers the project records (defaults included)."""
+    return yaml.safe_load((project / ".copier-answers.yml").read_text())  # type: ignore[no-any-return]
 
 
 def _strip(value: Any) -> Any:
@@ -118,11 +123,13 @@ def test_kafka_is_a_streaming_choice() -> None:
 def test_renders_clean(projects: dict[tuple[str, str, str], Path]) -> None:
     for project in projects.values():
         assert_clean_output(project)
+        assert_only_chosen_files(project, _answers(project))
 
 
 def test_without_kafka_no_kafka_infrastructure(tmp_path: Path) -> None:
     for cloud in ("aws", "gcp", "azure"):
         project = create_project(tmp_path / cloud, {"cloud": cloud}).destination
+        assert_only_chosen_files(project, _answers(project))
         found = [
             str(path.relative_to(project))
             for path in project.rglob("*")
@@ -283,9 +290,14 @@ def test_cloudformation_msk(projects: dict[tuple[str, str, str], Path], target: 
     }
     assert grants["ReadEvents"][0] == {"kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"}
     assert grants["ReadEvents"][1].endswith("/customer-events")
-    assert grants["WriteDeadLetters"][0] == {"kafka-cluster:DescribeTopic", "kafka-cluster:WriteData"}
+    assert grants["WriteDeadLetters"][0] == {
+        "kafka-cluster:DescribeTopic",
+        "kafka-cluster:WriteData",
+    }
     assert grants["WriteDeadLetters"][1].endswith("/customer-events-dlq")
-    assert grants["OwnConsumerGroup"][1].endswith(":group/${Project}-${Environment}/${Uuid}/events-lake")
+    assert grants["OwnConsumerGroup"][1].endswith(
+        ":group/${Project}-${Environment}/${Uuid}/events-lake"
+    )
     script = (project / "scripts/deploy/infra.sh").read_text()
     assert "kafka_bootstrap_servers) _cfn_kafka_bootstrap" in script
     assert re.search(r"echo (compute-eks )?iam kafka", script)
@@ -301,7 +313,9 @@ def test_cloudformation_ecs_events_task(projects: dict[tuple[str, str, str], Pat
     egress = stack["Resources"]["JobSecurityGroup"]["Properties"]["SecurityGroupEgress"]
     assert {(r["FromPort"], r["ToPort"]) for r in egress} == {(443, 443), (9098, 9098)}
     pattern = re.compile(stack["Parameters"]["KafkaBootstrapServers"]["AllowedPattern"])
-    assert pattern.match("b-1.x.kafka.eu-west-1.amazonaws.com:9098,b-2.x.kafka.eu-west-1.amazonaws.com:9098")
+    assert pattern.match(
+        "b-1.x.kafka.eu-west-1.amazonaws.com:9098,b-2.x.kafka.eu-west-1.amazonaws.com:9098"
+    )
     assert not pattern.match("b-1.x.kafka.eu-west-1.amazonaws.com:9092")  # plaintext listener
 
 
@@ -309,7 +323,11 @@ def test_cloudformation_ecs_events_task(projects: dict[tuple[str, str, str], Pat
 def _acl_grants(module: Path, consumer: str) -> set[tuple[str, str, str]]:
     """(principal, operation, acl_id) the module's Kafka ACLs allow."""
     grants = set()
-    acl_ids = {"${var.events_topic}": EVENTS, "${var.dead_letter_topic}": DLQ, "${var.consumer_group}": GROUP}
+    acl_ids = {
+        "${var.events_topic}": EVENTS,
+        "${var.dead_letter_topic}": DLQ,
+        "${var.consumer_group}": GROUP,
+    }
     for (kind, _), body in _blocks(module / "main.tf", "resource").items():
         if kind != "google_managed_kafka_acl":
             continue
@@ -417,7 +435,12 @@ def _overlay(project: Path, tmp: Path, cidr: str) -> list[dict[str, Any]]:
     shutil.copytree(project / "deploy/kubernetes", copy)
     params = copy / "overlays/dev/params.env"
     text = params.read_text()
-    text = re.sub(r"^kafka_bootstrap_servers=.*$", "kafka_bootstrap_servers=broker.internal:1", text, flags=re.M)
+    text = re.sub(
+        r"^kafka_bootstrap_servers=.*$",
+        "kafka_bootstrap_servers=broker.internal:1",
+        text,
+        flags=re.M,
+    )
     text = re.sub(r"^kafka_broker_cidr=.*$", f"kafka_broker_cidr={cidr}", text, flags=re.M)
     params.write_text(text)
     built = subprocess.run(
@@ -429,7 +452,9 @@ def _overlay(project: Path, tmp: Path, cidr: str) -> list[dict[str, Any]]:
     return [doc for doc in yaml.safe_load_all(built) if doc]
 
 
-def _egress_allowed(policies: list[dict[str, Any]], labels: dict[str, str], ip: str, port: int) -> bool:
+def _egress_allowed(
+    policies: list[dict[str, Any]], labels: dict[str, str], ip: str, port: int
+) -> bool:
     """Whether any NetworkPolicy selecting the pod allows TCP egress to ip:port."""
     for policy in policies:
         spec = policy["spec"]
@@ -442,9 +467,13 @@ def _egress_allowed(policies: list[dict[str, Any]], labels: dict[str, str], ip: 
                 continue
             for peer in rule.get("to", []):
                 block = peer.get("ipBlock")
-                if block and ipaddress.ip_address(ip) in ipaddress.ip_network(block["cidr"]):
-                    if not any(ipaddress.ip_address(ip) in ipaddress.ip_network(e) for e in block.get("except", [])):
-                        return True
+                address = ipaddress.ip_address(ip)
+                if (
+                    block
+                    and address in ipaddress.ip_network(block["cidr"])
+                    and not any(address in ipaddress.ip_network(e) for e in block.get("except", []))
+                ):
+                    return True
     return False
 
 
@@ -452,7 +481,10 @@ def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
     if any(labels.get(k) != v for k, v in selector.get("matchLabels", {}).items()):
         return False
     for expression in selector.get("matchExpressions", []):
-        if expression["operator"] == "In" and labels.get(expression["key"]) not in expression["values"]:
+        if (
+            expression["operator"] == "In"
+            and labels.get(expression["key"]) not in expression["values"]
+        ):
             return False
     return True
 
@@ -480,7 +512,11 @@ def test_kubernetes_events_consumer(
     assert env["APP_KAFKA_BOOTSTRAP_SERVERS"] == "broker.internal:1"  # from params.env
     assert env["APP_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
     assert env["APP_KAFKA_SASL_MECHANISM"] == "OAUTHBEARER"
-    assert (env["APP_KAFKA_TOPIC"], env["APP_KAFKA_DLQ_TOPIC"], env["APP_KAFKA_GROUP_ID"]) == (EVENTS, DLQ, GROUP)
+    assert (env["APP_KAFKA_TOPIC"], env["APP_KAFKA_DLQ_TOPIC"], env["APP_KAFKA_GROUP_ID"]) == (
+        EVENTS,
+        DLQ,
+        GROUP,
+    )
     assert not any("secret" in str(e).lower() for e in container["env"])  # workload identity only
     assert by_kind[("PodDisruptionBudget", "events")]["spec"]["maxUnavailable"] == 1
     account = by_kind[("ServiceAccount", "events")]
@@ -499,7 +535,9 @@ def test_kubernetes_events_consumer(
     # Nothing reaches the consumer: only default-deny and its own policy select it for ingress.
     for policy in policies:
         selector = policy["spec"]["podSelector"]
-        if "Ingress" in policy["spec"].get("policyTypes", []) and (not selector or _selects(selector, labels)):
+        if "Ingress" in policy["spec"].get("policyTypes", []) and (
+            not selector or _selects(selector, labels)
+        ):
             assert not policy["spec"].get("ingress"), policy["metadata"]["name"]
     # rollout.sh fills each params.env key from the Terraform output of the same name.
     outputs = (project / "infra/terraform/envs/dev/outputs.tf").read_text()
