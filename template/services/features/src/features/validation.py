@@ -7,9 +7,9 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
+from features.port import REASON_COLUMN
 from features.schema import BOOLEAN_COLUMNS, INTEGER_COLUMNS, RAW_COLUMNS, RAW_SCHEMA
 
-REASON_COLUMN = "reason"
 
 
 @dataclass(frozen=True)
