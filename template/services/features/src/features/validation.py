@@ -10,6 +10,7 @@ from pandera.errors import SchemaErrors
 from features.port import REASON_COLUMN
 from features.schema import BOOLEAN_COLUMNS, INTEGER_COLUMNS, RAW_COLUMNS, RAW_SCHEMA
 
+__all__ = ["REASON_COLUMN", "ValidationOutcome", "split_batch"]
 
 
 @dataclass(frozen=True)
