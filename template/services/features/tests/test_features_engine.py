@@ -105,10 +105,11 @@ def test_a_column_of_the_wrong_type_is_judged_per_row(make_customers: MakeCustom
 
     valid, rejected = _split(raw)
 
-    assert _reasons(rejected) == [
-        ("C0002", "monthly_spend: coerce_dtype('float64')"),
-        ("C0004", "tenure_months: integer_valued"),
-    ]
+    reasons = dict(_reasons(rejected))
+    assert set(reasons) == {"C0002", "C0004"}
+    # pandera on pandas also names the column's dtype here; every engine names the coercion.
+    assert "monthly_spend: coerce_dtype('float64')" in reasons["C0002"]
+    assert reasons["C0004"] == "tenure_months: integer_valued"
     assert valid["monthly_spend"].dtype == "float64"
     assert valid["tenure_months"].dtype == "int64"
 
