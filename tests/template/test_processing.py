@@ -94,6 +94,8 @@ def test_spark_ci_of_every_provider_has_a_java_runtime(tmp_path: Path, ci: str) 
 COMPARE = """
 import sys
 
+import pandas as pd
+
 partition = sys.argv[1]
 lakes = dict(arg.split("=", 1) for arg in sys.argv[2:])
 
