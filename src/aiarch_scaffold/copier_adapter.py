@@ -132,35 +132,106 @@ class Evaluation:
     error: str | None = None
 
 
-def evaluate(worker: Any, row: Mapping[str, Any]) -> Evaluation:
+class QuestionMemo:
+    """Each question's outcome (asked or hidden, default, verdict) keyed on what decides it.
+
+    A question's ``when``, default, choices and validator read a few other answers; its outcome
+    is a function of those answers and its own given value. The matrix evaluates thousands of
+    rows that differ in a few cells: rendering every question's templates again for each row
+    was nearly all of `aiarch matrix`'s time. The names a question reads come from Jinja's own
+    parse of every string in its copier.yml entry; the rest of the render context is the same
+    for every row of one worker.
+    """
+
+    def __init__(self, worker: Any) -> None:
+        env: jinja2.Environment = worker.jinja_env
+        self.reads = {
+            name: tuple(sorted(_names_read(env, details)))
+            for name, details in questions_data(worker).items()
+        }
+        self.outcomes: dict[tuple[Any, ...], _Outcome] = {}
+
+    def key(self, name: str, given: Any, answers: Any) -> tuple[Any, ...]:
+        combined = answers.combined
+        read = tuple(_frozen(combined.get(other, MISSING)) for other in self.reads[name])
+        return (name, _frozen(given), read)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    asked: bool
+    value: Any
+    error: str | None = None
+
+
+def _names_read(env: jinja2.Environment, details: Any) -> set[str]:
+    from jinja2 import meta
+
+    if isinstance(details, str):
+        if "{" not in details:
+            return set()
+        return set(meta.find_undeclared_variables(env.parse(details)))
+    if isinstance(details, Mapping):
+        return set().union(set(), *(_names_read(env, value) for value in details.values()))
+    if isinstance(details, list | tuple):
+        return set().union(set(), *(_names_read(env, value) for value in details))
+    return set()
+
+
+def _frozen(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return tuple(sorted((key, _frozen(item)) for key, item in value.items()))
+    if isinstance(value, list | tuple | set | frozenset):
+        return (type(value).__name__, tuple(_frozen(item) for item in value))
+    return (type(value).__name__, value) if value is not MISSING else ("MISSING",)
+
+
+def evaluate(worker: Any, row: Mapping[str, Any], memo: QuestionMemo | None = None) -> Evaluation:
     """Walk the questions in order as copier does: ``when``, then default, parse and validate.
 
     ``values`` holds the answer each asked question gets (rendered defaults for those not in
-    ``row``); evaluation stops at the first invalid answer.
+    ``row``); evaluation stops at the first invalid answer. With a ``memo``, a question whose
+    deciding answers were seen before is not rendered again.
     """
     answers = AnswersMap(init=dict(row))
     worker.answers = answers
     hidden: set[str] = set()
     values: dict[str, Any] = {}
     for name, details in questions_data(worker).items():
-        question = _question(worker, answers, name, details)
-        if not question.get_when():
+        given = row.get(name, MISSING)
+        key = memo.key(name, given, answers) if memo is not None else None
+        outcome = memo.outcomes.get(key) if memo is not None else None
+        if outcome is None:
+            outcome = _decide(_question(worker, answers, name, details), given)
+            if memo is not None:
+                memo.outcomes[key] = outcome
+        if not outcome.asked:
             # As copier does: not recorded, yet later questions and computed values
             # (`when: false`) see the default.
             hidden.add(name)
             answers.hide(name)
-            default = question.get_default()
-            if default is not MISSING:
-                answers.user[name] = default
+            if outcome.value is not MISSING:
+                answers.user[name] = outcome.value
             continue
-        value = row[name] if name in row else question.get_default()
-        try:
-            question.validate_answer(question.parse_answer(value))
-        except ValueError as exc:
-            return Evaluation(False, frozenset(hidden), values, str(exc))
-        answers.user[name] = value
-        values[name] = value
+        if outcome.error is not None:
+            return Evaluation(False, frozenset(hidden), values, outcome.error)
+        answers.user[name] = outcome.value
+        values[name] = outcome.value
     return Evaluation(True, frozenset(hidden), values)
+
+
+def _decide(question: Any, given: Any) -> _Outcome:
+    if not question.get_when():
+        return _Outcome(asked=False, value=question.get_default())
+    value = given
+    try:
+        # copier validates a rendered default as it renders it.
+        if value is MISSING:
+            value = question.get_default()
+        question.validate_answer(question.parse_answer(value))
+    except ValueError as exc:
+        return _Outcome(asked=True, value=value, error=str(exc))
+    return _Outcome(asked=True, value=value)
 
 
 def validation_message(exc: BaseException) -> tuple[str, str] | None:

@@ -72,6 +72,7 @@ class Evaluator:
         copier_adapter.memoize_string_templates(self.worker)
         self.questions_data: dict[str, Any] = copier_adapter.questions_data(self.worker)
         self.questions = parse_questions(self.questions_data)
+        self._memo = copier_adapter.QuestionMemo(self.worker)
         self._cache: dict[tuple[tuple[str, Any], ...], tuple[bool, frozenset[str]]] = {}
 
     def close(self) -> None:
@@ -85,7 +86,7 @@ class Evaluator:
         return self._cache[key]
 
     def _check(self, row: Mapping[str, Any]) -> tuple[bool, frozenset[str]]:
-        evaluation = copier_adapter.evaluate(self.worker, row)
+        evaluation = copier_adapter.evaluate(self.worker, row, self._memo)
         return evaluation.valid, evaluation.hidden
 
 

@@ -103,6 +103,41 @@ def test_evaluate_reports_validator_and_choice_failures(template: Path) -> None:
     assert hidden_mars.valid  # a hidden question's answer is not validated
 
 
+ROWS: list[dict[str, Any]] = [
+    {},
+    {"name": "Other"},
+    {"name": "A much longer name"},
+    {"slug": "much_too_long"},
+    {"cloud": "azure"},
+    {"cloud": "aws"},
+    {"cloud": "aws", "region": "mars"},
+    {"cloud": "local", "region": "mars"},
+    {"cloud": "aws", "name": "Other", "region": "us"},
+]
+
+
+def test_memoized_evaluation_equals_rendering_every_question(template: Path) -> None:
+    with worker(template) as w:
+        plain = [copier_adapter.evaluate(w, row) for row in ROWS]
+        memo = copier_adapter.QuestionMemo(w)
+        # Twice through, so the second pass answers from the memo alone.
+        memoized = [copier_adapter.evaluate(w, row, memo) for row in ROWS + ROWS]
+    assert memoized == plain + plain
+    assert memo.reads["slug"] == ("name", "slug")
+    assert memo.reads["region"] == ("cloud", "region")
+
+
+def test_memo_tells_apart_rows_that_differ_only_in_what_a_default_reads(template: Path) -> None:
+    """slug's default reads name: a memo keyed on slug's own value alone would answer 'other'
+    for both rows below, and miss that the second slug is too long."""
+    with worker(template) as w:
+        memo = copier_adapter.QuestionMemo(w)
+        short = copier_adapter.evaluate(w, {"name": "Other"}, memo)
+        long = copier_adapter.evaluate(w, {"name": "Much longer"}, memo)
+    assert short.valid and short.values["slug"] == "other"
+    assert not long.valid and "longer than 8" in str(long.error)
+
+
 def test_resolve_answers_validates_derived_defaults(template: Path, tmp_path: Path) -> None:
     with (
         worker(template, tmp_path / "out", data={"name": "A Long Name"}) as w,
