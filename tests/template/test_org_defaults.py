@@ -1,10 +1,12 @@
 """Organisation-wide defaults: `cloud_region` and `codeowners_team` (issue 14).
 
-Their defaults render the projects the kit rendered before the two questions existed (BASELINE,
-the commit before them, extracted from this repository's history): same files, same bytes, the
-answers file aside (it records the two answers). A non-default region reaches every place the
-default one was written to, and leaves no trace of the old one; a bad one is refused before
-anything is written.
+Their defaults render the projects the kit rendered before the two questions existed: the
+template at BASELINE (the commit before them) and at WIRED (the commit that added and wired
+them), both extracted from this repository's history, render the same files, same bytes, the
+answers file aside (it records the two answers). Pinned by its two commits, as
+test_layout_identical is, so later changes to the output do not break it. On this checkout, a
+non-default region reaches every place the default one is written to and leaves no trace of
+the old one; a bad one is refused before anything is written.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from aiarch_scaffold.template_source import TemplateSource
 from tests.conftest import REPO_ROOT
 
 BASELINE = "8619b01"  # main before cloud_region and codeowners_team
+WIRED = "4d7a3eb"  # the commit that added both questions and wired them into the template
 ANSWERS_FILE = ".copier-answers.yml"
 NEW_KEYS = {"cloud_region", "codeowners_team"}
 DEFAULT_REGION = {"aws": "eu-west-1", "gcp": "europe-west1", "azure": "westeurope"}
@@ -65,28 +68,24 @@ REGION_FILES = {
 }
 
 
-@pytest.fixture(scope="module")
-def baseline(tmp_path_factory: pytest.TempPathFactory) -> TemplateSource:
-    target = tmp_path_factory.mktemp("baseline")
+def _extract(commit: str, target: Path) -> TemplateSource:
     archive = subprocess.run(
-        [
-            "git",
-            "-C",
-            str(REPO_ROOT),
-            "archive",
-            "--format=tar",
-            BASELINE,
-            "copier.yml",
-            "template",
-        ],
+        ["git", "-C", str(REPO_ROOT), "archive", "--format=tar", commit, "copier.yml", "template"],
         capture_output=True,
         check=False,
     )
     if archive.returncode:
-        pytest.fail(f"commit {BASELINE} is not in this clone's history (fetch full history)")
+        pytest.fail(f"commit {commit} is not in this clone's history (fetch full history)")
     with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
         tar.extractall(target, filter="data")
     return TemplateSource(root=target)
+
+
+@pytest.fixture(scope="module")
+def pinned(tmp_path_factory: pytest.TempPathFactory) -> tuple[TemplateSource, TemplateSource]:
+    """(before the questions, with them) as plain folders."""
+    root = tmp_path_factory.mktemp("pinned")
+    return _extract(BASELINE, root / "baseline"), _extract(WIRED, root / "wired")
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +95,7 @@ def current() -> TemplateSource:
 
 @pytest.fixture(scope="module")
 def default_renders(tmp_path_factory: pytest.TempPathFactory, current: TemplateSource) -> Render:
-    """Each variant rendered with default answers by this checkout, once for both tests."""
+    """Each variant rendered with default answers by this checkout, once per module."""
     done: dict[str, dict[str, bytes]] = {}
 
     def render(name: str, answers: dict[str, str]) -> dict[str, bytes]:
@@ -123,11 +122,12 @@ def _answers(data: bytes) -> dict[str, object]:
 
 @pytest.mark.parametrize("name", [*VARIANTS, "local"])
 def test_default_answers_render_the_same_project_as_before(
-    tmp_path: Path, baseline: TemplateSource, default_renders: Render, name: str
+    tmp_path: Path, pinned: tuple[TemplateSource, TemplateSource], name: str
 ) -> None:
     answers = VARIANTS.get(name, {"cloud": "local", "ci": "gitlab"})
+    baseline, wired = pinned
     before = _tree(create_project(tmp_path / "before", answers, source=baseline).destination)
-    after = default_renders(name, answers)
+    after = _tree(create_project(tmp_path / "after", answers, source=wired).destination)
     assert set(after) == set(before)
     differing = sorted(rel for rel in before if before[rel] != after[rel])
     assert differing == [ANSWERS_FILE]
@@ -172,6 +172,10 @@ def test_a_region_and_team_reach_every_place(
             params = yaml.safe_load(files[f"infra/cloudformation/params/{env}.json"])
             assert params["Region"] == new
 
+    default_owners = default[CODEOWNERS[answers["ci"]]].decode()
+    assert (
+        "\n*                        @acme/customer-churn-platform-maintainers\n" in default_owners
+    )
     codeowners = files[CODEOWNERS[answers["ci"]]].decode()
     assert "\n*                        @agency/ml-platform\n" in codeowners
     assert "maintainers" not in codeowners
