@@ -56,13 +56,17 @@ def test_airflow_is_in_the_orchestration_group_only(tmp_path: Path) -> None:
 
 def test_without_airflow_nothing_of_it_is_rendered(tmp_path: Path) -> None:
     project = create_project(tmp_path / "p", {"cloud": "aws"}).destination
-    assert_only_chosen_files(project, {"cloud": "aws", "iac": "terraform"})
+    assert_only_chosen_files(
+        project, {"cloud": "aws", "iac": "terraform", "deploy_target": "kubernetes"}
+    )
     found = [
         str(path.relative_to(project))
         for path in project.rglob("*")
         if path.is_file()
         and path.name != ".copier-answers.yml"
-        and re.search(r"airflow|mwaa|orchestrate", path.read_text(errors="ignore"), re.I)
+        and re.search(
+            r"apache-airflow|airflow[.]sdk|mwaa|orchestrate", path.read_text(errors="ignore")
+        )
     ]
     assert found == []
 
