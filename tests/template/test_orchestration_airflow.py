@@ -112,6 +112,33 @@ def test_each_cloud_provisions_its_managed_airflow(
     assert "image_tag.txt" in deploy
 
 
+def test_azure_runs_airflow_on_aks_with_its_own_identity(tmp_path: Path) -> None:
+    project = _render(tmp_path, cloud="azure", deploy_target="kubernetes")
+    module = (project / "infra/terraform/modules/airflow/main.tf").read_text()
+    assert 'role_definition_name = "Storage Blob Data Reader"' in module
+    assert "system:serviceaccount:${var.namespace}:airflow" in module
+    values = (project / "orchestration/azure/values.yaml").read_text()
+    assert "executor: KubernetesExecutor" in values
+    assert "KubernetesPodOperator" in (project / "orchestration/dags/pipeline.py").read_text()
+    assert (
+        "module.airflow.dag_container"
+        in (project / "infra/terraform/envs/prod/outputs.tf").read_text()
+    )
+
+
+@pytest.mark.parametrize("deploy_target", ["kubernetes", "containers"])
+def test_cloudformation_provisions_mwaa(tmp_path: Path, deploy_target: str) -> None:
+    project = _render(tmp_path, cloud="aws", iac="cloudformation", deploy_target=deploy_target)
+    stack = (project / "infra/cloudformation/orchestration.yaml").read_text()
+    assert "Type: AWS::MWAA::Environment" in stack
+    assert "WebserverAccessMode: PRIVATE_ONLY" in stack
+    assert ("AWS::EKS::AccessEntry" in stack) is (deploy_target == "kubernetes")
+    assert ("ecs:RunTask" in stack) is (deploy_target == "containers")
+    infra = (project / "scripts/deploy/infra.sh").read_text()
+    assert "echo orchestration" in infra
+    assert "airflow_dag_bucket) _cfn_stack_output orchestration" in infra
+
+
 def test_azure_managed_containers_are_refused_with_the_alternative(tmp_path: Path) -> None:
     with pytest.raises(ScaffoldError, match="deploy_target=kubernetes, or orchestration=none"):
         _render(tmp_path, cloud="azure", deploy_target="containers")
