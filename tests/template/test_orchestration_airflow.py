@@ -10,6 +10,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+import yaml
 
 from aiarch_scaffold.errors import ScaffoldError
 from aiarch_scaffold.generate import create_project
@@ -20,6 +21,7 @@ AIRFLOW = {"orchestration": "airflow"}
 
 
 def _render(tmp_path: Path, **answers: object) -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     return create_project(tmp_path / "p", {**AIRFLOW, **answers}).destination
 
 
@@ -124,6 +126,33 @@ def test_azure_runs_airflow_on_aks_with_its_own_identity(tmp_path: Path) -> None
         "module.airflow.dag_container"
         in (project / "infra/terraform/envs/prod/outputs.tf").read_text()
     )
+    # The metadata DB: Flexible Server, VNet-integrated, Entra ID only, CMK, TLS required.
+    for needle in (
+        "public_network_access_enabled = false",
+        "password_auth_enabled         = false",
+        "primary_user_assigned_identity_id",
+        '"require_secure_transport"   = "on"',
+        'principal_type      = "ServicePrincipal"',
+    ):
+        assert needle in module, needle
+    env = (project / "infra/terraform/envs/dev/main.tf").read_text()
+    assert 'delegation = "Microsoft.DBforPostgreSQL/flexibleServers"' in env
+    assert "blob_driver_enabled        = true" in env
+    chart = yaml.safe_load(values)
+    assert chart["postgresql"]["enabled"] is False
+    assert chart["data"]["metadataConnection"]["sslmode"] == "require"
+    assert "WorkloadIdentityCredential" in chart["airflowLocalSettings"]
+    assert chart["dags"]["persistence"]["existingClaim"] == "airflow-dags"
+    assert chart["config"]["logging"]["remote_logging"] == "True"
+    assert not any("key" in item["name"].lower() for item in chart["env"])
+    volumes = list(
+        yaml.safe_load_all((project / "orchestration/azure/dags-volume.yaml").read_text())
+    )
+    assert volumes[0]["spec"]["csi"]["readOnly"] is True
+    assert "clientID" in volumes[0]["spec"]["csi"]["volumeAttributes"]
+    assert volumes[1]["metadata"]["name"] == "airflow-dags"
+    deploy = (project / "scripts/deploy/dags.sh").read_text()
+    assert "install_airflow()" in deploy and "--set-string" not in deploy
 
 
 @pytest.mark.parametrize("deploy_target", ["kubernetes", "containers"])
@@ -137,6 +166,55 @@ def test_cloudformation_provisions_mwaa(tmp_path: Path, deploy_target: str) -> N
     infra = (project / "scripts/deploy/infra.sh").read_text()
     assert "echo orchestration" in infra
     assert "airflow_dag_bucket) _cfn_stack_output orchestration" in infra
+
+
+@pytest.mark.parametrize("deploy_target", ["kubernetes", "containers"])
+def test_cloudformation_gives_mwaa_the_settings_terraform_gives_it(
+    tmp_path: Path, deploy_target: str
+) -> None:
+    """The DAGs read PIPELINE_* / APP_*_URI from the environment or from the [pipeline]
+    section of Airflow's configuration: the stack's configuration options name the same
+    settings as the Terraform startup script, one option per variable."""
+    answers = {"cloud": "aws", "deploy_target": deploy_target}
+    cfn = _render(tmp_path / "cfn", iac="cloudformation", **answers)
+    stack = yaml.safe_load((cfn / "infra/cloudformation/orchestration.yaml").read_text())
+    options = stack["Resources"]["AirflowEnvironment"]["Properties"]["AirflowConfigurationOptions"]
+    tf = _render(tmp_path / "tf", **answers)
+    main = (tf / "infra/terraform/envs/dev/main.tf").read_text()
+    start = main.index("pipeline_environment = {")
+    block = main[start : main.index("\n  }", start)]
+    variables = re.findall(r"^\s+([A-Z_]+)\s+=", block, re.M)
+    assert "PIPELINE_CLUSTER" in variables
+    expected = {f"pipeline.{name.removeprefix('PIPELINE_').lower()}" for name in variables}
+    assert set(options) - {"core.load_examples"} == expected
+    assert options["pipeline.runner"] == "cloud"
+    dags = (cfn / "orchestration/dags/pipeline.py").read_text()
+    required = set(re.findall(r'setting\("([A-Z_]+)"\)', dags))
+    assert required and required <= set(variables), required - set(variables)
+
+
+def test_managed_airflow_versions_are_ones_the_services_offer_with_deadline_alerts(
+    tmp_path: Path,
+) -> None:
+    """MWAA and Cloud Composer 3 are pinned to a documented Airflow >= 3.1 (ADR 0019)."""
+    aws = _render(tmp_path / "aws", cloud="aws")
+    gcp = _render(tmp_path / "gcp", cloud="gcp")
+    cfn = _render(tmp_path / "cfn", cloud="aws", iac="cloudformation")
+    mwaa = re.search(
+        r'variable "airflow_version" \{[^}]*default\s+=\s+"([0-9.]+)"',
+        (aws / "infra/terraform/envs/prod/variables.tf").read_text(),
+    )
+    composer = re.search(
+        r'default\s+=\s+"composer-3-airflow-([0-9.]+)-build[.][0-9]+"',
+        (gcp / "infra/terraform/envs/dev/variables.tf").read_text(),
+    )
+    assert mwaa and composer
+    for version in (mwaa[1], composer[1]):
+        assert tuple(int(part) for part in version.split(".")) >= (3, 1), version
+    params = (cfn / "infra/cloudformation/params/prod.json").read_text()
+    assert f'"AirflowVersion": "{mwaa[1]}"' in params
+    adr = (aws / "docs/adr/0019-orchestration-airflow.md").read_text()
+    assert mwaa[1] in adr and composer[1] in adr
 
 
 def test_azure_managed_containers_are_refused_with_the_alternative(tmp_path: Path) -> None:
@@ -156,6 +234,6 @@ def test_generated_dag_tests_pass_on_a_real_install(tmp_path: Path) -> None:
         ["uv", "run", "--no-sync", "pytest", "orchestration", "-q", "-p", "no:cacheprovider"],
         cwd=project,
     )
-    assert re.search(r"\b5 passed\b", result.stdout), result.stdout[-2000:]
+    assert re.search(r"\b7 passed\b", result.stdout), result.stdout[-2000:]
     tested = time.monotonic()
     print(f"airflow: make install {installed - started:.0f}s, tests {tested - installed:.0f}s")

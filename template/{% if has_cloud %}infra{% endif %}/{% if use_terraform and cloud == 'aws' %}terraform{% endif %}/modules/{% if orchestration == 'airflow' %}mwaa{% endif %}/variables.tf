@@ -9,7 +9,7 @@ variable "airflow_version" {
 
   validation {
     condition     = can(regex("^3\\.[0-9]+\\.[0-9]+$", var.airflow_version))
-    error_message = "airflow_version must be an Airflow 3 release, e.g. 3.0.6."
+    error_message = "airflow_version must be an Airflow 3 release, e.g. 3.3.1."
   }
 }
 
