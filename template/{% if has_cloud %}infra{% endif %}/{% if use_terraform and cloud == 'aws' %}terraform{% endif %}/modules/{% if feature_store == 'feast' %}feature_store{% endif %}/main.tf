@@ -15,7 +15,7 @@ module "kms" {
 resource "aws_dynamodb_table" "online" {
   for_each = toset(var.feature_views)
 
-  # Feast's table_name_template in feature_repo/<env>/feature_store.yaml: "<name>.{table_name}".
+  # Feast's table_name_template in contracts/feature_repo/<env>.yaml: "<name>.{table_name}".
   name                        = "${var.name}.${each.key}"
   billing_mode                = "PAY_PER_REQUEST"
   hash_key                    = "entity_id"
