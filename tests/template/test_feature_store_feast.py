@@ -102,5 +102,5 @@ def test_feast_project_materialises_and_serves_by_customer_id(tmp_path: Path) ->
         ],
         cwd=project,
     )
-    assert "2 passed" in result.stdout
+    assert "3 passed" in result.stdout
     assert "feast lookup-and-score p50" in result.stdout
