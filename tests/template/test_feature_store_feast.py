@@ -73,13 +73,32 @@ def test_without_feast_nothing_of_it_is_rendered(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("cloud", "client"), [("aws", "feast[aws]"), ("gcp", "feast[gcp]"), ("azure", "feast[redis]")]
+    ("answers", "client", "online_store"),
+    [
+        ({"cloud": "aws"}, "feast[aws]", "infra/terraform/modules/feature_store/main.tf"),
+        (
+            {"cloud": "aws", "iac": "cloudformation"},
+            "feast[aws]",
+            "infra/cloudformation/feature-store.yaml",
+        ),
+        ({"cloud": "gcp"}, "feast[gcp]", "infra/terraform/envs/prod/main.tf"),
+        ({"cloud": "azure"}, "feast[redis]", "infra/terraform/envs/prod/main.tf"),
+    ],
+    ids=["aws-terraform", "aws-cloudformation", "gcp", "azure"],
 )
-def test_serving_gets_the_client_of_the_clouds_online_store(
-    tmp_path: Path, cloud: str, client: str
+def test_each_cloud_gets_its_online_store_and_its_client(
+    tmp_path: Path, answers: dict[str, str], client: str, online_store: str
 ) -> None:
-    project = _render(tmp_path, cloud=cloud)
+    project = _render(tmp_path, **answers)
     assert any(dep.startswith(client) for dep in _dependencies(project, "serving"))
+    resource = {
+        "aws": "dynamodb",
+        "gcp": 'resource "google_firestore_database" "feature_store"',
+        "azure": 'resource "azurerm_redis_cache" "feature_store"',
+    }[answers["cloud"]]
+    assert resource.lower() in (project / online_store).read_text().lower()
+    store = project / "packages/contracts/src/contracts/feature_repo/prod.yaml"
+    assert "${" in store.read_text(), "the store's settings come from the environment"
 
 
 def test_feast_project_materialises_and_serves_by_customer_id(tmp_path: Path) -> None:
