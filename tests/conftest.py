@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import os
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +23,21 @@ def _no_user_config(
 ) -> None:
     """The developer's ~/.config/aiarch (org defaults, team presets) must not reach any test."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg-config")))
+
+
+@pytest.fixture(autouse=True)
+def _drop_bytecode_of_test_folder(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Bytecode of a test folder's virtualenv goes with the folder.
+
+    scripts/test sends bytecode to one PYTHONPYCACHEPREFIX, mirrored by absolute path: each
+    generated project's virtualenv leaves hundreds of MB there (TensorFlow, Spark) that no later
+    test reads, and a clean-clone CI run of the pairwise rows ran out of disk on it.
+    """
+    prefix = os.environ.get("PYTHONPYCACHEPREFIX")
+    folder = request.getfixturevalue("tmp_path") if "tmp_path" in request.fixturenames else None
+    yield
+    if prefix and folder is not None:
+        shutil.rmtree(Path(prefix) / folder.relative_to(folder.anchor), ignore_errors=True)
 
 
 @pytest.fixture()

@@ -37,6 +37,10 @@ Row = dict[str, Any]
 class Factor:
     name: str
     values: tuple[Any, ...]
+    # The question's default when it is one of the values (never a templated one): the value
+    # most projects run, and the light one where a choice pulls a heavy stack (sklearn, pandas,
+    # no orchestrator, no broker).
+    default: Any = None
 
 
 def factors_of(questions: Sequence[Question]) -> list[Factor]:
@@ -45,9 +49,13 @@ def factors_of(questions: Sequence[Question]) -> list[Factor]:
         if question.is_computed:
             continue  # derived by copier.yml, never asked: not a factor
         if question.is_choice:
-            found.append(Factor(question.name, tuple(question.values)))
+            values: tuple[Any, ...] = tuple(question.values)
         elif question.type == "bool":
-            found.append(Factor(question.name, (True, False)))
+            values = (True, False)
+        else:
+            continue
+        default = None if question.is_templated else question.default
+        found.append(Factor(question.name, values, default if default in values else None))
     return found
 
 
@@ -102,11 +110,12 @@ def _pairwise(factors: Sequence[Factor], evaluator: Evaluator) -> list[Row]:
     pool = covering + constructed
     if _size(factors) <= POOL_LIMIT:
         pool += _all(factors, evaluator, POOL_LIMIT)
-    return min(
+    smallest = min(
         _prune(_greedy_cover(pool, evaluator), evaluator),
         _prune(constructed + _greedy_cover(covering, evaluator), evaluator),
         key=len,
     )
+    return _lighten(smallest, factors, evaluator)
 
 
 def _allpairs(factors: Sequence[Factor], evaluator: Evaluator) -> list[Row]:
@@ -210,6 +219,33 @@ def _prune(rows: Sequence[Row], evaluator: Evaluator) -> list[Row]:
         held = set().union(*(_visible_pairs(other, evaluator) for other in others))
         if _visible_pairs(row, evaluator) <= held:
             kept = others
+    return kept
+
+
+def _lighten(rows: Sequence[Row], factors: Sequence[Factor], evaluator: Evaluator) -> list[Row]:
+    """Give back each question's default wherever no pair needs another value there.
+
+    A cover fixes the number of rows, not every cell: a value that only repeats pairs other rows
+    already hold can be the default instead. Every non-default value left is one some pair
+    needs, so heavy stacks (a framework, Spark, an orchestrator) run in as few CI jobs as the
+    pairs allow and a job seldom carries several of them at once. Same rows, same pairs.
+    """
+    kept = [dict(row) for row in rows]
+    needed = set().union(*(_visible_pairs(row, evaluator) for row in kept)) if kept else set()
+    for index in range(len(kept)):
+        for factor in factors:
+            row = kept[index]
+            if factor.default is None or row.get(factor.name, factor.default) == factor.default:
+                continue
+            trial = {**row, factor.name: factor.default}
+            valid, hidden = evaluator.check(trial)
+            if not (valid and _canonical_ok(trial, hidden, factors)):
+                continue
+            others = set().union(
+                *(_visible_pairs(other, evaluator) for at, other in enumerate(kept) if at != index)
+            )
+            if needed <= others | _visible_pairs(trial, evaluator):
+                kept[index] = trial
     return kept
 
 

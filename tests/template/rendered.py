@@ -181,6 +181,27 @@ OPTION_PATHS: dict[str, object] = {
     "services/training/tests/test_training_torch.py": lambda a: a.get("ml_framework") == "pytorch",
     # A/B testing (issue 11): the experiments service, its definition file, the contracts it
     # shares with serving, serving's assignments per API style and the Kubernetes CronJob.
+    "services/events": lambda a: a.get("streaming") == "kafka",
+    "packages/contracts/src/contracts/events.py": lambda a: a.get("streaming") == "kafka",
+    "docs/adr/0021-event-ingestion.md": lambda a: a.get("streaming") == "kafka",
+    # streaming=kafka (issue 12): the cloud's Kafka in the IaC and the events consumer's manifests.
+    "infra/terraform/modules/msk": lambda a: (
+        a.get("streaming") == "kafka" and a.get("cloud") == "aws" and a.get("iac") == "terraform"
+    ),
+    "infra/terraform/modules/managed_kafka": lambda a: (
+        a.get("streaming") == "kafka" and a.get("cloud") == "gcp" and a.get("iac") == "terraform"
+    ),
+    "infra/terraform/modules/event_hubs": lambda a: (
+        a.get("streaming") == "kafka" and a.get("cloud") == "azure" and a.get("iac") == "terraform"
+    ),
+    "infra/cloudformation/kafka.yaml": lambda a: (
+        a.get("streaming") == "kafka" and a.get("iac") == "cloudformation"
+    ),
+    "deploy/kubernetes/base/events": lambda a: (
+        a.get("streaming") == "kafka"
+        and a.get("cloud", "local") != "local"
+        and a.get("deploy_target") == "kubernetes"
+    ),
     "services/experiments": lambda a: bool(a.get("ab_testing")),
     "experiments/churn-model.yaml": lambda a: bool(a.get("ab_testing")),
     "packages/contracts/src/contracts/experiments.py": lambda a: bool(a.get("ab_testing")),
@@ -225,7 +246,7 @@ def assert_only_chosen_files(root: Path, answers: dict[str, object]) -> None:
 
 
 KIT_ROOT = Path(__file__).resolve().parents[2]
-NAMED_TEST = re.compile(r"`((?:services|packages|tests)/[\w./{}-]+\.py)(?:::(\w+))?")
+NAMED_TEST = re.compile(r"`((?:services|packages|tests|orchestration)/[\w./{}-]+\.py)(?:::(\w+))?")
 
 
 def missing_named_tests(project: Path) -> list[str]:

@@ -142,6 +142,40 @@ def test_prune_drops_a_row_the_others_make_redundant() -> None:
     assert kept == [pool[0], *pool[2:]]
 
 
+def test_lighten_gives_back_defaults_no_pair_needs() -> None:
+    # c=2 in rows 1 and 2 only repeats pairs rows 3 and 4 hold: both go back to the default.
+    # Row 3 then holds the only (a=2, c=2) and (b=2, c=2), so it keeps c=2.
+    factors = [matrix.Factor(name, (1, 2), default=1) for name in "abc"]
+    rows = [
+        {"a": 1, "b": 1, "c": 1},
+        {"a": 1, "b": 2, "c": 2},
+        {"a": 2, "b": 1, "c": 2},
+        {"a": 2, "b": 2, "c": 2},
+        {"a": 1, "b": 1, "c": 2},
+    ]
+    lightened = matrix._lighten(rows, factors, _EveryRowValid())  # type: ignore[arg-type]
+    assert _pairs_of(lightened) >= _pairs_of(rows)
+    assert lightened == [
+        {"a": 1, "b": 1, "c": 1},
+        {"a": 1, "b": 2, "c": 1},
+        {"a": 2, "b": 1, "c": 1},
+        {"a": 2, "b": 2, "c": 2},
+        {"a": 1, "b": 1, "c": 2},
+    ]
+
+
+def test_factors_know_their_plain_defaults_only() -> None:
+    source = default_source()
+    evaluator = matrix.Evaluator(source.root, source.vcs_ref)
+    try:
+        defaults = {f.name: f.default for f in matrix.factors_of(evaluator.questions)}
+    finally:
+        evaluator.close()
+    assert defaults["ml_framework"] == "sklearn"
+    assert defaults["ab_testing"] is False
+    assert defaults["processing"] == "pandas"
+
+
 def test_pairwise_is_smaller_than_allpairspy_alone() -> None:
     # The real questionnaire: allpairspy plus the rows for the pairs it missed gave 20 rows
     # where 13 covered the same pairs (before gateway_auth).

@@ -48,7 +48,7 @@ def test_a_run_emits_start_then_complete_with_datasets_and_schema(settings: Sett
     assert read["namespace"] == settings.lake_dir.resolve().as_uri()
     assert read["name"] == "features/customers/ingestion_date=2024-01-01"
     assert read["facets"]["schema"]["fields"] == [
-        # The dtype of a string column: "str" with pandas 3, "object" with pandas 2.
+        # The dtype of a string column: "str" with pandas 3, "object" with pandas 2 (spark).
         {"name": "customer_id", "type": str(pd.Series(["c"]).dtype), "fields": []},
         {"name": "monthly_spend", "type": "float64", "fields": []},
     ]

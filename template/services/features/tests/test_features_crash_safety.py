@@ -51,7 +51,8 @@ def _start_paused_build(tmp_path: Path, settings: Settings) -> tuple[subprocess.
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 60
+    # Generous: with processing=spark the child starts a JVM first, slow on a busy CI runner.
+    deadline = time.monotonic() + 300
     while not ready.exists():
         assert process.poll() is None, process.communicate()
         assert time.monotonic() < deadline, "the build never reached the features write"

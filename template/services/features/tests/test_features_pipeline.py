@@ -173,7 +173,7 @@ def test_a_failing_run_emits_fail(
     def broken(*_: object, **__: object) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(pipeline, "write_dataset_partition", broken)
+    monkeypatch.setattr(pipeline, "write_partition_file", broken)
     with pytest.raises(RuntimeError, match="disk on fire"):
         build_features(settings, DAY)
 

@@ -203,3 +203,18 @@ def test_workers_socket_accepts_connections_with_nagle_off() -> None:
     # uvicorn's own socket: asyncio leaves Nagle on, so responses wait for delayed ACKs.
     assert _accepted_nodelay(config.bind_socket()) == 0
     assert _accepted_nodelay(tcp_listener(config.bind_socket())) != 0
+
+
+def test_metrics_skip_a_worker_file_not_mapped_yet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A worker creates its metrics file before it sizes and maps it; a scrape in that moment
+    # read the empty file and answered 500.
+    from starlette.testclient import TestClient
+
+    from serving.__main__ import multiprocess_metrics_app
+
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    (tmp_path / "counter_4242.db").write_bytes(b"")
+    response = TestClient(multiprocess_metrics_app()).get("/metrics")
+    assert response.status_code == 200

@@ -1,10 +1,11 @@
 """Feature definitions shared by training and serving, so both compute them identically.
 
-The derived features are written once, as array arithmetic that gives the same values on
-pandas columns (training, features) and on numpy arrays (serving, which never imports pandas).
+The derived features are written once, as column arithmetic that gives the same values on
+pandas columns (training, features), numpy arrays (serving, which never imports pandas) and the
+columns of the features step's engine (polars expressions, Spark columns).
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
@@ -20,25 +21,43 @@ NUMERIC_FEATURES: tuple[str, ...] = RAW_NUMERIC + DERIVED_NUMERIC
 CATEGORICAL_FEATURES: tuple[str, ...] = ("channel", "region")
 FEATURE_COLUMNS: tuple[str, ...] = NUMERIC_FEATURES + CATEGORICAL_FEATURES
 
-Column = TypeVar("Column", "pd.Series", np.ndarray)
+Column = TypeVar("Column")
+# The engine's element-wise maximum of a column and a number: ``np.maximum`` serves numpy,
+# pandas and polars; Spark passes ``greatest``. Everything else is plain arithmetic.
+Maximum = Callable[[Column, float], Column]
 
 
-def tickets_per_year(support_tickets: Column, tenure_months: Column) -> Column:
+def tickets_per_year(
+    support_tickets: Column, tenure_months: Column, maximum: Maximum[Column] = np.maximum
+) -> Column:
     """Support tickets per year of tenure; tenures under a month count as one month."""
-    return support_tickets / (np.maximum(tenure_months, 1) / 12.0)  # type: ignore[no-any-return]
+    return support_tickets / (maximum(tenure_months, 1) / 12.0)  # type: ignore[operator]
 
 
 def spend_per_engagement(monthly_spend: Column, engagement_score: Column) -> Column:
-    return monthly_spend / (engagement_score + 0.05)  # type: ignore[no-any-return]
+    return monthly_spend / (engagement_score + 0.05)  # type: ignore[operator]
+
+
+def derived_columns(
+    column: Callable[[str], Column], maximum: Maximum[Column] = np.maximum
+) -> dict[str, Column]:
+    """The derived features by name, written once for every engine: ``column(name)`` is the
+    engine's column (a pandas Series, a polars ``pl.col``, a Spark ``F.col``)."""
+    return {
+        "tickets_per_year": tickets_per_year(
+            column("support_tickets"), column("tenure_months"), maximum
+        ),
+        "spend_per_engagement": spend_per_engagement(
+            column("monthly_spend"), column("engagement_score")
+        ),
+    }
 
 
 def add_derived_features(frame: "pd.DataFrame") -> "pd.DataFrame":
     """Return a copy of ``frame`` with the derived feature columns added."""
     out = frame.copy()
-    out["tickets_per_year"] = tickets_per_year(out["support_tickets"], out["tenure_months"])
-    out["spend_per_engagement"] = spend_per_engagement(
-        out["monthly_spend"], out["engagement_score"]
-    )
+    for name, values in derived_columns(out.__getitem__).items():
+        out[name] = values
     return out
 
 

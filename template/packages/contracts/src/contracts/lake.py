@@ -9,13 +9,14 @@ same.
 
 import hashlib
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 from pydantic import ValidationError
 
 from contracts.cli import DataError
@@ -84,15 +85,46 @@ def write_dataset_partition(
     The folder is replaced as a whole (see ``storage.replacing_dir``), so re-running a day never
     leaves stale files behind and a reader never sees data without its matching manifest.
     """
+    return write_partition_file(
+        # pyarrow explicitly: the same frame must give the same bytes, hence the same checksum.
+        lambda data_path: frame.to_parquet(data_path, index=False, engine="pyarrow"),
+        target,
+        file_name,
+        dataset=dataset,
+        source=source,
+        upstream=upstream,
+        columns={str(column): str(dtype) for column, dtype in frame.dtypes.items()},
+    )
+
+
+def parquet_columns(path: Path) -> dict[str, str]:
+    """Column name -> pandas dtype of a parquet file, read from its footer only."""
+    schema = pq.read_schema(path)
+    return {str(name): str(kind) for name, kind in schema.empty_table().to_pandas().dtypes.items()}
+
+
+def write_partition_file(
+    write: Callable[[Path], object],
+    target: LakePath,
+    file_name: str,
+    *,
+    dataset: str,
+    source: str,
+    upstream: Sequence[UpstreamRef] = (),
+    columns: dict[str, str] | None = None,
+) -> LakePath:
+    """``write_dataset_partition`` for any writer: ``write(local_path)`` writes the parquet file
+    (a polars or Spark frame, say); the row count and, unless given, the columns come from the
+    file's footer. Same atomic replacement of the whole folder; returns the file.
+    """
     with replacing_dir(target) as staging:
         data_path = staging / file_name
-        # pyarrow explicitly: the same frame must give the same bytes, hence the same checksum.
-        frame.to_parquet(data_path, index=False, engine="pyarrow")
+        write(data_path)
         manifest = DatasetManifest(
             dataset=dataset,
             path=str(target / file_name),
-            row_count=len(frame),
-            columns={str(column): str(dtype) for column, dtype in frame.dtypes.items()},
+            row_count=pq.read_metadata(data_path).num_rows,
+            columns=columns if columns is not None else parquet_columns(data_path),
             sha256=sha256_file(data_path),
             created_at=datetime.now(UTC),
             source=source,

@@ -6,23 +6,20 @@ from datetime import date
 from pathlib import Path
 
 from contracts import (
-    FEATURE_COLUMNS,
-    LABEL_COLUMN,
     PARTITION_KEY,
     Settings,
-    add_derived_features,
     latest_partition,
     lineage,
     partition_dir,
 )
 from contracts.cli import DataError
-from contracts.features import ID_COLUMN
-from contracts.lake import clean_leftovers, write_dataset_partition
+from contracts.lake import clean_leftovers, parquet_columns, write_partition_file
 from contracts.lineage import UpstreamRef
-from contracts.privacy import pseudonymisation_key, pseudonymise
-from contracts.storage import remove_dir_atomic, write_parquet_atomic
+from contracts.privacy import pseudonymisation_key
+from contracts.storage import remove_dir_atomic, write_atomic
+from features.engine import ENGINE
+from features.port import OUTPUT_COLUMNS
 from features.storage import read_verified_partition
-from features.validation import split_batch
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +27,7 @@ JOB = "features"
 FEATURES_DATASET = "features/customers"
 FEATURES_FILE = "features.parquet"
 REJECTED_FILE = "rejected.parquet"
-OUTPUT_COLUMNS: tuple[str, ...] = (ID_COLUMN, *FEATURE_COLUMNS, LABEL_COLUMN)
+__all__ = ["OUTPUT_COLUMNS", "InputError", "RunReport", "build_features"]
 
 
 class InputError(DataError):
@@ -96,39 +93,40 @@ def build_features(
         settings=settings,
         parameters={"partition_date": day.isoformat(), "max_reject_fraction": max_reject_fraction},
     ) as run:
-        raw = read_verified_partition(raw_partition)
-        if raw.frame.empty:
+        raw = read_verified_partition(raw_partition, ENGINE)
+        if not raw.rows:
             raise InputError(f"raw batch {raw.data_path} has no rows")
 
-        outcome = split_batch(raw.frame)
+        outcome = ENGINE.split(raw.frame)
         quarantine_path = partition_dir(settings.quarantine_dir, day) / REJECTED_FILE
-        write_parquet_atomic(outcome.rejected, quarantine_path)
+        quarantine_columns: dict[str, str] = {}
+
+        def write_quarantine(path: Path) -> None:
+            ENGINE.write_parquet(outcome.rejected, path)
+            quarantine_columns.update(parquet_columns(path))
+
+        write_atomic(quarantine_path, write_quarantine)
         run.outputs.append(
-            lineage.dataset(
-                quarantine_path,
-                columns={str(name): str(kind) for name, kind in outcome.rejected.dtypes.items()},
-                rows=len(outcome.rejected),
-            )
+            lineage.dataset(quarantine_path, columns=quarantine_columns, rows=outcome.rows_rejected)
         )
-        if len(outcome.rejected):
+        if outcome.rows_rejected:
             logger.warning(
                 "quarantined %d of %d rows (%.2f%%) to %s: %s",
-                len(outcome.rejected),
+                outcome.rows_rejected,
                 outcome.rows_in,
                 100 * outcome.rejected_fraction,
                 quarantine_path,
-                outcome.reason_counts(),
+                outcome.reason_counts,
             )
 
         accepted = outcome.rejected_fraction <= max_reject_fraction
         features_partition = partition_dir(settings.features_dir, day)
         features_path: Path | None = None
         if accepted:
-            table = add_derived_features(outcome.valid).loc[:, list(OUTPUT_COLUMNS)]
             # Models and the drift reference never see a customer id, only its keyed pseudonym.
-            table[ID_COLUMN] = pseudonymise(table[ID_COLUMN], key)
-            features_path = write_dataset_partition(
-                table,
+            table = ENGINE.feature_table(outcome.valid, key)
+            features_path = write_partition_file(
+                lambda path: ENGINE.write_parquet(table, path),
                 features_partition,
                 FEATURES_FILE,
                 dataset=FEATURES_DATASET,
@@ -142,7 +140,7 @@ def build_features(
                 ],
             )
             run.outputs.append(lineage.partition(features_partition))
-            logger.info("wrote %d feature rows to %s", len(table), features_path)
+            logger.info("wrote %d feature rows to %s", outcome.rows_valid, features_path)
         else:
             logger.error(
                 "rejected fraction %.4f exceeds the limit %.4f: batch not trusted, "
@@ -157,16 +155,16 @@ def build_features(
                 "input_sha256": raw.manifest.sha256,
                 "input_manifest_sha256": raw.manifest_sha256,
                 "rows_in": outcome.rows_in,
-                "rows_valid": len(outcome.valid),
-                "rows_rejected": len(outcome.rejected),
+                "rows_valid": outcome.rows_valid,
+                "rows_rejected": outcome.rows_rejected,
                 "accepted": accepted,
             }
         )
     return RunReport(
         day=day,
         rows_in=outcome.rows_in,
-        rows_valid=len(outcome.valid),
-        rows_rejected=len(outcome.rejected),
+        rows_valid=outcome.rows_valid,
+        rows_rejected=outcome.rows_rejected,
         accepted=accepted,
         quarantine_path=quarantine_path,
         features_path=features_path,

@@ -7,9 +7,10 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
+from features.port import REASON_COLUMN
 from features.schema import BOOLEAN_COLUMNS, INTEGER_COLUMNS, RAW_COLUMNS, RAW_SCHEMA
 
-REASON_COLUMN = "reason"
+__all__ = ["REASON_COLUMN", "ValidationOutcome", "split_batch"]
 
 
 @dataclass(frozen=True)

@@ -36,3 +36,8 @@ output "serving_security_group_id" {
   description = "Security group of the serving tasks."
   value       = aws_security_group.serving.id
 }
+
+output "tasks_security_group_id" {
+  description = "Security group every task carries (its egress)."
+  value       = aws_security_group.tasks.id
+}

@@ -1,9 +1,10 @@
 output "service_identities" {
-  description = "Managed identity by service: resource ID and client ID."
+  description = "Managed identity by service: resource ID, client ID and principal (object) ID."
   value = {
     for name, identity in azurerm_user_assigned_identity.service : name => {
-      id        = identity.id
-      client_id = identity.client_id
+      id           = identity.id
+      client_id    = identity.client_id
+      principal_id = identity.principal_id
     }
   }
 }

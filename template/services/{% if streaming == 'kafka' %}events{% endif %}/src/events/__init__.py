@@ -1,0 +1,1 @@
+"""The events service: customer events through Kafka (or the embedded log) into the lake."""

@@ -1,0 +1,1 @@
+"""The lifecycle as a Kubeflow Pipelines v2 pipeline (orchestration=kubeflow)."""

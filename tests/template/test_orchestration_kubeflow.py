@@ -1,0 +1,142 @@
+"""orchestration=kubeflow (issue 12): a KFP v2 pipeline of the services' images, compiled and
+committed, run end to end on KFP's local runner; only on Kubernetes targets."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+from aiarch_scaffold.errors import UsageError
+from aiarch_scaffold.generate import create_project
+from tests.template.rendered import assert_clean_output, reproduce
+from tests.tools import run
+
+KUBEFLOW = {"cloud": "aws", "deploy_target": "kubernetes", "orchestration": "kubeflow"}
+REFUSAL = r"orchestration=kubeflow needs a Kubernetes cluster"
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [{"cloud": "local"}, {"cloud": "gcp", "deploy_target": "containers"}],
+    ids=["local", "containers"],
+)
+def test_kubeflow_is_refused_without_a_cluster(tmp_path: Path, answers: dict[str, str]) -> None:
+    with pytest.raises(UsageError, match=REFUSAL) as info:
+        create_project(tmp_path / "p", {**answers, "orchestration": "kubeflow"})
+    assert "\n" not in info.value.message
+    assert "use orchestration=none" in info.value.message
+    assert not (tmp_path / "p").exists()
+
+
+def test_kubeflow_is_refused_with_grpc(tmp_path: Path) -> None:
+    # kfp 2.16 needs protobuf 6 and the gRPC stubs protobuf 7: `uv sync` cannot resolve both.
+    with pytest.raises(UsageError, match=r"orchestration=kubeflow is not offered with api_style=grpc") as info:
+        create_project(tmp_path / "p", {**KUBEFLOW, "api_style": "grpc"})
+    assert "\n" not in info.value.message
+    assert not (tmp_path / "p").exists()
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return create_project(tmp_path_factory.mktemp("kfp") / "p", KUBEFLOW).destination
+
+
+def _dependencies(pyproject: Path) -> list[str]:
+    return [str(item) for item in tomllib.loads(pyproject.read_text())["project"]["dependencies"]]
+
+
+def test_kfp_is_a_dependency_of_the_orchestration_member_only(project: Path) -> None:
+    assert _dependencies(project / "orchestration" / "pyproject.toml") == [
+        "kfp==2.16.0",
+        "kfp-kubernetes==2.16.1",
+    ]
+    for pyproject in (project / "services").glob("*/pyproject.toml"):
+        assert not any(item.startswith("kfp") for item in _dependencies(pyproject)), pyproject
+    for dockerfile in (project / "services").glob("*/Dockerfile"):
+        assert "kfp" not in dockerfile.read_text(), dockerfile
+    root = tomllib.loads((project / "pyproject.toml").read_text())
+    assert "orchestration" in root["tool"]["uv"]["workspace"]["members"]
+    assert any(item.startswith("pip") for item in root["dependency-groups"]["dev"])
+    assert (project / "docs" / "adr" / "0020-orchestration-kubeflow.md").is_file()
+    assert "## Kubeflow Pipelines" in (project / "docs" / "deploy.md").read_text()
+
+
+def test_kfp_pods_get_their_own_egress_policy(project: Path) -> None:
+    base = project / "deploy" / "kubernetes" / "base"
+    policies = {
+        policy["metadata"]["name"]: policy
+        for policy in yaml.safe_load_all((base / "networkpolicies.yaml").read_text())
+    }
+    egress = policies["kfp-run-egress"]["spec"]["egress"]
+    # KFP's namespace only by its API, metadata and artifact store pods, never all of it.
+    for rule in egress[:3]:
+        [peer] = rule["to"]
+        assert peer["namespaceSelector"]["matchLabels"] == {
+            "kubernetes.io/metadata.name": "kubeflow"
+        }
+        assert peer["podSelector"]
+    assert egress[3]["to"][0]["ipBlock"]["except"] == ["169.254.169.254/32"]
+
+
+def test_without_kubeflow_nothing_of_it_is_rendered(tmp_path: Path) -> None:
+    project = create_project(tmp_path / "p", {**KUBEFLOW, "orchestration": "none"}).destination
+    assert not (project / "orchestration").exists()
+    assert not list((project / "docs" / "adr").glob("0020-*"))
+    for name in ("pyproject.toml", "Makefile", "scripts/deploy.sh", "docs/deploy.md"):
+        assert "kfp" not in (project / name).read_text().lower(), name
+    base = project / "deploy" / "kubernetes" / "base" / "networkpolicies.yaml"
+    assert "kfp-run-egress" not in base.read_text()
+
+
+def test_the_pipeline_compiles_checks_and_runs_locally(project: Path) -> None:
+    """make install, the pipeline's own tests (compile checks, the committed YAML is fresh, the
+    local run end to end), lint, and the Kubernetes and secret checks of `make check`."""
+    try:
+        assert_clean_output(project)
+        run(["git", "init", "-q"], cwd=project)
+        run(["make", "install"], cwd=project)
+        run(
+            ["uv", "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider", "orchestration"],
+            cwd=project,
+        )
+        run(["make", "lint"], cwd=project)
+        run(["git", "add", "-A"], cwd=project)
+        run(["make", "check", "ONLY=kubernetes secrets yamllint shellcheck"], cwd=project)
+    except BaseException as exc:
+        raise AssertionError(f"variant fails; reproduce with: {reproduce(KUBEFLOW)}") from exc
+
+
+def test_the_committed_pipeline_matches_with_ab_testing_and_other_names(tmp_path: Path) -> None:
+    """The template's pipeline.yaml merges two compiles: it must equal a fresh compile for the
+    variant with the experiments steps and for names other than the defaults."""
+    answers = {
+        **KUBEFLOW,
+        "ab_testing": True,
+        "project_name": "Retail Uplift",
+        "organisation": "globex-data",
+    }
+    project = create_project(tmp_path / "p", answers).destination
+    pipeline = yaml.safe_load_all((project / "orchestration" / "pipeline.yaml").read_text())
+    spec = next(iter(pipeline))
+    assert {"comp-simulate", "comp-analyse"} <= set(spec["components"])
+    image = spec["deploymentSpec"]["executors"]["exec-analyse"]["container"]["image"]
+    assert image == "globex-data/retail-uplift-experiments:local"
+    run(["make", "install"], cwd=project)
+    run(
+        [
+            "uv",
+            "run",
+            "--no-sync",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "orchestration",
+            "-k",
+            "committed or chained or digest",
+        ],
+        cwd=project,
+    )
