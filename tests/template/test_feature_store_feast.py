@@ -229,10 +229,7 @@ def test_kubernetes_serves_by_id_and_materialises_with_the_features_identity(
     key = env["APP_PSEUDONYMISATION_KEY"]["valueFrom"]["secretKeyRef"]["name"]
     synced = _by_name(docs, "ExternalSecret", key)["spec"]
     # Through serving's own store (its identity), from the features job's secret entry.
-    assert (
-        synced["secretStoreRef"]["name"]
-        == _by_name(docs, "ClusterSecretStore", "customer")["metadata"]["name"]
-    )
+    assert synced["secretStoreRef"]["name"] == "customer-churn-platform"  # not the features store
     assert synced["data"][0]["remoteRef"]["key"].endswith("prod-pseudonymisation-key")
 
     materialise = _by_name(docs, "CronJob", "materialize")
