@@ -219,6 +219,7 @@ def test_kafka_needs_no_broker_locally_docker_for_it_is_optional(tmp_path: Path)
         ),
         ({"cloud": "azure", "iac": "terraform", "deploy_target": "kubernetes"}, "kubelogin"),
         ({"cloud": "aws", "iac": "terraform", "deploy_target": "containers"}, "cosign"),
+        ({"cloud": "azure", "deploy_target": "kubernetes", "orchestration": "airflow"}, "helm"),
         ({"cloud": "aws", "iac": "cloudformation", "deploy_target": "containers"}, "python3"),
     ],
 )
