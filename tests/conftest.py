@@ -11,6 +11,36 @@ from aiarch_scaffold.template_source import template_root
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
+# Rough extra seconds a pairwise row's `make install/pipeline/check/test` costs per heavy answer,
+# from the per-row times in docs/performance.md (a JVM per Spark test process, TensorFlow and
+# Airflow imports, cfn-lint/checkov over CloudFormation).
+_ROW_COST = {
+    ("processing", "spark"): 300,
+    ("ml_framework", "tensorflow"): 150,
+    ("orchestration", "airflow"): 150,
+    ("ml_framework", "pytorch"): 80,
+    ("orchestration", "kubeflow"): 60,
+    ("iac", "cloudformation"): 40,
+    ("streaming", "kafka"): 30,
+    ("feature_store", "feast"): 30,
+}
+
+
+def _expected_cost(item: pytest.Item) -> int:
+    if item.get_closest_marker("slow") is None:
+        return 0
+    if getattr(item, "originalname", "") != "test_pairwise_variant_checks_and_tests_pass":
+        return 100
+    answers = item.callspec.params["answers"]
+    heavy = (cost for (name, value), cost in _ROW_COST.items() if answers.get(name) == value)
+    return 120 + sum(heavy)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Longest first: with two xdist workers, a heavy pairwise row that starts last leaves the
+    other worker idle for its whole run; started first, the light tests fill in behind it."""
+    items.sort(key=lambda item: -_expected_cost(item))
+
 
 @pytest.fixture(autouse=True)
 def _quiet_copier_warnings(recwarn: pytest.WarningsRecorder) -> None:
