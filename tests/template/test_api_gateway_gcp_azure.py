@@ -1348,8 +1348,9 @@ def test_azure_grpc_gateway_token_comes_from_key_vault_only(azure_grpc_project: 
     assert store["spec"]["provider"]["azurekv"]["serviceAccountRef"]["name"] == "apim-gateway"
     assert pod["serviceAccountName"] == "apim-gateway"
     main = (azure_grpc_project / "infra/terraform/envs/prod/main.tf").read_text()
-    assert 'apim-gateway = ["apim-gateway-token"]' in main
-    assert 'serving  = ["api-key"]' in main
+    readers = dict(re.findall(r'^\s+([a-z-]+)\s+= (\["[a-z-]+"\])$', main, re.M))
+    assert readers["apim-gateway"] == '["apim-gateway-token"]'
+    assert readers["serving"] == '["api-key"]'
     container = pod["containers"][0]["securityContext"]
     assert container["readOnlyRootFilesystem"] is True and container["runAsNonRoot"] is True
     assert container["capabilities"]["drop"] == ["ALL"]
