@@ -1425,8 +1425,8 @@ GRPC_PLANTED = {
     ),
     "token-in-params": (
         "deploy/kubernetes/overlays/prod/params.env",
-        "apim_gateway_token_secret_name=set-by-rollout",
-        f"apim_gateway_token_secret_name=set-by-rollout\ngateway_token={FAKE_GATEWAY_TOKEN}",
+        "apim_gateway_credential_name=set-by-rollout",
+        f"apim_gateway_credential_name=set-by-rollout\ngateway_token={FAKE_GATEWAY_TOKEN}",
         "deploy/kubernetes/overlays/prod/params.env: holds a self-hosted gateway token",
     ),
 }
