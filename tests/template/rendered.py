@@ -75,6 +75,7 @@ OPTION_PATHS: dict[str, object] = {
         a.get("cloud", "local") != "local" and a.get("iac") == "terraform"
     ),
     "infra/cloudformation": lambda a: a.get("iac") == "cloudformation",
+    "orchestration": lambda a: a.get("orchestration") == "airflow",
     "deploy": lambda a: (
         a.get("cloud", "local") != "local" and a.get("deploy_target") == "kubernetes"
     ),

@@ -38,6 +38,6 @@ output "serving_security_group_id" {
 }
 
 output "tasks_security_group_id" {
-  description = "Security group every task carries (its egress)."
+  description = "Security group every task carries (its egress); an orchestrator's RunTask calls attach it too."
   value       = aws_security_group.tasks.id
 }

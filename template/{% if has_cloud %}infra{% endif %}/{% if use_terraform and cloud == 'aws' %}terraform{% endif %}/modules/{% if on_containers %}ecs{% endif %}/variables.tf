@@ -100,6 +100,23 @@ variable "batch_jobs" {
   }
 }
 
+variable "scheduled_commands" {
+  type = map(object({
+    service  = string
+    command  = list(string)
+    cpu      = number
+    memory   = number
+    schedule = string
+  }))
+  description = "Scheduled tasks that run another command of a service's image, as that service's task role (e.g. the feature store's materialise job of features)."
+  default     = {}
+
+  validation {
+    condition     = alltrue([for job in values(var.scheduled_commands) : can(regex("^(cron|rate)\\(.+\\)$", job.schedule))])
+    error_message = "schedule must be an EventBridge cron(...) or rate(...) expression."
+  }
+}
+
 variable "added_services" {
   type = map(object({
     kind          = string

@@ -9,7 +9,7 @@ output "product_id" {
 }
 
 output "gateway_name" {
-  description = "Self-hosted gateway resource the pods in AKS sign in as (its token: scripts/deploy/apim-gateway-token.sh)."
+  description = "Self-hosted gateway resource the pods in AKS sign in as (its token: `scripts/deploy.sh gateway-token <env>`)."
   value       = azurerm_api_management_gateway.aks.name
 }
 

@@ -104,6 +104,12 @@ resource "azurerm_kubernetes_cluster" "this" {
     mode = "Manual"
   }
 
+  # The Blob CSI driver mounts a storage container as a volume with a workload identity (the
+  # DAG folder of Airflow on AKS); off unless asked for.
+  storage_profile {
+    blob_driver_enabled = var.blob_driver_enabled
+  }
+
   default_node_pool {
     name                         = "system"
     temporary_name_for_rotation  = "systemtmp"

@@ -100,3 +100,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "blob_driver_enabled" {
+  type        = bool
+  description = "Enable the Azure Blob CSI driver (Airflow's DAG folder, orchestration=airflow)."
+  default     = false
+}
