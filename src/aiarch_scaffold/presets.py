@@ -8,8 +8,10 @@ preset is also a valid ``--answers-file``. Presets are found, first match wins, 
 3. the ``presets:`` mapping of ``$XDG_CONFIG_HOME/aiarch/config.yml``,
 4. the presets shipped with the kit.
 
-``config.yml`` also holds ``defaults:`` (e.g. ``organisation: acme``), applied under every
-preset. ``aiarch new`` layers: config defaults < preset < --answers-file < --data.
+``config.yml`` also holds ``defaults:`` (e.g. ``organisation: acme``, ``cloud_region:
+eu-central-1``, ``codeowners_team: '@acme/ml-platform'``), applied under every preset; a
+default for a question a project does not ask (the region of a local project) is left out.
+``aiarch new`` layers: config defaults < preset < --answers-file < --data.
 Every preset and the defaults are validated against copier.yml when loaded: unknown key,
 unknown choice, a failed validator or an invalid combination is one error line naming the file
 and the key.
@@ -157,8 +159,12 @@ class Validator:
             q for q in parse_questions(copier_adapter.questions_data(worker)) if not q.is_computed
         ]
 
-    def check(self, answers: Mapping[str, Any], origin: str) -> None:
-        """One-line UsageError naming ``origin`` and the key when ``answers`` is not valid."""
+    def check(self, answers: Mapping[str, Any], origin: str, *, defaults: bool = False) -> None:
+        """One-line UsageError naming ``origin`` and the key when ``answers`` is not valid.
+
+        ``defaults``: organisation defaults may answer questions their own answers do not ask
+        (``cloud_region`` without a ``cloud``): those apply to the projects that ask them.
+        """
         try:
             answer_checks.check_known(answers, self.questions)
             answer_checks.check_choices(answers, self.questions)
@@ -171,10 +177,14 @@ class Validator:
             key, message = invalid or ("?", evaluation.error or "invalid")
             raise UsageError(f"{origin}: invalid answer for {key!r}: {message}")
         ignored = sorted(set(answers) & evaluation.hidden)
-        if ignored:
+        if ignored and not defaults:
             raise UsageError(
                 f"{origin}: {ignored[0]!r} is not asked with these answers (its 'when' is false)"
             )
+
+    def unasked(self, answers: Mapping[str, Any]) -> frozenset[str]:
+        """The questions ``answers`` leave unasked (their ``when`` is false)."""
+        return copier_adapter.evaluate(self.worker, answers).hidden
 
 
 @contextmanager
@@ -194,7 +204,7 @@ def org_defaults(check: Validator, directory: Path | None = None) -> dict[str, A
     """The ``defaults:`` of config.yml, validated."""
     directory = directory or config_dir()
     defaults = dict(read_config(directory).get("defaults") or {})
-    check.check(defaults, f"config file {directory / 'config.yml'} (defaults)")
+    check.check(defaults, f"config file {directory / 'config.yml'} (defaults)", defaults=True)
     return defaults
 
 
@@ -233,16 +243,23 @@ def layered_answers(
 ) -> dict[str, Any]:
     """What `aiarch new` passes on: config defaults < preset < answers file < data."""
     layers: list[Mapping[str, Any]] = []
+    given: list[Mapping[str, Any]] = []
+    if answers_file is not None:
+        given.append(answer_checks.load_answers_file(answers_file))
+    given.append(data or {})
     config = read_config(directory)
     if config.get("defaults") or preset is not None:
         with validator() as check:
-            layers.append(org_defaults(check, directory))
+            defaults = org_defaults(check, directory)
             if preset is not None:
                 layers.append(load(preset, preset_dir, directory, check).answers)
-    if answers_file is not None:
-        layers.append(answer_checks.load_answers_file(answers_file))
-    layers.append(data or {})
-    return answer_checks.merge(*layers)
+            if defaults:
+                # A default for a question this project does not ask (the region of a local
+                # project) is left out; copier validates the others with the final answers.
+                unasked = check.unasked(answer_checks.merge(defaults, *layers, *given))
+                defaults = {key: value for key, value in defaults.items() if key not in unasked}
+            layers.insert(0, defaults)
+    return answer_checks.merge(*layers, *given)
 
 
 @dataclass(frozen=True)

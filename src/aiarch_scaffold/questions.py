@@ -178,8 +178,8 @@ def shown_defaults(
     ):
         rendered = copier_adapter.evaluate(worker, {}).values
     for question in templated:
-        if question.name in rendered:
-            shown[question.name] = ShownDefault(
-                rendered[question.name], derived_from(question, names)
-            )
+        # A question the default answers do not ask (e.g. cloud_region without a cloud) has no
+        # default to show but the answers it is derived from; never its raw template.
+        value = rendered.get(question.name)
+        shown[question.name] = ShownDefault(value, derived_from(question, names))
     return shown

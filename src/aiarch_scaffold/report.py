@@ -46,6 +46,8 @@ def plain_generated(result: Generated, steps: list[str]) -> str:
 
 def default_text(shown: ShownDefault) -> str:
     """``customer_churn_platform (from project_name)`` for a derived default."""
+    if shown.derived_from and shown.value is None:
+        return f"derived from {', '.join(shown.derived_from)}"
     if shown.derived_from:
         return f"{shown.value} (from {', '.join(shown.derived_from)})"
     return str(shown.value)

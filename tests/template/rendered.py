@@ -75,7 +75,10 @@ OPTION_PATHS: dict[str, object] = {
         a.get("cloud", "local") != "local" and a.get("iac") == "terraform"
     ),
     "infra/cloudformation": lambda a: a.get("iac") == "cloudformation",
-    "orchestration": lambda a: a.get("orchestration") == "airflow",
+    # Airflow's DAGs and Kubeflow's pipeline share the folder name; each has its own files.
+    "orchestration": lambda a: a.get("orchestration") in ("airflow", "kubeflow"),
+    "orchestration/dags": lambda a: a.get("orchestration") == "airflow",
+    "orchestration/pipeline.yaml": lambda a: a.get("orchestration") == "kubeflow",
     "deploy": lambda a: (
         a.get("cloud", "local") != "local" and a.get("deploy_target") == "kubernetes"
     ),

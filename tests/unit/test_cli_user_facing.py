@@ -207,6 +207,12 @@ def test_options_show_the_rendered_slug_default_and_where_it_comes_from() -> Non
     assert rows["project_slug"]["default"] == "customer_churn_platform"
     assert rows["project_slug"]["derived_from"] == ["project_name"]
     assert rows["project_name"]["derived_from"] == []
+    # Not asked with the default answers (no cloud): derived, never its raw template.
+    assert "derived from cloud" in table.stdout
+    assert (rows["cloud_region"]["default"], rows["cloud_region"]["derived_from"]) == (
+        None,
+        ["cloud"],
+    )
 
 
 # ------------------------------------------------------------------ completion
@@ -252,7 +258,8 @@ def _complete(words: str, cword: int, shell: str = "bash") -> list[str]:
 
 def test_bash_completion_of_data_keys_and_values_through_the_cli() -> None:
     cloud = next(q for q in load_questions() if q.name == "cloud")
-    assert _complete("aiarch new --data clo", 3) == ["cloud="]
+    assert _complete("aiarch new --data clo", 3) == ["cloud=", "cloud_region="]
+    assert _complete("aiarch new --data cloud_", 3) == ["cloud_region="]
     # bash splits `cloud=a` at `=` and replaces only the text after it.
     assert _complete("aiarch new --data cloud =", 4) == [str(v) for v in cloud.values]
     assert _complete("aiarch new -d cloud = a", 5) == ["aws", "azure"]

@@ -32,13 +32,14 @@ def project(tmp_path: Path, **answers: str) -> Path:
     return folder
 
 
-def fake_path(tmp_path: Path, *tools: str) -> str:
-    """A PATH holding only executables with these names."""
+def fake_path(tmp_path: Path, *tools: str, prints: dict[str, str] | None = None) -> str:
+    """A PATH holding only executables with these names; `prints` gives one's stderr."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
     for tool in tools:
         exe = bin_dir / tool
-        exe.write_text("#!/bin/sh\nexit 0\n", encoding="utf-8")
+        said = (prints or {}).get(tool, "")
+        exe.write_text(f"#!/bin/sh\nprintf '%s\\n' '{said}' >&2\nexit 0\n", encoding="utf-8")
         exe.chmod(exe.stat().st_mode | stat.S_IXUSR)
     return str(bin_dir)
 
@@ -71,7 +72,9 @@ def test_everything_required_found_is_exit_0_even_without_deploy_tools(tmp_path:
     # --deploy: shipping is the goal, so the deploy tools become required.
     result = runner.invoke(app, ["doctor", str(path), "--deploy"], env=env)
     assert result.exit_code == 1
-    assert result.stdout.rstrip().endswith("missing required: docker, terraform, aws")
+    assert result.stdout.rstrip().endswith(
+        "missing required: docker, cosign, python3, terraform, aws"
+    )
 
 
 def test_answers_decide_the_tools(tmp_path: Path) -> None:
@@ -147,3 +150,89 @@ def test_a_non_project_path_is_one_line_exit_2(tmp_path: Path, kind: str) -> Non
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: ") and str(target) in lines[0]
     assert result.stdout == ""
+
+
+SPARK = {"project_name": "Demo", "cloud": "local", "ci": "github", "processing": "spark"}
+DEVELOP = ("git", "make", "uv", "promtool")
+JAVA_17 = 'openjdk version "17.0.15" 2025-04-15'
+
+
+def test_a_spark_project_without_java_is_reported_and_exit_1(tmp_path: Path) -> None:
+    path = project(tmp_path, **SPARK)
+    result = runner.invoke(app, ["doctor", str(path)], env={"PATH": fake_path(tmp_path, *DEVELOP)})
+    assert result.exit_code == 1, result.output
+    java = rows(result.stdout)["java"]
+    assert "MISSING" in java and "required" in java and "Java 17+" in java
+    assert result.stdout.rstrip().endswith("missing required: java")
+    # The same project on a machine with Java 17: nothing is missing.
+    env = {"PATH": fake_path(tmp_path, *DEVELOP, "java", prints={"java": JAVA_17})}
+    assert runner.invoke(app, ["doctor", str(path)], env=env).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    "printed", ['openjdk version "11.0.22" 2024-01-16', 'java version "1.8.0_392"', ""]
+)
+def test_a_java_older_than_17_on_a_spark_project_is_too_old(tmp_path: Path, printed: str) -> None:
+    path = project(tmp_path, **SPARK)
+    env = {"PATH": fake_path(tmp_path, *DEVELOP, "java", prints={"java": printed})}
+    result = runner.invoke(app, ["doctor", str(path)], env=env)
+    assert result.exit_code == 1, result.output
+    java = rows(result.stdout)["java"]
+    assert "TOO OLD" in java and "needs 17+" in java
+    assert result.stdout.rstrip().endswith("missing required: java")
+
+
+def test_java_without_spark_or_jenkins_is_not_asked_for(tmp_path: Path) -> None:
+    path = project(tmp_path, **{**SPARK, "processing": "pandas"})
+    result = runner.invoke(app, ["doctor", str(path)], env={"PATH": fake_path(tmp_path, *DEVELOP)})
+    assert result.exit_code == 0, result.output
+    assert "java" not in rows(result.stdout)
+
+
+def test_one_line_per_command_when_needs_share_it(tmp_path: Path) -> None:
+    path = project(tmp_path, **{**SPARK, "ci": "jenkins"})
+    findings = doctor.examine(path, which=lambda _: None, os_kind="apt", bundled_uv=lambda: None)
+    java = [f for f in findings if f.command == "java"]
+    assert len(java) == 1 and "PySpark" in java[0].purpose and "npm-groovy-lint" in java[0].purpose
+
+
+def test_kafka_needs_no_broker_locally_docker_for_it_is_optional(tmp_path: Path) -> None:
+    path = project(tmp_path, cloud="local", ci="github", streaming="kafka")
+    env = {"PATH": fake_path(tmp_path, *DEVELOP)}
+    result = runner.invoke(app, ["doctor", str(path)], env=env)
+    assert result.exit_code == 0, result.output
+    docker = rows(result.stdout)["docker"]
+    assert "optional" in docker and "Kafka broker" in docker, docker
+    tools = doctor.examine(path, which=lambda _: None, os_kind="apt", bundled_uv=lambda: None)
+    assert not [t for t in doctor.TOOLS if t.optional and t.needed({}) is True]
+    kafka_docker = next(t for t in doctor.TOOLS if "Kafka" in t.purpose)
+    assert kafka_docker.optional and not kafka_docker.needed({"streaming": "none"})
+    assert [f.command for f in tools if f.required] == list(DEVELOP)
+
+
+@pytest.mark.parametrize(
+    ("answers", "tool"),
+    [
+        (
+            {"cloud": "gcp", "iac": "terraform", "deploy_target": "kubernetes"},
+            "gke-gcloud-auth-plugin",
+        ),
+        ({"cloud": "azure", "iac": "terraform", "deploy_target": "kubernetes"}, "kubelogin"),
+        ({"cloud": "aws", "iac": "terraform", "deploy_target": "containers"}, "cosign"),
+        ({"cloud": "azure", "deploy_target": "kubernetes", "orchestration": "airflow"}, "helm"),
+        ({"cloud": "aws", "iac": "cloudformation", "deploy_target": "containers"}, "python3"),
+    ],
+)
+def test_deploy_needs_of_each_cloud(tmp_path: Path, answers: dict[str, str], tool: str) -> None:
+    path = project(tmp_path, **answers)
+    findings = doctor.examine(
+        path, deploy=True, which=lambda _: None, os_kind="other", bundled_uv=lambda: None
+    )
+    assert tool in [f.command for f in doctor.missing_required(findings)]
+    assert tool not in [f.command for f in doctor.examine(path, which=lambda _: None) if f.required]
+
+
+def test_the_version_reader() -> None:
+    assert doctor.major_version('openjdk version "21.0.2" 2024-01-16') == 21
+    assert doctor.major_version('java version "1.8.0_392"') == 8
+    assert doctor.major_version("no such thing") is None

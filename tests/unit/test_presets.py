@@ -154,11 +154,47 @@ def test_presets_and_defaults_in_config_yml(config_home: Path) -> None:
     }
 
 
+def test_config_defaults_set_the_region_and_the_codeowners_team(config_home: Path) -> None:
+    write(
+        config_home / "config.yml",
+        "defaults:\n  organisation: agency\n  cloud_region: eu-central-1\n"
+        "  codeowners_team: '@agency/ml-platform'\n",
+    )
+    assert presets.layered_answers(preset="aws-enterprise", data={"ci": "github"}) == {
+        "organisation": "agency",
+        "cloud_region": "eu-central-1",
+        "codeowners_team": "@agency/ml-platform",
+        "cloud": "aws",
+        "iac": "terraform",
+        "deploy_target": "kubernetes",
+        "ci": "github",
+    }
+
+
+def test_an_org_region_is_left_out_of_a_project_that_asks_none(config_home: Path) -> None:
+    write(config_home / "config.yml", "defaults:\n  cloud_region: europe-west3\n")
+    assert presets.layered_answers(data={"project_name": "Lab"}) == {"project_name": "Lab"}
+    assert presets.layered_answers(preset="local-lab") == presets.load("local-lab").answers
+    assert presets.layered_answers(data={"cloud": "gcp"})["cloud_region"] == "europe-west3"
+
+
+def test_the_org_region_and_team_are_questions_of_copier_yml() -> None:
+    """copier.yml is the option list: config defaults accept what it asks, nothing else."""
+    questions = yaml.safe_load((presets.SHIPPED_DIR.parents[2] / "copier.yml").read_text())
+    assert questions["cloud_region"]["when"] == "{{ has_cloud }}"
+    assert "organisation" in questions["codeowners_team"]["default"]
+
+
 BAD_CONFIGS = {
     "unknown top-level key": ("default:\n  organisation: acme\n", "default"),
     "unknown question in defaults": ("defaults:\n  team: ml\n", "team"),
     "invalid default": ("defaults:\n  organisation: ACME Corp\n", "organisation"),
     "bad config preset": ("presets:\n  x:\n    ci: travis\n", "ci"),
+    "region of another cloud": (
+        "defaults:\n  cloud: aws\n  cloud_region: europe-west1\n",
+        "cloud_region",
+    ),
+    "codeowners team without @": ("defaults:\n  codeowners_team: acme/ml\n", "codeowners_team"),
 }
 
 

@@ -78,14 +78,26 @@ def test_load_settings_names_each_invalid_variable(monkeypatch: pytest.MonkeyPat
 
 def test_load_settings_reports_model_level_checks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("APP_ENVIRONMENT", "production")
-    monkeypatch.delenv("APP_API_KEY", raising=False)
+    monkeypatch.setenv("APP_API_KEY", "short")  # pragma: allowlist secret
     with pytest.raises(cli.CommandError) as error:
         cli.load_settings()
     assert str(error.value) == (
-        "invalid configuration: APP_API_KEY must be set when APP_ENVIRONMENT=production"
+        "invalid configuration: API keys must be at least 32 characters when "
+        "APP_ENVIRONMENT=production"
     )
     monkeypatch.setenv("APP_ENVIRONMENT", "test")
     assert cli.load_settings().environment == "test"
+
+
+def test_only_the_api_needs_a_key_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APP_ENVIRONMENT", "production")
+    monkeypatch.delenv("APP_API_KEY", raising=False)
+    assert cli.load_settings().environment == "production"
+    with pytest.raises(cli.CommandError) as error:
+        cli.load_api_settings()
+    assert str(error.value) == (
+        "invalid configuration: APP_API_KEY must be set when APP_ENVIRONMENT=production"
+    )
 
 
 class _Expected(Exception):

@@ -130,6 +130,16 @@ def load_settings() -> Settings:
         raise CommandError(f"invalid configuration: {problems}") from exc
 
 
+def load_api_settings() -> Settings:
+    """``load_settings`` for the API, which also needs a key in production."""
+    settings = load_settings()
+    try:
+        settings.require_api_key()
+    except ValueError as exc:
+        raise CommandError(f"invalid configuration: {exc}") from exc
+    return settings
+
+
 def _variable(loc: tuple[int | str, ...]) -> str:
     # Model-level checks (e.g. production needs a key) have no field; they name it themselves.
     if not loc:

@@ -22,7 +22,7 @@ from contracts.cli import (
     NOISY_LOGGERS,
     CommandError,
     configure_logging,
-    load_settings,
+    load_api_settings,
     port,
     run_command,
 )
@@ -156,7 +156,7 @@ def worker_app() -> Any:
     from serving.app import create_app
 
     _prepare_process()
-    return create_app(load_settings())
+    return create_app(load_api_settings())
 
 
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -213,7 +213,7 @@ def tcp_listener(bound: socket.socket) -> socket.socket:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    settings = load_settings()
+    settings = load_api_settings()
     check_exposure(settings, args.host)
     metrics_host = args.metrics_host or args.host
     _prepare_process()

@@ -48,18 +48,18 @@ resource "azurerm_monitor_action_group" "security" {
 locals {
   # Administrative operations that open the platform up or destroy evidence (CIS Azure 5.2).
   security_operations = {
-    "role-assignment-write"      = "Microsoft.Authorization/roleAssignments/write"
-    "policy-assignment-delete"   = "Microsoft.Authorization/policyAssignments/delete"
-    "nsg-write"                  = "Microsoft.Network/networkSecurityGroups/write"
-    "nsg-delete"                 = "Microsoft.Network/networkSecurityGroups/delete"
-    "nsg-rule-write"             = "Microsoft.Network/networkSecurityGroups/securityRules/write"
-    "key-vault-delete"           = "Microsoft.KeyVault/vaults/delete"
-    "storage-account-write"      = "Microsoft.Storage/storageAccounts/write"
-    "diagnostic-setting-delete"  = "Microsoft.Insights/diagnosticSettings/delete"
-    "security-solution-delete"   = "Microsoft.Security/securitySolutions/delete"
-    "private-endpoint-delete"    = "Microsoft.Network/privateEndpoints/delete"
-    "container-registry-write"   = "Microsoft.ContainerRegistry/registries/write"
-    "log-analytics-delete"       = "Microsoft.OperationalInsights/workspaces/delete"
+    "role-assignment-write"     = "Microsoft.Authorization/roleAssignments/write"
+    "policy-assignment-delete"  = "Microsoft.Authorization/policyAssignments/delete"
+    "nsg-write"                 = "Microsoft.Network/networkSecurityGroups/write"
+    "nsg-delete"                = "Microsoft.Network/networkSecurityGroups/delete"
+    "nsg-rule-write"            = "Microsoft.Network/networkSecurityGroups/securityRules/write"
+    "key-vault-delete"          = "Microsoft.KeyVault/vaults/delete"
+    "storage-account-write"     = "Microsoft.Storage/storageAccounts/write"
+    "diagnostic-setting-delete" = "Microsoft.Insights/diagnosticSettings/delete"
+    "security-solution-delete"  = "Microsoft.Security/securitySolutions/delete"
+    "private-endpoint-delete"   = "Microsoft.Network/privateEndpoints/delete"
+    "container-registry-write"  = "Microsoft.ContainerRegistry/registries/write"
+    "log-analytics-delete"      = "Microsoft.OperationalInsights/workspaces/delete"
   }
 }
 
