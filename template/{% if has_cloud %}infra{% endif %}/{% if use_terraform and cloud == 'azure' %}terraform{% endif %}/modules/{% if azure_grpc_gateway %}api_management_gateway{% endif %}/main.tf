@@ -4,13 +4,21 @@
 # (deploy/kubernetes/components/apim-gateway) and pulls its configuration from this service:
 #
 #   client --TLS 1.2+, HTTP/2--> Azure load balancer (L4) --> self-hosted gateway (pods)
-#          --h2c, in-cluster, NetworkPolicy--> serving
+#          --TLS 1.2+, HTTP/2, in-cluster, NetworkPolicy--> serving
 #
 # The gRPC API is imported from the committed .proto and exposed on the self-hosted gateway
 # only. Each client holds its own subscription to the `clients` product (its key in the
 # Ocp-Apim-Subscription-Key metadata); the product policy limits every subscription's rate and
 # quota. The gateway's listener (host name, certificate from Key Vault) accepts HTTP/2 and
-# TLS 1.2+ only. The service's own key (x-api-key) still authenticates every call behind it.
+# TLS 1.2+ only. Serving speaks TLS itself (the gateway's gRPC backend must be HTTPS) with a
+# certificate Key Vault issues for its Service name; the gateway validates the chain and the
+# name against that certificate. The service's own key (x-api-key) still authenticates every
+# call behind it.
+
+locals {
+  # The Service name in backend_url: the certificate's subject and only SAN.
+  backend_host = regex("^https://([^:/]+)", var.backend_url)[0]
+}
 
 resource "azurerm_api_management" "this" {
   #checkov:skip=CKV_AZURE_174:No API is served by the managed gateway (the gRPC API is assigned to the self-hosted gateway alone); the self-hosted gateway in AKS reaches the configuration endpoint over the public network.
@@ -25,7 +33,8 @@ resource "azurerm_api_management" "this" {
   min_api_version = "2021-08-01"
   tags            = var.tags
 
-  # Reads the gateway listener's certificate from Key Vault (role below, that secret only).
+  # Reads the gateway listener's and serving's certificates from Key Vault (roles below, those
+  # two secrets only).
   identity {
     type = "SystemAssigned"
   }
@@ -118,7 +127,8 @@ resource "azurerm_api_management_gateway_api" "serving" {
   api_id     = azapi_resource.api.id
 }
 
-# Every call: the backend's identity headers are not echoed to clients.
+# Every call goes to the validated backend below; the backend's identity headers are not
+# echoed to clients.
 resource "azurerm_api_management_api_policy" "serving" {
   api_name            = azapi_resource.api.name
   api_management_name = azurerm_api_management.this.name
@@ -128,6 +138,7 @@ resource "azurerm_api_management_api_policy" "serving" {
     <policies>
       <inbound>
         <base />
+        <set-backend-service backend-id="${azurerm_api_management_backend.serving.name}" />
       </inbound>
       <backend>
         <base />
@@ -142,6 +153,108 @@ resource "azurerm_api_management_api_policy" "serving" {
       </on-error>
     </policies>
   XML
+}
+
+# Serving's certificate, issued by Key Vault for the Service name the gateway calls
+# (docs/adr/0012-api-gateway.md: self-signed, because no public CA issues a cluster-internal
+# name and the gateway trusts exactly this certificate). External Secrets syncs it into the
+# serving pods (read-only Secret volume); Key Vault renews it 30 days before it expires, with
+# the same key.
+resource "azurerm_role_assignment" "deployer_certificates_officer" {
+  scope                = var.key_vault_id
+  role_definition_name = "Key Vault Certificates Officer"
+  principal_id         = var.deployer_principal_id
+}
+
+resource "azurerm_key_vault_certificate" "serving_tls" {
+  name         = var.serving_certificate_name
+  key_vault_id = var.key_vault_id
+  tags         = var.tags
+
+  certificate_policy {
+    issuer_parameters {
+      name = "Self"
+    }
+
+    key_properties {
+      # The pods need the key: the secret of this certificate holds it (PEM, key then chain).
+      exportable = true
+      key_type   = "EC"
+      curve      = "P-256"
+      key_size   = 256
+      # A renewed certificate keeps the key, so the gateway's trust survives the renewal.
+      reuse_key = true
+    }
+
+    lifetime_action {
+      action {
+        action_type = "AutoRenew"
+      }
+
+      trigger {
+        days_before_expiry = 30
+      }
+    }
+
+    secret_properties {
+      content_type = "application/x-pem-file"
+    }
+
+    x509_certificate_properties {
+      subject            = "CN=${local.backend_host}"
+      validity_in_months = 12
+      key_usage          = ["digitalSignature"]
+      # Server authentication only.
+      extended_key_usage = ["1.3.6.1.5.5.7.3.1"]
+
+      subject_alternative_names {
+        dns_names = [local.backend_host]
+      }
+    }
+  }
+
+  depends_on = [azurerm_role_assignment.deployer_certificates_officer]
+}
+
+# API Management reads serving's certificate through the versionless secret (it follows a
+# renewal within four hours) and the self-hosted gateway trusts it as the only authority of
+# the backend.
+resource "azurerm_role_assignment" "serving_certificate" {
+  scope                = "${var.key_vault_id}/secrets/${azurerm_key_vault_certificate.serving_tls.name}"
+  role_definition_name = "Key Vault Secrets User"
+  principal_id         = azurerm_api_management.this.identity[0].principal_id
+}
+
+resource "azurerm_api_management_certificate" "serving" {
+  name                = "serving-backend"
+  api_management_name = azurerm_api_management.this.name
+  resource_group_name = var.resource_group_name
+  key_vault_secret_id = azurerm_key_vault_certificate.serving_tls.versionless_secret_id
+
+  depends_on = [azurerm_role_assignment.serving_certificate]
+}
+
+resource "azurerm_api_management_gateway_certificate_authority" "serving" {
+  api_management_id = azurerm_api_management.this.id
+  gateway_name      = azurerm_api_management_gateway.aks.name
+  certificate_name  = azurerm_api_management_certificate.serving.name
+  is_trusted        = true
+}
+
+# Serving as the gateway calls it: HTTPS (HTTP/2 by ALPN) to its Service name, the chain
+# checked against the authority above and the name against the certificate's SAN.
+resource "azurerm_api_management_backend" "serving" {
+  name                = "serving"
+  api_management_name = azurerm_api_management.this.name
+  resource_group_name = var.resource_group_name
+  protocol            = "http"
+  url                 = var.backend_url
+  description         = "serving in AKS over TLS (its Service name)"
+
+  tls {
+    validate_certificate_chain = true
+    validate_certificate_name  = true
+  }
 }
 
 # One subscription per client (created by an administrator, so keys never enter Terraform

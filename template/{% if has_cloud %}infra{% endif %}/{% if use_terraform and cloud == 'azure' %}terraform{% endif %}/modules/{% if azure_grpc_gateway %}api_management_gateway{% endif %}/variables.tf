@@ -105,13 +105,29 @@ variable "proto" {
 }
 
 variable "backend_url" {
-  description = "Address of serving inside the cluster (its Service, HTTP/2 cleartext; only the gateway pods may reach it)."
+  description = "Address of serving inside the cluster (its Service over TLS; only the gateway pods may reach it). Its host name is the subject of serving's certificate."
   type        = string
 
   validation {
-    condition     = can(regex("^http://[a-z0-9-]+\\.[a-z0-9-]+\\.svc\\.cluster\\.local(:[0-9]+)?$", var.backend_url))
-    error_message = "backend_url must be an in-cluster Service address (http://<service>.<namespace>.svc.cluster.local[:port]): the cleartext leg never leaves the cluster."
+    condition     = can(regex("^https://[a-z0-9-]+\\.[a-z0-9-]+\\.svc\\.cluster\\.local(:[0-9]+)?$", var.backend_url))
+    error_message = "backend_url must be the in-cluster Service address over TLS (https://<service>.<namespace>.svc.cluster.local[:port]): API Management's gRPC backends must be HTTPS."
   }
+}
+
+variable "serving_certificate_name" {
+  description = "Key Vault certificate of serving's Service name, issued by Key Vault (self-signed) and synced into the serving pods."
+  type        = string
+  default     = "serving-grpc-tls"
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9-]{1,127}$", var.serving_certificate_name))
+    error_message = "serving_certificate_name must be 1-127 letters, digits or '-'."
+  }
+}
+
+variable "deployer_principal_id" {
+  description = "Object ID of the identity running Terraform (it creates serving's certificate in Key Vault)."
+  type        = string
 }
 
 variable "requests_per_minute_per_client" {
