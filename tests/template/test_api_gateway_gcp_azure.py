@@ -1236,6 +1236,10 @@ GRPC_APIM_TF = "infra/terraform/modules/api_management_gateway/main.tf"
 GATEWAY_DEPLOYMENT = "deploy/kubernetes/components/apim-gateway/deployment.yaml"
 # The shape of a real gateway token (id & expiry & signature), made up.
 FAKE_GATEWAY_TOKEN = "GatewayKey aks&202612291200&" + "Zm9yZ2VkLXNpZ25hdHVyZQ==" * 3
+# PEM blocks as a careless commit would hold them (made up, split so no scanner flags this file).
+_PEM = "{dashes}BEGIN {kind}{dashes}\nTUFERS1VUA==\n{dashes}END {kind}{dashes}"
+PEM_KEY = _PEM.format(dashes="-" * 5, kind="EC PRIVATE KEY")
+PEM_CERTIFICATE = _PEM.format(dashes="-" * 5, kind="CERTIFICATE")
 
 
 def test_azure_grpc_gateway_is_refused_on_container_apps(tmp_path: Path) -> None:
@@ -1332,7 +1336,102 @@ def test_azure_grpc_serving_is_reachable_through_the_gateway_only(
         [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "apim-gateway"}}}]
     ]
     env = (azure_grpc_project / "infra/terraform/envs/prod/main.tf").read_text()
-    assert 'backend_url                    = "http://serving.${var.kubernetes_namespace}' in env
+    assert 'backend_url                    = "https://serving.${var.kubernetes_namespace}' in env
+
+
+def _serving_host(project: Path) -> str:
+    """The Service name the gateway calls (Terraform's backend_url with its namespace)."""
+    env = project / "infra/terraform/envs/prod"
+    url = re.search(r'backend_url\s+= "https://([^":/]+)', (env / "main.tf").read_text())
+    assert url, "no https:// backend_url"
+    namespace = _defaults(env)["kubernetes_namespace"]
+    return url.group(1).replace("${var.kubernetes_namespace}", namespace)
+
+
+def test_azure_grpc_serving_speaks_tls_with_its_key_vault_certificate(
+    azure_grpc_project: Path,
+) -> None:
+    host = _serving_host(azure_grpc_project)
+    docs = _manifests(azure_grpc_project)
+    assert host == f"serving.{_one(docs, 'Deployment', 'serving')['metadata']['namespace']}" + (
+        ".svc.cluster.local"
+    )
+    pod = _one(docs, "Deployment", "serving")["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    env = {item["name"]: item.get("value") for item in container["env"]}
+    # TLS on the server itself: no "TLS ends upstream" escape hatch, key and chain from files.
+    assert "APP_TLS_TERMINATED_UPSTREAM" not in env
+    assert env["APP_TLS_CERT_FILE"] and env["APP_TLS_KEY_FILE"]
+    assert env["APP_TLS_SERVER_NAME"] == host
+    mounts = {m["name"]: m for m in container["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    for variable in ("APP_TLS_CERT_FILE", "APP_TLS_KEY_FILE"):
+        (mount,) = [m for m in mounts.values() if env[variable].startswith(m["mountPath"] + "/")]
+        assert mount["readOnly"] is True
+        secret = volumes[mount["name"]]["secret"]
+        assert secret["defaultMode"] & 0o222 == 0 and secret["defaultMode"] & 0o007 == 0
+    # The Secret is synced from Key Vault through serving's own store, nowhere else.
+    synced = [
+        d
+        for d in docs
+        if d["kind"] == "ExternalSecret" and d["spec"]["target"]["name"] == secret["secretName"]
+    ]
+    assert len(synced) == 1
+    store = _one(docs, "ClusterSecretStore", synced[0]["spec"]["secretStoreRef"]["name"])
+    assert store["spec"]["provider"]["azurekv"]["serviceAccountRef"]["name"] == "serving"
+    assert not [d for d in docs if d["kind"] == "Secret"]
+    # The kubelet's gRPC probes cannot speak TLS: the image's TLS-aware health check runs.
+    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+        assert set(container[probe]) & {"grpc", "httpGet", "tcpSocket"} == set(), probe
+        assert container[probe]["exec"]["command"][:3] == ["python", "-m", "serving.grpc_probe"]
+    assert container["readinessProbe"]["exec"]["command"][3:] == [""]
+    service = _one(docs, "Service", "serving")
+    assert [(p["port"], p.get("appProtocol")) for p in service["spec"]["ports"]] == [(443, None)]
+
+
+def test_azure_grpc_gateway_validates_servings_key_vault_certificate(
+    azure_grpc_project: Path,
+) -> None:
+    apim = _grpc_apim(azure_grpc_project)
+    module = azure_grpc_project / "infra/terraform/modules/api_management_gateway"
+    certificate = apim[("azurerm_key_vault_certificate", "serving_tls")]["certificate_policy"]
+    certificate = certificate[0] if isinstance(certificate, list) else certificate
+    first = lambda value: value[0] if isinstance(value, list) else value  # noqa: E731
+    assert first(certificate["issuer_parameters"])["name"] == "Self"
+    key = first(certificate["key_properties"])
+    assert key["exportable"] is True and key["reuse_key"] is True
+    assert first(certificate["secret_properties"])["content_type"] == "application/x-pem-file"
+    x509 = first(certificate["x509_certificate_properties"])
+    assert x509["extended_key_usage"] == ["1.3.6.1.5.5.7.3.1"]
+    assert first(x509["subject_alternative_names"])["dns_names"] == ["${local.backend_host}"]
+    renewal = first(certificate["lifetime_action"])
+    assert first(renewal["action"])["action_type"] == "AutoRenew"
+    # The SAN is the host of backend_url, which only https:// passes.
+    main = (module / "main.tf").read_text()
+    assert 'backend_host = regex("^https://([^:/]+)", var.backend_url)[0]' in main
+    variables = (module / "variables.tf").read_text()
+    assert 'can(regex("^https://[a-z0-9-]+' in variables
+    backend = apim[("azurerm_api_management_backend", "serving")]
+    assert backend["url"] == "${var.backend_url}"
+    tls = first(backend["tls"])
+    assert tls == {"validate_certificate_chain": True, "validate_certificate_name": True}
+    routed = _policy(apim[("azurerm_api_management_api_policy", "serving")], {}).find(
+        "inbound/set-backend-service"
+    )
+    assert routed is not None
+    assert routed.get("backend-id") == "${azurerm_api_management_backend.serving.name}"
+    trusted = apim[("azurerm_api_management_gateway_certificate_authority", "serving")]
+    assert trusted["is_trusted"] is True
+    assert trusted["certificate_name"] == "${azurerm_api_management_certificate.serving.name}"
+    uploaded = apim[("azurerm_api_management_certificate", "serving")]
+    source = "${azurerm_key_vault_certificate.serving_tls.versionless_secret_id}"
+    assert uploaded["key_vault_secret_id"] == source
+    # Serving's identity reads its certificate's secret (and the gateway's token stays apart).
+    env = (azure_grpc_project / "infra/terraform/envs/prod/main.tf").read_text()
+    assert (
+        'service == "serving" ? [module.api_management_gateway.serving_certificate_secret_id] : []'
+        in env
+    )
 
 
 def test_azure_grpc_gateway_token_comes_from_key_vault_only(azure_grpc_project: Path) -> None:
@@ -1422,6 +1521,86 @@ GRPC_PLANTED = {
         "                  name: apim-gateway-token\n                  key: token\n",
         f'              value: "{FAKE_GATEWAY_TOKEN}"\n',
         "holds a self-hosted gateway token",
+    ),
+    "cleartext-backend-url": (
+        "infra/terraform/envs/prod/main.tf",
+        '"https://serving.${var.kubernetes_namespace}.svc.cluster.local:443"',
+        '"http://serving.${var.kubernetes_namespace}.svc.cluster.local:80"',
+        "infra/terraform/envs/prod/main.tf: backend_url is cleartext",
+    ),
+    "h2c-backend-url": (
+        "infra/terraform/envs/dev/main.tf",
+        '"https://serving.${var.kubernetes_namespace}.svc.cluster.local:443"',
+        '"h2c://serving.${var.kubernetes_namespace}.svc.cluster.local:80"',
+        "infra/terraform/envs/dev/main.tf: backend_url is cleartext",
+    ),
+    "cleartext-service-url": (
+        GRPC_APIM_TF,
+        "serviceUrl           = var.backend_url",
+        'serviceUrl           = "http://serving.ns.svc.cluster.local"',
+        "the gRPC API's serviceUrl is cleartext",
+    ),
+    "h2c-service-port": (
+        "deploy/kubernetes/components/apim-gateway/serving-service.yaml",
+        "    protocol: TCP\n",
+        "    protocol: TCP\n    appProtocol: kubernetes.io/h2c\n",
+        "serving's port declares h2c",
+    ),
+    "chain-validation-off": (
+        GRPC_APIM_TF,
+        "validate_certificate_chain = true",
+        "validate_certificate_chain = false",
+        "backend serving does not validate serving's certificate (validate_certificate_chain)",
+    ),
+    "name-validation-off": (
+        GRPC_APIM_TF,
+        "validate_certificate_name  = true",
+        "validate_certificate_name  = false",
+        "backend serving does not validate serving's certificate (validate_certificate_name)",
+    ),
+    "backend-bypassed": (
+        GRPC_APIM_TF,
+        'backend-id="${azurerm_api_management_backend.serving.name}"',
+        'backend-id="serving-unchecked"',
+        "does not send calls to a validating backend",
+    ),
+    "certificate-not-trusted": (
+        GRPC_APIM_TF,
+        "is_trusted        = true",
+        "is_trusted        = false",
+        "the self-hosted gateway does not trust serving's Key Vault certificate",
+    ),
+    "serving-plaintext-behind-gateway": (
+        "deploy/kubernetes/components/apim-gateway/serving-tls.yaml",
+        "              $patch: delete\n",
+        '              value: "true"\n',
+        "APP_TLS_TERMINATED_UPSTREAM is not deleted",
+    ),
+    "kubelet-grpc-probe": (
+        "deploy/kubernetes/components/apim-gateway/serving-tls.yaml",
+        "          readinessProbe:\n            grpc: null\n",
+        "          readinessProbe:\n            grpc:\n              port: 8000\n",
+        "a kubelet gRPC probe speaks plaintext to a TLS port",
+    ),
+    "tls-volume-writable": (
+        "deploy/kubernetes/components/apim-gateway/serving-tls.yaml",
+        "              readOnly: true\n",
+        "",
+        "the certificate volume is not mounted read-only",
+    ),
+    "private-key-in-overlay": (
+        "deploy/kubernetes/overlays/prod/params.env",
+        "serving_tls_credential_name=set-by-rollout",
+        "serving_tls_credential_name=set-by-rollout\n# " + PEM_KEY.replace("\n", "\n# "),
+        "deploy/kubernetes/overlays/prod/params.env: holds a certificate or private key (PEM)",
+    ),
+    "certificate-in-secret-manifest": (
+        "deploy/kubernetes/components/apim-gateway/serving-tls-externalsecret.yaml",
+        "  refreshInterval: 1h\n",
+        "  refreshInterval: 1h\n  # tls.crt: |\n  #   "
+        + PEM_CERTIFICATE.replace("\n", "\n  #   ")
+        + "\n",
+        "serving-tls-externalsecret.yaml: holds a certificate or private key (PEM)",
     ),
     "token-in-params": (
         "deploy/kubernetes/overlays/prod/params.env",
