@@ -1582,6 +1582,12 @@ GRPC_PLANTED = {
         "          readinessProbe:\n            grpc:\n              port: 8000\n",
         "a kubelet gRPC probe speaks plaintext to a TLS port",
     ),
+    "tls-patch-not-applied": (
+        "deploy/kubernetes/components/apim-gateway/kustomization.yaml",
+        "  - path: serving-tls.yaml\n",
+        "",
+        "kustomization.yaml does not apply serving-tls.yaml",
+    ),
     "tls-volume-writable": (
         "deploy/kubernetes/components/apim-gateway/serving-tls.yaml",
         "              readOnly: true\n",
