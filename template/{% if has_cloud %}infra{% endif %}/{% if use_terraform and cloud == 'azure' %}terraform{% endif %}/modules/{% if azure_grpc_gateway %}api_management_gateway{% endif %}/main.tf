@@ -182,7 +182,7 @@ resource "azurerm_key_vault_certificate" "serving_tls" {
       key_type   = "EC"
       curve      = "P-256"
       key_size   = 256
-      # A renewed certificate keeps the key, so the gateway's trust survives the renewal.
+      # A renewal keeps the key: only the certificate's serial and dates change.
       reuse_key = true
     }
 
