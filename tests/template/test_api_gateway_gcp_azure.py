@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 import yaml
 
+from aiarch_scaffold.errors import UsageError
 from aiarch_scaffold.generate import create_project
 from aiarch_scaffold.questions import load_questions
 from tests.tools import require
@@ -98,8 +99,9 @@ def gcp_project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     return _render(tmp_path_factory.mktemp("gcp"), "gcp", request.param)
 
 
-# Azure variants: every deploy target with every API style carried by API Management (gRPC is
-# refused there, see copier.yml), and each gateway_auth on each target.
+# Azure variants: every deploy target with every API style carried by Front Door and API
+# Management's managed gateway (gRPC takes the self-hosted gateway on AKS, tested below), and
+# each gateway_auth on each target.
 AZURE_STYLES = [s for s in map(str, QUESTIONS["api_style"].choices.values()) if s != "grpc"]
 AZURE_AUTHS = [str(choice) for choice in QUESTIONS["gateway_auth"].choices.values()]
 AZURE_VARIANTS = [
@@ -1222,5 +1224,412 @@ def test_azure_gateway_check_catches_planted_defects(
     assert source.count(text) == 1, (defect, text)
     path.write_text(source.replace(text, replacement))
     result = _run_checker(project)
+    assert result.returncode == 1, result.stdout
+    assert report in result.stdout, result.stdout
+
+
+# ---------------------------------------------------------------- Azure: gRPC on AKS
+# API Management's self-hosted gateway in the cluster carries gRPC (ADR 0012); Container Apps
+# has no gateway that checks subscriptions on gRPC calls and stays refused.
+GRPC_CHECKER = "tools/azure_grpc_gateway_check.py"
+GRPC_APIM_TF = "infra/terraform/modules/api_management_gateway/main.tf"
+GATEWAY_DEPLOYMENT = "deploy/kubernetes/components/apim-gateway/deployment.yaml"
+# The shape of a real gateway token (id & expiry & signature), made up.
+FAKE_GATEWAY_TOKEN = "GatewayKey aks&202612291200&" + "Zm9yZ2VkLXNpZ25hdHVyZQ==" * 3
+# PEM blocks as a careless commit would hold them (made up, split so no scanner flags this file).
+_PEM = "{dashes}BEGIN {kind}{dashes}\nTUFERS1VUA==\n{dashes}END {kind}{dashes}"
+PEM_KEY = _PEM.format(dashes="-" * 5, kind="EC PRIVATE KEY")
+PEM_CERTIFICATE = _PEM.format(dashes="-" * 5, kind="CERTIFICATE")
+
+
+def test_azure_grpc_gateway_is_refused_on_container_apps(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="needs deploy_target=kubernetes") as info:
+        _render(tmp_path, "azure", "containers", api_style="grpc")
+    assert "\n" not in info.value.message
+    assert "use deploy_target=kubernetes, or api_gateway=none" in info.value.message
+    assert not (tmp_path / "p").exists()
+
+
+@pytest.fixture(scope="module")
+def azure_grpc_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("azure-grpc")
+    return _render(tmp, "azure", "kubernetes", api_style="grpc")
+
+
+def _grpc_apim(project: Path) -> dict[tuple[str, str], dict[str, Any]]:
+    return {key: _strip(block) for key, block in _resources(project / GRPC_APIM_TF).items()}
+
+
+def test_azure_grpc_api_is_the_committed_proto_on_the_self_hosted_gateway(
+    azure_grpc_project: Path,
+) -> None:
+    apim = _grpc_apim(azure_grpc_project)
+    api = apim[("azapi_resource", "api")]
+    properties = api["body"]["properties"]
+    assert properties["apiType"] == "grpc" and properties["subscriptionRequired"] is True
+    assert properties["value"] == "${var.proto}" and properties["path"] == ""
+    assert apim[("azurerm_api_management_gateway_api", "serving")]["api_id"] == (
+        "${azapi_resource.api.id}"
+    )
+    env = (azure_grpc_project / "infra/terraform/envs/prod/main.tf").read_text()
+    proto = re.search(r'proto\s+= file\("\$\{path.module\}/([^"]+)"\)', env)
+    assert proto, "the environment does not pass the committed .proto"
+    path = (azure_grpc_project / "infra/terraform/envs/prod" / proto.group(1)).resolve()
+    assert path.is_file() and "service PredictionService" in path.read_text()
+    # No Front Door or managed-gateway module: neither carries gRPC.
+    modules = azure_grpc_project / "infra/terraform/modules"
+    assert not (modules / "front_door").exists() and not (modules / "api_management").exists()
+
+
+def test_azure_grpc_each_subscription_has_its_own_budget(azure_grpc_project: Path) -> None:
+    module = azure_grpc_project / "infra/terraform/modules/api_management_gateway"
+    apim = _grpc_apim(azure_grpc_project)
+    assert apim[("azurerm_api_management_product", "clients")]["subscription_required"] is True
+    assert apim[("azurerm_api_management_product_api", "clients")]["api_name"] == (
+        "${azapi_resource.api.name}"
+    )
+    block = apim[("azurerm_api_management_product_policy", "clients")]
+    inbound = _policy(block, _defaults(module)).find("inbound")
+    assert inbound is not None
+    limits = {el.tag: el for el in inbound}
+    for tag in ("rate-limit-by-key", "quota-by-key"):
+        refused, other_client_passes = _replay_flood(limits[tag])
+        assert refused == 50, tag
+        assert other_client_passes, f"{tag}: one client exhausted another's budget"
+
+
+def test_azure_grpc_gateway_speaks_http2_over_tls_1_2_or_newer(azure_grpc_project: Path) -> None:
+    apim = _grpc_apim(azure_grpc_project)
+    host = apim[("azurerm_api_management_gateway_host_name_configuration", "api")]
+    assert host["http2_enabled"] is True
+    assert host["tls10_enabled"] is False and host["tls11_enabled"] is False
+    security = apim[("azurerm_api_management", "this")]["security"]
+    security = security[0] if isinstance(security, list) else security
+    assert set(security.values()) == {False}
+    docs = _manifests(azure_grpc_project)
+    service = _one(docs, "Service", "apim-gateway")
+    assert service["spec"]["type"] == "LoadBalancer"
+    # Only the TLS port is published; the L4 load balancer passes TLS (and ALPN) through.
+    assert [(p["port"], p["targetPort"]) for p in service["spec"]["ports"]] == [(443, "https")]
+
+
+def test_azure_grpc_serving_is_reachable_through_the_gateway_only(
+    azure_grpc_project: Path,
+) -> None:
+    docs = _manifests(azure_grpc_project)
+    assert not [d for d in docs if d["kind"] == "Ingress"]
+    policies = [
+        d
+        for d in docs
+        if d["kind"] == "NetworkPolicy"
+        and d["spec"]["podSelector"].get("matchLabels", {}).get("app.kubernetes.io/name")
+        == "serving"
+        and "Ingress" in d["spec"]["policyTypes"]
+    ]
+    sources = [
+        (rule.get("from"), [p["port"] for p in rule.get("ports", [])])
+        for policy in policies
+        for rule in policy["spec"].get("ingress", [])
+    ]
+    to_api = [peers for peers, ports in sources if 8000 in ports or not ports]
+    assert to_api == [
+        [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "apim-gateway"}}}]
+    ]
+    env = (azure_grpc_project / "infra/terraform/envs/prod/main.tf").read_text()
+    assert 'backend_url                    = "https://serving.${var.kubernetes_namespace}' in env
+
+
+def _serving_host(project: Path) -> str:
+    """The Service name the gateway calls (Terraform's backend_url with its namespace)."""
+    env = project / "infra/terraform/envs/prod"
+    url = re.search(r'backend_url\s+= "https://([^":/]+)', (env / "main.tf").read_text())
+    assert url, "no https:// backend_url"
+    namespace = _defaults(env)["kubernetes_namespace"]
+    return url.group(1).replace("${var.kubernetes_namespace}", namespace)
+
+
+def test_azure_grpc_serving_speaks_tls_with_its_key_vault_certificate(
+    azure_grpc_project: Path,
+) -> None:
+    host = _serving_host(azure_grpc_project)
+    docs = _manifests(azure_grpc_project)
+    assert host == f"serving.{_one(docs, 'Deployment', 'serving')['metadata']['namespace']}" + (
+        ".svc.cluster.local"
+    )
+    pod = _one(docs, "Deployment", "serving")["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    env = {item["name"]: item.get("value") for item in container["env"]}
+    # TLS on the server itself: no "TLS ends upstream" escape hatch, key and chain from files.
+    assert "APP_TLS_TERMINATED_UPSTREAM" not in env
+    assert env["APP_TLS_CERT_FILE"] and env["APP_TLS_KEY_FILE"]
+    assert env["APP_TLS_SERVER_NAME"] == host
+    mounts = {m["name"]: m for m in container["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    for variable in ("APP_TLS_CERT_FILE", "APP_TLS_KEY_FILE"):
+        (mount,) = [m for m in mounts.values() if env[variable].startswith(m["mountPath"] + "/")]
+        assert mount["readOnly"] is True
+        secret = volumes[mount["name"]]["secret"]
+        assert secret["defaultMode"] & 0o222 == 0 and secret["defaultMode"] & 0o007 == 0
+    # The Secret is synced from Key Vault through serving's own store, nowhere else.
+    synced = [
+        d
+        for d in docs
+        if d["kind"] == "ExternalSecret" and d["spec"]["target"]["name"] == secret["secretName"]
+    ]
+    assert len(synced) == 1
+    store = _one(docs, "ClusterSecretStore", synced[0]["spec"]["secretStoreRef"]["name"])
+    assert store["spec"]["provider"]["azurekv"]["serviceAccountRef"]["name"] == "serving"
+    assert not [d for d in docs if d["kind"] == "Secret"]
+    # The kubelet's gRPC probes cannot speak TLS: the image's TLS-aware health check runs.
+    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+        assert set(container[probe]) & {"grpc", "httpGet", "tcpSocket"} == set(), probe
+        assert container[probe]["exec"]["command"][:3] == ["python", "-m", "serving.grpc_probe"]
+    assert container["readinessProbe"]["exec"]["command"][3:] == [""]
+    service = _one(docs, "Service", "serving")
+    assert [(p["port"], p.get("appProtocol")) for p in service["spec"]["ports"]] == [(443, None)]
+
+
+def test_azure_grpc_gateway_validates_servings_key_vault_certificate(
+    azure_grpc_project: Path,
+) -> None:
+    apim = _grpc_apim(azure_grpc_project)
+    module = azure_grpc_project / "infra/terraform/modules/api_management_gateway"
+    certificate = apim[("azurerm_key_vault_certificate", "serving_tls")]["certificate_policy"]
+    certificate = certificate[0] if isinstance(certificate, list) else certificate
+    first = lambda value: value[0] if isinstance(value, list) else value  # noqa: E731
+    assert first(certificate["issuer_parameters"])["name"] == "Self"
+    key = first(certificate["key_properties"])
+    assert key["exportable"] is True and key["reuse_key"] is True
+    assert first(certificate["secret_properties"])["content_type"] == "application/x-pem-file"
+    x509 = first(certificate["x509_certificate_properties"])
+    assert x509["extended_key_usage"] == ["1.3.6.1.5.5.7.3.1"]
+    assert first(x509["subject_alternative_names"])["dns_names"] == ["${local.backend_host}"]
+    renewal = first(certificate["lifetime_action"])
+    assert first(renewal["action"])["action_type"] == "AutoRenew"
+    # The SAN is the host of backend_url, which only https:// passes.
+    main = (module / "main.tf").read_text()
+    assert 'backend_host = regex("^https://([^:/]+)", var.backend_url)[0]' in main
+    variables = (module / "variables.tf").read_text()
+    assert 'can(regex("^https://[a-z0-9-]+' in variables
+    backend = apim[("azurerm_api_management_backend", "serving")]
+    assert backend["url"] == "${var.backend_url}"
+    tls = first(backend["tls"])
+    assert tls == {"validate_certificate_chain": True, "validate_certificate_name": True}
+    routed = _policy(apim[("azurerm_api_management_api_policy", "serving")], {}).find(
+        "inbound/set-backend-service"
+    )
+    assert routed is not None
+    assert routed.get("backend-id") == "${azurerm_api_management_backend.serving.name}"
+    trusted = apim[("azurerm_api_management_gateway_certificate_authority", "serving")]
+    assert trusted["is_trusted"] is True
+    assert trusted["certificate_name"] == "${azurerm_api_management_certificate.serving.name}"
+    uploaded = apim[("azurerm_api_management_certificate", "serving")]
+    source = "${azurerm_key_vault_certificate.serving_tls.versionless_secret_id}"
+    assert uploaded["key_vault_secret_id"] == source
+    # Serving's identity reads its certificate's secret (and the gateway's token stays apart).
+    env = (azure_grpc_project / "infra/terraform/envs/prod/main.tf").read_text()
+    assert (
+        'service == "serving" ? [module.api_management_gateway.serving_certificate_secret_id] : []'
+        in env
+    )
+
+
+def test_azure_grpc_gateway_token_comes_from_key_vault_only(azure_grpc_project: Path) -> None:
+    docs = _manifests(azure_grpc_project)
+    pod = _one(docs, "Deployment", "apim-gateway")["spec"]["template"]["spec"]
+    env = {item["name"]: item for item in pod["containers"][0]["env"]}
+    auth = env["config.service.auth"]
+    assert "value" not in auth
+    assert auth["valueFrom"]["secretKeyRef"] == {"name": "apim-gateway-token", "key": "token"}
+    synced = _one(docs, "ExternalSecret", "apim-gateway-token")
+    store = _one(docs, "ClusterSecretStore", synced["spec"]["secretStoreRef"]["name"])
+    # Read as the gateway's own identity: serving's store (and identity) cannot reach it.
+    assert store["spec"]["provider"]["azurekv"]["serviceAccountRef"]["name"] == "apim-gateway"
+    assert pod["serviceAccountName"] == "apim-gateway"
+    main = (azure_grpc_project / "infra/terraform/envs/prod/main.tf").read_text()
+    readers = dict(re.findall(r'^\s+([a-z-]+)\s+= (\["[a-z-]+"\])$', main, re.M))
+    assert readers["apim-gateway"] == '["apim-gateway-token"]'
+    assert readers["serving"] == '["api-key"]'
+    container = pod["containers"][0]["securityContext"]
+    assert container["readOnlyRootFilesystem"] is True and container["runAsNonRoot"] is True
+    assert container["capabilities"]["drop"] == ["ALL"]
+
+
+def _run_grpc_checker(project: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, GRPC_CHECKER, "."],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_azure_grpc_gateway_check_passes(azure_grpc_project: Path) -> None:
+    result = _run_grpc_checker(azure_grpc_project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    check = (azure_grpc_project / "tools/check.py").read_text()
+    assert '"azure-grpc-gateway"' in check and GRPC_CHECKER in check
+
+
+# (file, text, replacement, what the project's check must report)
+GRPC_PLANTED = {
+    "no-rate-limit": (
+        GRPC_APIM_TF,
+        '<rate-limit-by-key calls="${var.requests_per_minute_per_client}" renewal-period="60" '
+        'counter-key="@(context.Subscription.Id)" />',
+        "",
+        "has no rate-limit-by-key",
+    ),
+    "quota-shared-by-everyone": (
+        GRPC_APIM_TF,
+        'renewal-period="86400" counter-key="@(context.Subscription.Id)"',
+        'renewal-period="86400" counter-key="@(context.Request.IpAddress)"',
+        "quota-by-key of product clients is not counted per subscription",
+    ),
+    "api-in-no-product": (
+        GRPC_APIM_TF,
+        "  api_name            = azapi_resource.api.name\n  api_management_name = "
+        "azurerm_api_management.this.name\n  resource_group_name = var.resource_group_name\n}\n\n"
+        'resource "azurerm_api_management_product_policy"',
+        '  api_name            = "other"\n  api_management_name = '
+        "azurerm_api_management.this.name\n  resource_group_name = var.resource_group_name\n}\n\n"
+        'resource "azurerm_api_management_product_policy"',
+        "the gRPC API is in no product",
+    ),
+    "no-subscription": (
+        GRPC_APIM_TF,
+        "subscriptionRequired = true",
+        "subscriptionRequired = false",
+        "does not require a subscription",
+    ),
+    "http2-off": (
+        GRPC_APIM_TF,
+        "http2_enabled                      = true",
+        "http2_enabled                      = false",
+        "does not accept HTTP/2",
+    ),
+    "tls11-on": (
+        GRPC_APIM_TF,
+        "tls11_enabled                      = false",
+        "tls11_enabled                      = true",
+        "accepts TLS 1.0 or 1.1",
+    ),
+    "token-in-deployment": (
+        GATEWAY_DEPLOYMENT,
+        "              valueFrom:\n                secretKeyRef:\n"
+        "                  name: apim-gateway-token\n                  key: token\n",
+        f'              value: "{FAKE_GATEWAY_TOKEN}"\n',
+        "holds a self-hosted gateway token",
+    ),
+    "cleartext-backend-url": (
+        "infra/terraform/envs/prod/main.tf",
+        '"https://serving.${var.kubernetes_namespace}.svc.cluster.local:443"',
+        '"http://serving.${var.kubernetes_namespace}.svc.cluster.local:80"',
+        "infra/terraform/envs/prod/main.tf: backend_url is cleartext",
+    ),
+    "h2c-backend-url": (
+        "infra/terraform/envs/dev/main.tf",
+        '"https://serving.${var.kubernetes_namespace}.svc.cluster.local:443"',
+        '"h2c://serving.${var.kubernetes_namespace}.svc.cluster.local:80"',
+        "infra/terraform/envs/dev/main.tf: backend_url is cleartext",
+    ),
+    "cleartext-service-url": (
+        GRPC_APIM_TF,
+        "serviceUrl           = var.backend_url",
+        'serviceUrl           = "http://serving.ns.svc.cluster.local"',
+        "the gRPC API's serviceUrl is cleartext",
+    ),
+    "h2c-service-port": (
+        "deploy/kubernetes/components/apim-gateway/serving-service.yaml",
+        "    protocol: TCP\n",
+        "    protocol: TCP\n    appProtocol: kubernetes.io/h2c\n",
+        "serving's port declares h2c",
+    ),
+    "chain-validation-off": (
+        GRPC_APIM_TF,
+        "validate_certificate_chain = true",
+        "validate_certificate_chain = false",
+        "backend serving does not validate serving's certificate (validate_certificate_chain)",
+    ),
+    "name-validation-off": (
+        GRPC_APIM_TF,
+        "validate_certificate_name  = true",
+        "validate_certificate_name  = false",
+        "backend serving does not validate serving's certificate (validate_certificate_name)",
+    ),
+    "backend-bypassed": (
+        GRPC_APIM_TF,
+        'backend-id="${azurerm_api_management_backend.serving.name}"',
+        'backend-id="serving-unchecked"',
+        "does not send calls to a validating backend",
+    ),
+    "certificate-not-trusted": (
+        GRPC_APIM_TF,
+        "is_trusted        = true",
+        "is_trusted        = false",
+        "the self-hosted gateway does not trust serving's Key Vault certificate",
+    ),
+    "serving-plaintext-behind-gateway": (
+        "deploy/kubernetes/components/apim-gateway/serving-tls.yaml",
+        "              $patch: delete\n",
+        '              value: "true"\n',
+        "APP_TLS_TERMINATED_UPSTREAM is not deleted",
+    ),
+    "kubelet-grpc-probe": (
+        "deploy/kubernetes/components/apim-gateway/serving-tls.yaml",
+        "          readinessProbe:\n            grpc: null\n",
+        "          readinessProbe:\n            grpc:\n              port: 8000\n",
+        "a kubelet gRPC probe speaks plaintext to a TLS port",
+    ),
+    "tls-patch-not-applied": (
+        "deploy/kubernetes/components/apim-gateway/kustomization.yaml",
+        "  - path: serving-tls.yaml\n",
+        "",
+        "kustomization.yaml does not apply serving-tls.yaml",
+    ),
+    "tls-volume-writable": (
+        "deploy/kubernetes/components/apim-gateway/serving-tls.yaml",
+        "              readOnly: true\n",
+        "",
+        "the certificate volume is not mounted read-only",
+    ),
+    "private-key-in-overlay": (
+        "deploy/kubernetes/overlays/prod/params.env",
+        "serving_tls_credential_name=set-by-rollout",
+        "serving_tls_credential_name=set-by-rollout\n# " + PEM_KEY.replace("\n", "\n# "),
+        "deploy/kubernetes/overlays/prod/params.env: holds a certificate or private key (PEM)",
+    ),
+    "certificate-in-secret-manifest": (
+        "deploy/kubernetes/components/apim-gateway/serving-tls-externalsecret.yaml",
+        "  refreshInterval: 1h\n",
+        "  refreshInterval: 1h\n  # tls.crt: |\n  #   "
+        + PEM_CERTIFICATE.replace("\n", "\n  #   ")
+        + "\n",
+        "serving-tls-externalsecret.yaml: holds a certificate or private key (PEM)",
+    ),
+    "token-in-params": (
+        "deploy/kubernetes/overlays/prod/params.env",
+        "apim_gateway_credential_name=set-by-rollout",
+        f"apim_gateway_credential_name=set-by-rollout\ngateway_token={FAKE_GATEWAY_TOKEN}",
+        "deploy/kubernetes/overlays/prod/params.env: holds a self-hosted gateway token",
+    ),
+}
+
+
+@pytest.mark.parametrize("defect", sorted(GRPC_PLANTED))
+def test_azure_grpc_gateway_check_catches_planted_defects(
+    defect: str, azure_grpc_project: Path, tmp_path: Path
+) -> None:
+    project = tmp_path / "p"
+    for part in ("infra", "tools", "deploy"):
+        shutil.copytree(azure_grpc_project / part, project / part)
+    assert _run_grpc_checker(project).returncode == 0
+    relative, text, replacement, report = GRPC_PLANTED[defect]
+    path = project / relative
+    source = path.read_text()
+    assert source.count(text) == 1, (defect, text)
+    path.write_text(source.replace(text, replacement))
+    result = _run_grpc_checker(project)
     assert result.returncode == 1, result.stdout
     assert report in result.stdout, result.stdout
