@@ -30,12 +30,14 @@ KUBERNETES_VARIANT = {
 }
 EACH = compute("each")
 # gRPC behind each cloud's gateway is its own code per cloud, IaC tool and target (an ALB with
-# a GRPC target group on AWS, HTTP/2 to Cloud Run on GCP); pairwise rows hold only some of them.
+# a GRPC target group on AWS, HTTP/2 to Cloud Run on GCP, API Management's self-hosted gateway
+# in AKS with a Key Vault certificate on Azure); pairwise rows hold only some of them.
 GRPC_GATEWAYS = [
     {"cloud": "aws", "iac": "terraform", "deploy_target": "containers"},
     {"cloud": "aws", "iac": "terraform", "deploy_target": "kubernetes"},
     {"cloud": "aws", "iac": "cloudformation", "deploy_target": "containers"},
     {"cloud": "gcp", "iac": "terraform", "deploy_target": "containers"},
+    {"cloud": "azure", "iac": "terraform", "deploy_target": "kubernetes"},
 ]
 SCANNED = EACH + [
     {**row, "api_style": "grpc", "api_gateway": "cloud", "ci": "github"} for row in GRPC_GATEWAYS
