@@ -506,11 +506,14 @@ def test_cloudformation_ecs_runs_the_materialise_task_and_serving_only_reads_the
     schedule = resources["MaterializeSchedule"]["Properties"]
     assert schedule["ScheduleExpression"] == "cron(30 3 * * ? *)"
     target = schedule["Target"]
-    assert target["EcsParameters"]["TaskDefinitionArn"]["Fn::Sub"].endswith("-materialize")
+    family = target["EcsParameters"]["TaskDefinitionArn"]["Fn::Sub"]
+    assert family[0].endswith("task-definition/${Family}"), "the newest revision of the family"
+    assert family[1]["Family"]["Fn::Sub"].endswith("-materialize")
     assert target["RoleArn"] == {"Fn::GetAtt": "MaterializeSchedulerRole.Arn"}
     scheduler = resources["MaterializeSchedulerRole"]["Properties"]["Policies"][0]
     run = next(s for s in scheduler["PolicyDocument"]["Statement"] if s["Action"] == "ecs:RunTask")
-    assert run["Resource"]["Fn::Sub"].endswith("-materialize:*"), "runs that task only"
+    assert run["Resource"]["Fn::Sub"][0].endswith("task-definition/${Family}:*")
+    assert run["Resource"]["Fn::Sub"][1] == family[1], "runs that task only"
     serving = resources["ServingTaskDefinition"]["Properties"]["ContainerDefinitions"][0]
     assert {"Name": "APP_FEATURE_STORE_CONFIG", "Value": {"Ref": "Environment"}} in serving[
         "Environment"
