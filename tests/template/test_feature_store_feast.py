@@ -63,11 +63,13 @@ def test_feast_refuses_the_api_styles_without_lookups_by_id(tmp_path: Path, api_
     ],
     ids=["cloud-run", "container-apps", "cloudformation-ecs"],
 )
-def test_feast_refuses_the_managed_containers_without_a_materialise_job(
+def test_feast_renders_on_every_managed_containers_target(
     tmp_path: Path, answers: dict[str, str]
 ) -> None:
-    with pytest.raises(ScaffoldError, match="use deploy_target=kubernetes"):
-        _render(tmp_path, **answers)
+    """No refusal left: each managed-containers target has its materialise job (tests below)."""
+    project = _render(tmp_path, **answers)
+    assert_clean_output(project)
+    assert "materialize" in (project / "scripts/deploy/cloud.sh").read_text()
 
 
 def test_feast_is_installed_with_features_and_serving_only(tmp_path: Path) -> None:
@@ -302,6 +304,10 @@ def test_ecs_runs_the_materialise_job_and_serving_only_reads_the_store(tmp_path:
     ecs_main = (terraform / "modules/ecs/main.tf").read_text()
     assert "var.task_role_arns[local.service_of[each.key]]" in ecs_main
     assert "var.repository_urls[local.service_of[each.key]]" in ecs_main
+    # The image's ENTRYPOINT is build-features: the command must replace it, not follow it as
+    # arguments (CMD), or the task would run `build-features materialize-features`.
+    assert "entryPoint = try(var.scheduled_commands[each.key].command, null)" in ecs_main
+    assert "command = try(var.scheduled_commands" not in ecs_main
     assert "json_value materialize" in (project / "scripts/deploy/cloud.sh").read_text()
     # The attack: serving's identity tries to write or delete online features. No action of
     # its policy allows it; only the features identity may write.
@@ -314,3 +320,229 @@ def test_ecs_runs_the_materialise_job_and_serving_only_reads_the_store(tmp_path:
     }
     assert not actions["read"] & writes and not any(a.endswith("*") for a in actions["read"])
     assert {"dynamodb:PutItem", "dynamodb:BatchWriteItem"} <= actions["write"]
+
+
+# ---------------------------------------------------------------- managed containers
+def _resources(path: Path) -> dict[str, dict[str, Any]]:
+    """type -> name -> body of every resource of a Terraform file."""
+    found: dict[str, dict[str, Any]] = {}
+    for entry in _unquote(_hcl(path)).get("resource", []):
+        for kind, named in entry.items():
+            found.setdefault(kind, {}).update(named)
+    return found
+
+
+def _module(path: Path, name: str) -> dict[str, Any]:
+    return next(m[name] for m in _unquote(_hcl(path))["module"] if name in m)
+
+
+def _iam_grants(terraform: Path) -> list[tuple[str, str]]:
+    """(role, member) of every google_*_iam_member of the rendered Terraform, for_each maps
+    expanded (each.key / each.value substituted)."""
+    grants: list[tuple[str, str]] = []
+    for path in terraform.rglob("*.tf"):
+        for kind, named in _resources(path).items():
+            if not kind.endswith("_iam_member"):
+                continue
+            for body in named.values():
+                role, member = str(body["role"]), str(body["member"])
+                each = body.get("for_each")
+                if isinstance(each, dict):
+                    for key, value in each.items():
+                        grants.append(
+                            (
+                                role.replace("${each.value}", str(value)),
+                                member.replace("[each.key]", f'["{key}"]'),
+                            )
+                        )
+                else:
+                    grants.append((role, member))
+    return grants
+
+
+def test_cloud_run_runs_the_materialise_job_and_serving_only_reads_the_store(
+    tmp_path: Path,
+) -> None:
+    project = _render(tmp_path, cloud="gcp", deploy_target="containers")
+    terraform = project / "infra/terraform"
+    for env_name in ("dev", "prod"):
+        cloud_run = _module(terraform / f"envs/{env_name}/main.tf", "cloud_run")
+        job = cloud_run["scheduled_commands"]["materialize"]
+        assert job["service"] == "features" and job["command"] == ["materialize-features"]
+        assert re.fullmatch(r"\d+ \d+ \* \* \*", job["schedule"]), "a daily cron"
+        assert (
+            cloud_run["environment_variables"]["APP_FEATURE_STORE_CONFIG"] == "${var.environment}"
+        )
+        assert set(cloud_run["serving_secret_env"]) == {"APP_PSEUDONYMISATION_KEY"}
+        assert (
+            "cloudscheduler.googleapis.com" in (terraform / f"envs/{env_name}/main.tf").read_text()
+        )
+
+    module = terraform / "modules/cloud_run"
+    resources = _resources(module / "main.tf")
+    scheduled = resources["google_cloud_run_v2_job"]["scheduled"]
+    task = scheduled["template"][0]["template"][0]
+    # The features account, the command as the container's entry point, no secret at all.
+    assert task["service_account"] == "${var.service_accounts[each.value.service]}"
+    container = task["containers"][0]
+    assert container["command"] == "${each.value.command}"
+    assert "value_source" not in str(container), "the materialise job gets no secret"
+    assert "volumes" not in task
+    serving = resources["google_cloud_run_v2_service"]["serving"]["template"][0]["containers"][0]
+    assert "var.serving_secret_env" in str(serving["dynamic"])
+    main = (module / "main.tf").read_text()
+    assert "GOOGLE_CLOUD_PROJECT = var.project_id" in main  # the Datastore project of prod.yaml
+    # Cloud Scheduler starts it, as an identity that may run the scheduled jobs only.
+    assert "google_cloud_run_v2_job.scheduled[job].name" in main
+    assert resources["google_cloud_scheduler_job"]["added"]["for_each"] == "${local.schedules}"
+    invoker = resources["google_cloud_run_v2_job_iam_member"]["scheduler"]
+    assert invoker["for_each"] == "${local.schedules}" and invoker["role"] == "roles/run.invoker"
+    deploy = (project / "scripts/deploy/cloud.sh").read_text()
+    assert "json_value materialize" in deploy and 'image_ref "$registry" features' in deploy
+
+    # The attack: serving's account tries to write the online store. Of every IAM grant in the
+    # infrastructure, serving holds Datastore read only; the features account is the writer.
+    grants = _iam_grants(terraform)
+    serving_roles = {role for role, member in grants if '["serving"]' in member}
+    assert "roles/datastore.viewer" in serving_roles
+    writers = {"roles/datastore.user", "roles/datastore.owner", "roles/editor", "roles/owner"}
+    assert not serving_roles & writers, serving_roles
+    assert ("roles/datastore.user", 'module.iam.service_account_members["features"]') in {
+        (role, member.strip("${}")) for role, member in grants
+    }
+
+
+def test_container_apps_run_the_materialise_job_with_the_redis_secret_from_key_vault(
+    tmp_path: Path,
+) -> None:
+    project = _render(tmp_path, cloud="azure", deploy_target="containers")
+    terraform = project / "infra/terraform"
+    for env_name in ("dev", "prod"):
+        main = terraform / f"envs/{env_name}/main.tf"
+        apps = _module(main, "container_apps")
+        jobs = apps["jobs"]
+        materialize = re.search(r"materialize = \{(.+?)\}\}", jobs)
+        assert materialize, jobs
+        spec = materialize.group(1)
+        assert 'service_identities["features"]' in spec
+        assert 'command = ["materialize-features"]' in spec
+        assert 'cron_expression = var.job_schedules["materialize"]' in spec
+        assert "APP_FEATURE_STORE_CONFIG = var.environment" in spec
+        # Only the Redis connection string, from Key Vault; never the pseudonymisation key.
+        assert "secrets = {APP_FEATURE_STORE_REDIS = azurerm_key_vault_secret" in spec
+        assert "PSEUDONYMISATION" not in spec
+        serving = re.search(r"serving = \{(.+?)\}\}", apps["apps"])
+        assert serving, apps["apps"]
+        for name in ("APP_PSEUDONYMISATION_KEY", "APP_FEATURE_STORE_REDIS"):
+            assert re.search(
+                name + r" = (module\.secrets|azurerm_key_vault_secret)\.", serving.group(1)
+            )
+        assert "APP_FEATURE_STORE_CONFIG = var.environment" in serving.group(1)
+        # The attack: a batch identity other than features (or an added service) asks Key Vault
+        # for the Redis connection string. Only serving and features may read that secret.
+        iam = _module(main, "iam")["services"]
+        readers = re.search(
+            r"contains\(\[([^]]*)\], service\) \? \[azurerm_key_vault_secret\.feature_store_redis",
+            iam,
+        )
+        assert readers, iam
+        assert {name.strip(' "') for name in readers.group(1).split(",")} == {"serving", "features"}
+    variables = (terraform / "envs/prod/variables.tf").read_text()
+    schedule = re.search(r'materialize = "(\d+) (\d+) \* \* \*"', variables)
+    features = re.search(r'features += "(\d+) (\d+) \* \* \*"', variables)
+    assert schedule and features
+    assert (int(schedule[2]), int(schedule[1])) > (int(features[2]), int(features[1]))
+    module = (terraform / "modules/container_apps/main.tf").read_text()
+    assert "command = each.value.command" in module
+    # Container Apps read each Key Vault reference with the app's or job's own identity.
+    assert module.count("identity            = each.value.identity_id") == 2
+    redis = _resources(terraform / "envs/prod/main.tf")["azurerm_redis_cache"]["feature_store"]
+    assert redis["public_network_access_enabled"] is False
+    assert redis["non_ssl_port_enabled"] is False and redis["minimum_tls_version"] == "1.2"
+    deploy = (project / "scripts/deploy/cloud.sh").read_text()
+    assert '_azure_service_name "$names" materialize' in deploy
+    # What Redis cannot scope (an access key reads and writes) is said, not hidden.
+    adr = (project / "docs/adr/0022-feature-store.md").read_text()
+    assert "cannot make serving read-only" in adr
+
+
+def _cfn(project: Path, name: str) -> dict[str, Any]:
+    return yaml.safe_load((project / "infra/cloudformation" / name).read_text())  # type: ignore[no-any-return]
+
+
+def _role_statements(project: Path, role: str) -> list[dict[str, Any]]:
+    """Every policy statement any CloudFormation template attaches to the workload role."""
+    name = "${Project}-${Environment}-" + role
+    statements: list[dict[str, Any]] = []
+    for path in (project / "infra/cloudformation").glob("*.yaml"):
+        for resource in (yaml.safe_load(path.read_text()).get("Resources") or {}).values():
+            props = resource.get("Properties", {})
+            role_name = props.get("RoleName")
+            if not (isinstance(role_name, dict) and role_name.get("Fn::Sub") == name):
+                continue
+            if resource["Type"] == "AWS::IAM::RolePolicy":
+                statements += props["PolicyDocument"]["Statement"]
+            elif resource["Type"] == "AWS::IAM::Role":
+                assert not props.get("ManagedPolicyArns"), f"{role} gets no managed policy"
+                for policy in props.get("Policies", []):
+                    statements += policy["PolicyDocument"]["Statement"]
+    return statements
+
+
+def test_cloudformation_ecs_runs_the_materialise_task_and_serving_only_reads_the_store(
+    tmp_path: Path,
+) -> None:
+    project = _render(tmp_path, cloud="aws", iac="cloudformation", deploy_target="containers")
+    resources = _cfn(project, "compute-ecs.yaml")["Resources"]
+    task = resources["MaterializeTaskDefinition"]["Properties"]
+    assert task["TaskRoleArn"]["Fn::ImportValue"]["Fn::Sub"].endswith("-features-role-arn")
+    container = task["ContainerDefinitions"][0]
+    assert "-features:${ImageTag}" in container["Image"]["Fn::Sub"][0]
+    # The image's ENTRYPOINT is build-features: replaced, not given as its arguments.
+    assert container["EntryPoint"] == ["materialize-features"] and "Command" not in container
+    assert "Secrets" not in container, "the materialise task gets no secret"
+    env = {e["Name"]: e["Value"] for e in container["Environment"]}
+    assert env["APP_FEATURE_STORE_CONFIG"] == {"Ref": "Environment"}
+    schedule = resources["MaterializeSchedule"]["Properties"]
+    assert schedule["ScheduleExpression"] == "cron(30 3 * * ? *)"
+    target = schedule["Target"]
+    family = target["EcsParameters"]["TaskDefinitionArn"]["Fn::Sub"]
+    assert family[0].endswith("task-definition/${Family}"), "the newest revision of the family"
+    assert family[1]["Family"]["Fn::Sub"].endswith("-materialize")
+    assert target["RoleArn"] == {"Fn::GetAtt": "MaterializeSchedulerRole.Arn"}
+    scheduler = resources["MaterializeSchedulerRole"]["Properties"]["Policies"][0]
+    run = next(s for s in scheduler["PolicyDocument"]["Statement"] if s["Action"] == "ecs:RunTask")
+    assert run["Resource"]["Fn::Sub"][0].endswith("task-definition/${Family}:*")
+    assert run["Resource"]["Fn::Sub"][1] == family[1], "runs that task only"
+    serving = resources["ServingTaskDefinition"]["Properties"]["ContainerDefinitions"][0]
+    assert {"Name": "APP_FEATURE_STORE_CONFIG", "Value": {"Ref": "Environment"}} in serving[
+        "Environment"
+    ]
+    assert "APP_PSEUDONYMISATION_KEY" in {s["Name"] for s in serving["Secrets"]}
+    outputs = _cfn(project, "compute-ecs.yaml")["Outputs"]
+    assert outputs["MaterializeTaskFamily"]["Value"]["Fn::Sub"].endswith("-materialize")
+    assert 'pairs+=("materialize=' in (project / "scripts/deploy/infra.sh").read_text()
+    assert "json_value materialize" in (project / "scripts/deploy/cloud.sh").read_text()
+
+    # The attack: serving's task role tries to write or delete online features. Of every
+    # statement any stack attaches to it, DynamoDB is read only (no wildcard either); the
+    # features role is the writer.
+    writes = {
+        "dynamodb:PutItem",
+        "dynamodb:BatchWriteItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+    }
+
+    def actions(role: str) -> set[str]:
+        found: set[str] = set()
+        for statement in _role_statements(project, role):
+            value = statement["Action"]
+            found |= {value} if isinstance(value, str) else set(value)
+        return found
+
+    serving_actions = actions("serving")
+    assert "dynamodb:GetItem" in serving_actions
+    assert not serving_actions & writes
+    assert not any(a == "*" or a.startswith("dynamodb:*") for a in serving_actions)
+    assert {"dynamodb:PutItem", "dynamodb:BatchWriteItem"} <= actions("features")

@@ -55,11 +55,12 @@ variable "apps" {
 }
 
 variable "jobs" {
-  description = "Batch services run as scheduled Container Apps jobs: identity, cron (UTC), size, timeout, non-secret APP_* settings and secrets (env name => versionless Key Vault secret URL, read with the job's identity)."
+  description = "Batch services run as scheduled Container Apps jobs: identity, cron (UTC), size, timeout, non-secret APP_* settings, secrets (env name => versionless Key Vault secret URL, read with the job's identity) and, for another entry point of the image, its command."
   type = map(object({
     identity_id        = string
     identity_client_id = string
     cron_expression    = string
+    command            = optional(list(string))
     cpu                = number
     memory             = string
     timeout_seconds    = number

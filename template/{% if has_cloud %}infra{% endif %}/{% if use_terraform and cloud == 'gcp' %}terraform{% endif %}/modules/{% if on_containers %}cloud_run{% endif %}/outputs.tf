@@ -5,6 +5,7 @@ output "service_names" {
     { for name, service in google_cloud_run_v2_service.added : name => service.name },
     { for name, pool in google_cloud_run_v2_worker_pool.added : name => pool.name },
     { for name, job in google_cloud_run_v2_job.batch : name => job.name },
+    { for name, job in google_cloud_run_v2_job.scheduled : name => job.name },
   )
 }
 

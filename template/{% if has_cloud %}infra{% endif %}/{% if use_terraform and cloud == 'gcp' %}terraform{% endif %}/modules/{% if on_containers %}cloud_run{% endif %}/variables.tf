@@ -136,8 +136,38 @@ variable "added_services" {
   }
 }
 
+variable "scheduled_commands" {
+  description = "Job => another entry point (command) of a service's image, run as that service's account by Cloud Scheduler (cron, UTC), with its size, timeout and retries."
+  type = map(object({
+    service     = string
+    command     = list(string)
+    schedule    = string
+    cpu         = optional(string, "1")
+    memory      = optional(string, "1Gi")
+    timeout     = optional(string, "3600s")
+    max_retries = optional(number, 1)
+  }))
+  default = {}
+
+  validation {
+    condition     = alltrue([for job in values(var.scheduled_commands) : length(job.command) > 0 && can(regex("^[0-9]+s$", job.timeout)) && job.max_retries >= 0 && job.max_retries <= 10])
+    error_message = "every scheduled command needs a command, a timeout like '3600s' and 0-10 retries."
+  }
+}
+
+variable "serving_secret_env" {
+  description = "Further secrets of serving: APP_* variable => Secret Manager secret (serving's account must be an accessor)."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for name in keys(var.serving_secret_env) : startswith(name, "APP_") && name != "APP_API_KEY"])
+    error_message = "serving_secret_env must be APP_* names other than APP_API_KEY (api_key_secret_id)."
+  }
+}
+
 variable "scheduler_account_id" {
-  description = "Account ID of the service account Cloud Scheduler starts the added batch jobs as."
+  description = "Account ID of the service account Cloud Scheduler starts the scheduled jobs (added batch jobs, scheduled commands) as."
   type        = string
   default     = "run-scheduler"
 
