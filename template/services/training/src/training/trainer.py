@@ -13,7 +13,7 @@ from contracts.lineage import partition as lineage_partition
 from contracts.lineage import run as lineage_run
 from contracts.storage import sha256_file
 from contracts.termination import deferred_termination
-from training import promotion, tracking
+from training import model_card, promotion, tracking
 from training.data import Dataset, load_verified_dataset, resolve_features_path, split_dataset
 from training.gate import Evaluation, GateDecision, GatePolicy, decide
 from training.model import (
@@ -156,6 +156,24 @@ def _train(
                 passed=decision.promote,
                 reason=decision.reason,
             )
+            facts = model_card.CardFacts(
+                model_name=settings.model_name,
+                version=registered.version,
+                run_id=registered.run_id,
+                model_kind=options.model_kind,
+                code_version=running_code,
+                features_path=str(features_path.resolve()),
+                features_sha256=features_sha256,
+                rows=len(dataset.frame),
+                train_rows=len(split.x_train),
+                test_rows=len(split.x_test),
+                seed=settings.seed,
+                metrics=evaluation.metrics,
+                policy=policy,
+                decision=decision,
+            )
+            card = model_card.render(facts)
+            tracking.log_model_card(client, registered, settings.model_name, card)
             result = _finish(
                 client,
                 settings,
