@@ -1083,14 +1083,18 @@ def test_azure_jwt_issuer_and_audiences_are_validated(azure_jwt_project: Path) -
     assert not accepts("jwt_audiences", ['api://x"/><audience>*'])
 
 
-def _run_checker(project: Path) -> subprocess.CompletedProcess[str]:
+def _run_script(project: Path, script: str, target: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, CHECKER, "infra/terraform"],
+        [sys.executable, script, target],
         cwd=project,
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+def _run_checker(project: Path) -> subprocess.CompletedProcess[str]:
+    return _run_script(project, CHECKER, "infra/terraform")
 
 
 def test_azure_gateway_check_passes_on_every_variant(azure_project: Path) -> None:
@@ -1456,13 +1460,7 @@ def test_azure_grpc_gateway_token_comes_from_key_vault_only(azure_grpc_project: 
 
 
 def _run_grpc_checker(project: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, GRPC_CHECKER, "."],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return _run_script(project, GRPC_CHECKER, ".")
 
 
 def test_azure_grpc_gateway_check_passes(azure_grpc_project: Path) -> None:
