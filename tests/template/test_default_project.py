@@ -1,4 +1,9 @@
-"""The default project: renders clean, installs, runs its pipeline, tests and hooks."""
+"""The default project: renders clean, installs, runs its pipeline, governance commands and hooks.
+
+Its `make test` runs in tests/template/test_installed_wheel.py, where a user's steps (the wheel's
+`aiarch new --defaults`, then exactly the printed `make install && make pipeline && make test`)
+build the same project; running it here too cost a second full suite of the same project.
+"""
 
 from __future__ import annotations
 
@@ -86,12 +91,6 @@ def test_forget_customer_and_retention_run_from_make(installed: Path) -> None:
     assert len(list((data / "lake" / "audit" / "erasure").glob("*.json"))) == 1
     run(["make", "retention"], cwd=installed)
     assert (installed / "docs" / "data-governance.md").is_file()
-
-
-def test_make_test_passes(installed: Path) -> None:
-    require("make")
-    result = run(["make", "test"], cwd=installed)
-    assert " passed" in result.stdout
 
 
 def test_pre_commit_runs_offline(installed: Path) -> None:
