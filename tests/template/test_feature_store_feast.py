@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 import yaml
 
-from aiarch_scaffold.errors import ScaffoldError
 from aiarch_scaffold.generate import create_project
 from tests.template.rendered import assert_clean_output, assert_only_chosen_files, reproduce
 from tests.tools import require, run
@@ -48,10 +47,47 @@ def test_feast_renders_clean(tmp_path: Path) -> None:
     assert "customer_ids" in (project / "services/serving/openapi.json").read_text()
 
 
-@pytest.mark.parametrize("api_style", ["graphql", "grpc"])
-def test_feast_refuses_the_api_styles_without_lookups_by_id(tmp_path: Path, api_style: str) -> None:
-    with pytest.raises(ScaffoldError, match="feature_store=feast needs api_style=rest"):
-        _render(tmp_path, api_style=api_style)
+@pytest.mark.parametrize(
+    ("api_style", "lookup"),
+    [
+        ("grpc", "async def PredictByCustomerIds("),
+        ("graphql", "async def predict_by_customer_ids("),
+    ],
+)
+def test_feast_serves_lookups_by_id_over_grpc_and_graphql(
+    tmp_path: Path, api_style: str, lookup: str
+) -> None:
+    """Every API style scores customers given by id, through serving.online's one scorer."""
+    answers = {**FEAST, "api_style": api_style}
+    project = _render(tmp_path, api_style=api_style)
+    try:
+        assert_clean_output(project)
+        assert_only_chosen_files(project, answers)
+        run(["ruff", "check", "--no-cache", "."], cwd=project)
+        run(["ruff", "format", "--check", "--no-cache", "."], cwd=project)
+    except BaseException as exc:
+        raise AssertionError(f"variant fails; reproduce with: {reproduce(answers)}") from exc
+    serving = project / "services/serving/src/serving"
+    module = {"grpc": "grpc_server.py", "graphql": "graphql_api.py"}[api_style]
+    adapter = (serving / module).read_text()
+    assert lookup in adapter
+    assert "from serving.online import" in adapter
+    # One implementation: the store's failures are classified in serving.online only.
+    assert "UnknownCustomerError" not in adapter
+    assert "UnknownCustomerError" in (serving / "online.py").read_text()
+    e2e = (project / "tests/e2e/test_feature_store.py").read_text()
+    assert f"def test_{api_style}_scores_customer_ids_like_their_features(" in e2e
+    assert "test_rest_scores" not in e2e
+    adr = (project / "docs/adr/0022-feature-store.md").read_text()
+    assert "PredictionRequest.customer_ids" in adr
+
+
+def test_the_gke_gateway_counts_the_lookup_rpc_against_the_quota(tmp_path: Path) -> None:
+    """Cloud Endpoints charges only the methods its metric rules name: the lookup rpc gets one,
+    or a consumer could call it past the per-consumer quota."""
+    project = _render(tmp_path, api_style="grpc", cloud="gcp", deploy_target="kubernetes")
+    module = project / "infra/terraform/modules/endpoints/main.tf"
+    assert 'for method in ["Predict", "PredictByCustomerIds"] : {' in module.read_text()
 
 
 @pytest.mark.parametrize(
@@ -125,11 +161,15 @@ def test_each_cloud_gets_its_online_store_and_its_client(
     assert "${" in store.read_text(), "the store's settings come from the environment"
 
 
-def test_feast_project_materialises_and_serves_by_customer_id(tmp_path: Path) -> None:
+@pytest.mark.parametrize("api_style", ["rest", "grpc", "graphql"])
+def test_feast_project_materialises_and_serves_by_customer_id(
+    tmp_path: Path, api_style: str
+) -> None:
     """The generated project's own feature-store tests: feast apply, materialisation, online
-    lookup, prediction by id equal to prediction by features, erasure from the online store."""
+    lookup, prediction by id equal to prediction by features, erasure from the online store,
+    and the lookup through the API style's own adapter (unknown, stale, bounds, no key)."""
     require("uv")
-    project = _render(tmp_path)
+    project = _render(tmp_path, api_style=api_style)
     run(["uv", "sync"], cwd=project)
     result = run(
         [

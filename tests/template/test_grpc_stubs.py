@@ -48,11 +48,26 @@ def test_committed_stubs_match_the_proto(project: Path) -> None:
     assert check_drift(project) == 0
 
 
-def test_committed_stubs_with_the_assign_rpc_match_the_proto(tmp_path: Path) -> None:
-    """ab_testing adds the Assign rpc: its own committed stubs and descriptor set."""
-    answers = {"api_style": "grpc", "ab_testing": True}
-    project = create_project(tmp_path / "p", answers).destination
-    assert "rpc Assign(" in (project / PROTO).read_text()
+@pytest.mark.parametrize(
+    ("answers", "rpcs"),
+    [
+        ({"ab_testing": True}, ["rpc Assign("]),
+        ({"feature_store": "feast"}, ["rpc PredictByCustomerIds("]),
+        (
+            {"ab_testing": True, "feature_store": "feast"},
+            ["rpc Assign(", "rpc PredictByCustomerIds("],
+        ),
+    ],
+    ids=["assign", "lookup", "assign-and-lookup"],
+)
+def test_committed_stubs_with_more_rpcs_match_the_proto(
+    tmp_path: Path, answers: dict[str, object], rpcs: list[str]
+) -> None:
+    """ab_testing adds the Assign rpc, feature_store=feast PredictByCustomerIds: each variant
+    has its own committed stubs and descriptor set."""
+    project = create_project(tmp_path / "p", {"api_style": "grpc", **answers}).destination
+    proto = (project / PROTO).read_text()
+    assert all(rpc in proto for rpc in rpcs)
     assert check_drift(project) == 0
 
 

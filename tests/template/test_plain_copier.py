@@ -167,3 +167,42 @@ def test_a_jwt_gateway_is_offered_for_grpc_on_gke(tmp_path: Path) -> None:
     }
     project = create_project(tmp_path / "p", chosen).destination
     assert "gateway_auth: jwt" in (project / ".copier-answers.yml").read_text()
+
+
+@pytest.mark.parametrize(
+    ("api_style", "lookup", "path"),
+    [
+        (
+            "grpc",
+            "rpc PredictByCustomerIds(",
+            "packages/contracts/src/contracts/proto/churn/serving/v1/prediction.proto",
+        ),
+        ("graphql", "predictByCustomerIds(customerIds:", "services/serving/schema.graphql"),
+    ],
+)
+def test_plain_copier_offers_feast_with_every_api_style(
+    tmp_path: Path, api_style: str, lookup: str, path: str
+) -> None:
+    """No refusal left: copier itself renders feature_store=feast with gRPC and GraphQL, and the
+    API gets its lookup by customer id."""
+    run(
+        [
+            sys.executable,
+            "-m",
+            "copier",
+            "copy",
+            "--trust",
+            "--defaults",
+            "--quiet",
+            "--data",
+            "feature_store=feast",
+            "--data",
+            f"api_style={api_style}",
+            "--vcs-ref",
+            "HEAD",
+            str(REPO_ROOT),
+            str(tmp_path / "plain"),
+        ],
+        cwd=tmp_path,
+    )
+    assert lookup in (tmp_path / "plain" / path).read_text(encoding="utf-8")
