@@ -85,7 +85,8 @@ def test_feast_serves_lookups_by_id_over_grpc_and_graphql(
 def test_the_gke_gateway_counts_the_lookup_rpc_against_the_quota(tmp_path: Path) -> None:
     """Cloud Endpoints charges only the methods its metric rules name: the lookup rpc gets one,
     or a consumer could call it past the per-consumer quota."""
-    project = _render(tmp_path, api_style="grpc", cloud="gcp", deploy_target="kubernetes")
+    answers = {"api_style": "grpc", "cloud": "gcp", "deploy_target": "kubernetes"}
+    project = _render(tmp_path, **answers, api_gateway="cloud")
     module = project / "infra/terraform/modules/endpoints/main.tf"
     assert 'for method in ["Predict", "PredictByCustomerIds"] : {' in module.read_text()
 
