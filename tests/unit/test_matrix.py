@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import random
 from pathlib import Path
 
 import pytest
@@ -128,6 +129,28 @@ def test_constructed_rows_cover_every_pair_in_few_rows() -> None:
     rows = matrix._constructed(product, factors, _EveryRowValid())  # type: ignore[arg-type]
     assert _pairs_of(rows) == _pairs_of(product)
     assert len(rows) <= 11
+
+
+def test_randomised_rows_cover_every_pair_and_repeat_under_the_seed() -> None:
+    # Five factors of three values plus one of four: 972 combinations; a seeded run is the same
+    # run, and it covers every pair in not many more rows than the 12 (4 x 3) a cover needs.
+    factors = [matrix.Factor(name, (1, 2, 3)) for name in "abcde"] + [
+        matrix.Factor("f", (1, 2, 3, 4))
+    ]
+    product = [
+        dict(zip("abcdef", values, strict=True))
+        for values in itertools.product(*(factor.values for factor in factors))
+    ]
+    universe = _pairs_of(product)
+
+    def run(seed: int) -> list[dict[str, int]]:
+        rng = random.Random(seed)  # noqa: S311 (a search order, not a secret)
+        return matrix._randomised(universe, factors, _EveryRowValid(), rng)  # type: ignore[arg-type]
+
+    rows = run(0)
+    assert _pairs_of(rows) == universe
+    assert len(rows) <= 16
+    assert run(0) == rows
 
 
 def test_prune_drops_a_row_the_others_make_redundant() -> None:
