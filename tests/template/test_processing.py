@@ -1,5 +1,9 @@
 """processing=pandas|polars|spark: one engine per project, only its library installed, and the
-same raw batch gives the same feature table under every engine (issue 12)."""
+same raw batch gives the same feature table under every engine (issue 12).
+
+Each engine's own tests (services/features/tests/test_features_engine.py, rendered in every
+project) run in the `make test` of the pairwise rows, which hold every engine.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +23,6 @@ LIBRARIES = {"polars": "polars", "spark": "pyspark"}
 DAY = "2026-01-15"
 # The same key everywhere: pseudonyms (hence the sorted tables) must be comparable.
 KEY = "k" * 64
-ENGINE_TESTS = "services/features/tests/test_features_engine.py"
 
 
 @pytest.fixture(scope="module")
@@ -147,19 +150,3 @@ def test_every_engine_builds_the_same_features_from_the_same_batch(
         cwd=projects["pandas"],
     )
     assert compared.stdout.count(": equal") == len(ENGINES)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("engine", ["polars", "spark"])
-def test_the_engines_own_tests_pass(projects: dict[str, Path], engine: str) -> None:
-    """The engine against the documented definitions and pandera's verdicts, in the project;
-    the rest of its features tests run in the pairwise variants' `make test`."""
-    require("uv")
-    if engine == "spark":
-        require("java")
-    project = projects[engine]
-    run(["make", "install"], cwd=project)
-    run(
-        ["uv", "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider", ENGINE_TESTS],
-        cwd=project,
-    )
