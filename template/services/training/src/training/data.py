@@ -11,10 +11,9 @@ from contracts.lake import read_verified_table, verify_partition, verify_upstrea
 from contracts.lineage import UpstreamRef
 from contracts.storage import LakePath, TableError, read_table
 from training.errors import TrainingInputError
+from training.model import checked_label, stratify_by
 
 FEATURES_FILE = "features.parquet"
-# A stratified split needs both classes in train and test; below this the metrics mean nothing.
-MIN_ROWS_PER_CLASS = 5
 
 
 @dataclass(frozen=True)
@@ -101,26 +100,8 @@ def _checked(frame: pd.DataFrame, path: LakePath, upstream: UpstreamRef | None =
             f"feature table has infinite values in {', '.join(non_finite)}: {path}"
         )
 
-    frame = frame.assign(**{LABEL_COLUMN: _as_label(frame[LABEL_COLUMN], path)})
-    counts = frame[LABEL_COLUMN].value_counts()
-    smallest = int(min(counts.get(True, 0), counts.get(False, 0)))
-    if smallest < MIN_ROWS_PER_CLASS:
-        raise TrainingInputError(
-            f"feature table needs at least {MIN_ROWS_PER_CLASS} rows of each class, "
-            f"got {counts.to_dict()}: {path}"
-        )
+    frame = frame.assign(**{LABEL_COLUMN: checked_label(frame[LABEL_COLUMN], path)})
     return Dataset(frame=frame.reset_index(drop=True), path=path, upstream=upstream)
-
-
-def _as_label(label: pd.Series, path: LakePath) -> pd.Series:
-    """The label as bool; only bool or 0/1 columns qualify, never truthy strings."""
-    if pd.api.types.is_bool_dtype(label):
-        return label.astype(bool)
-    if pd.api.types.is_integer_dtype(label) and set(label.unique()) <= {0, 1}:
-        return label.astype(bool)
-    raise TrainingInputError(
-        f"label column {LABEL_COLUMN!r} must be boolean (or 0/1), got {label.dtype}: {path}"
-    )
 
 
 def model_input(frame: pd.DataFrame) -> pd.DataFrame:
@@ -131,12 +112,13 @@ def model_input(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def split_dataset(dataset: Dataset, *, test_size: float, seed: int) -> Split:
-    """Stratified, seeded split so reruns on the same data give the same metrics."""
+    """Seeded split (stratified where the use case's label has classes) so reruns on the same
+    data give the same metrics."""
     x_train, x_test, y_train, y_test = train_test_split(
         model_input(dataset.frame),
         dataset.frame[LABEL_COLUMN],
         test_size=test_size,
         random_state=seed,
-        stratify=dataset.frame[LABEL_COLUMN],
+        stratify=stratify_by(dataset.frame[LABEL_COLUMN]),
     )
     return Split(x_train=x_train, x_test=x_test, y_train=y_train, y_test=y_test)

@@ -6,7 +6,7 @@ from pathlib import Path
 import mlflow
 from mlflow import MlflowClient
 
-from contracts import LABEL_COLUMN, Settings
+from contracts import Settings
 from contracts.lineage import DatasetRef, LineageRun
 from contracts.lineage import dataset as lineage_dataset
 from contracts.lineage import partition as lineage_partition
@@ -15,7 +15,15 @@ from contracts.storage import sha256_file
 from contracts.termination import deferred_termination
 from training import model_card, promotion, tracking
 from training.data import Dataset, load_verified_dataset, resolve_features_path, split_dataset
-from training.gate import Evaluation, GateDecision, GatePolicy, decide
+from training.gate import (
+    Evaluation,
+    GateDecision,
+    GatePolicy,
+    decide,
+    evaluation_of,
+    label_params,
+    policy_from,
+)
 from training.model import (
     DEFAULT_MODEL_KIND,
     ModelKind,
@@ -80,13 +88,7 @@ def _train(
     split = split_dataset(dataset, test_size=options.test_size, seed=settings.seed)
     features_sha256 = sha256_file(features_path)
     running_code = str(run.parameters["code_version"])
-    policy = GatePolicy(
-        metric=settings.quality_gate_metric,
-        threshold=settings.quality_gate_threshold,
-        max_regression=options.max_regression,
-        min_class_count=settings.quality_gate_min_class_count,
-        min_pr_auc_lift=settings.quality_gate_min_pr_auc_lift,
-    )
+    policy = policy_from(settings, options.max_regression)
 
     experiment_id = tracking.ensure_experiment(
         client, settings.model_name, settings.artifact_location
@@ -111,32 +113,16 @@ def _train(
                 "test_size": options.test_size,
                 "train_rows": len(split.x_train),
                 "test_rows": len(split.x_test),
-                "positive_rate": round(float(dataset.frame[LABEL_COLUMN].mean()), 4),
-                "quality_gate_metric": settings.quality_gate_metric,
-                "quality_gate_threshold": settings.quality_gate_threshold,
-                "quality_gate_min_class_count": settings.quality_gate_min_class_count,
-                "quality_gate_min_pr_auc_lift": settings.quality_gate_min_pr_auc_lift,
-                "max_regression": options.max_regression,
+                **label_params(dataset.frame),
+                **policy.params(),
                 **classifier_params(pipeline),
             }
         )
         pipeline.fit(split.x_train, split.y_train)
-        evaluation = Evaluation(
-            metrics=evaluate(pipeline, split.x_test, split.y_test),
-            positives=int(split.y_test.sum()),
-            negatives=int((~split.y_test.astype(bool)).sum()),
-        )
-        mlflow.log_metrics(
-            {
-                **evaluation.metrics,
-                "test_positives": evaluation.positives,
-                "test_negatives": evaluation.negatives,
-            }
-        )
+        evaluation = evaluation_of(evaluate(pipeline, split.x_test, split.y_test), split.y_test)
+        mlflow.log_metrics({**evaluation.metrics, **evaluation.counts})
         # Read the champion before registering so the new version is never compared to itself.
-        champion = tracking.current_champion(
-            client, settings.model_name, settings.quality_gate_metric
-        )
+        champion = tracking.current_champion(client, settings.model_name, policy.metric)
         decision = decide(evaluation, policy, champion)
 
         # From here on a termination signal waits: a version without its gate tag, or an alias
@@ -181,6 +167,7 @@ def _train(
                 dataset=dataset,
                 registered=registered,
                 evaluation=evaluation,
+                policy=policy,
                 decision=decision,
                 lineage=_Lineage(run, features_path, features_sha256),
             )
@@ -203,6 +190,7 @@ def _finish(
     dataset: Dataset,
     registered: tracking.RegisteredModel,
     evaluation: Evaluation,
+    policy: GatePolicy,
     decision: GateDecision,
     lineage: _Lineage,
 ) -> TrainingResult:
@@ -215,16 +203,13 @@ def _finish(
     run.parameters.update(
         {
             **evaluation.metrics,
-            "test_positives": evaluation.positives,
-            "test_negatives": evaluation.negatives,
+            **evaluation.counts,
             "mlflow_run_id": registered.run_id,
             "features_sha256": lineage.features_sha256,
             "features_manifest_sha256": (
                 dataset.upstream.manifest_sha256 if dataset.upstream else "unverified"
             ),
-            "quality_gate_metric": settings.quality_gate_metric,
-            "quality_gate_threshold": settings.quality_gate_threshold,
-            "max_regression": options.max_regression,
+            **policy.params(),
             "promoted": decision.promote,
             "quality_gate_reason": decision.reason,
         }
