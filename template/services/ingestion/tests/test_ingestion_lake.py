@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from contracts import DatasetManifest, latest_partition, partition_dir
+from contracts import LABEL_COLUMN, DatasetManifest, latest_partition, partition_dir
 from contracts.lake import MANIFEST_FILE
 from ingestion.lake import DATA_FILE, write_raw_partition
 from ingestion.sources import FileSource, SourceError, SyntheticSource
@@ -35,7 +35,7 @@ def test_manifest_describes_the_written_file(tmp_path: Path) -> None:
     assert manifest.sha256 == _sha256(partition / DATA_FILE)
     assert manifest.row_count == 250
     assert list(manifest.columns) == list(frame.columns)
-    assert manifest.columns["churned"] == "bool"
+    assert manifest.columns[LABEL_COLUMN] == str(frame[LABEL_COLUMN].dtype)
     assert manifest.source == source.describe()
     pd.testing.assert_frame_equal(pd.read_parquet(partition / DATA_FILE), frame)
 
@@ -87,8 +87,8 @@ def test_file_source_rejects_unknown_extensions_up_front(tmp_path: Path) -> None
 
 def test_file_source_names_missing_columns(tmp_path: Path) -> None:
     path = tmp_path / "partial.csv"
-    SyntheticSource(n_rows=10, seed=1).load().drop(columns=["region", "churned"]).to_csv(
+    SyntheticSource(n_rows=10, seed=1).load().drop(columns=["region", LABEL_COLUMN]).to_csv(
         path, index=False
     )
-    with pytest.raises(SourceError, match="region, churned"):
+    with pytest.raises(SourceError, match=f"region, {LABEL_COLUMN}"):
         FileSource(path).load()

@@ -1,29 +1,16 @@
-"""Deterministic synthetic customer data whose churn label carries real, learnable signal.
+"""Deterministic synthetic customer data whose label carries real, learnable signal.
 
-The label is drawn from a logistic model of the attributes (short tenure, low engagement, many
-support tickets, some channels/regions and, mildly, high spend raise churn) so that a plain
-classifier reaches a ROC AUC of roughly 0.8-0.88 and the training quality gate is meaningful.
-Coefficients are relative to fixed reference values rather than to the sample's own statistics:
-when ``drift`` shifts the inputs, the churn rate moves with them, as it would in real life.
+The attributes are drawn here; the use case's label is drawn from them by ``ingestion.labels``
+(a model of the attributes, so the training quality gate is meaningful).
 """
 
 import numpy as np
 import pandas as pd
 
 from contracts import CHANNELS, REGIONS
+from ingestion.labels import draw_label
 from ingestion.schema import RAW_COLUMNS
 
-_INTERCEPT = -2.0
-_TENURE_COEF = -1.0  # per unit of log1p(months)
-_ENGAGEMENT_COEF = -6.0
-_TICKETS_COEF = 0.5
-_SPEND_COEF = 0.004
-_REFERENCE_TENURE = 28
-_REFERENCE_ENGAGEMENT = 0.5
-_REFERENCE_TICKETS = 1.75
-_REFERENCE_SPEND = 38.0
-_CHANNEL_EFFECT = {"web": 0.0, "mobile": 0.35, "store": -0.4, "partner": 0.2}
-_REGION_EFFECT = {"north": 0.0, "south": 0.25, "east": -0.15, "west": 0.1}
 _REGION_WEIGHTS = (0.30, 0.25, 0.25, 0.20)
 
 # Invalid rows injected for the features service's quarantine to catch; each kind breaks one
@@ -70,28 +57,19 @@ def generate_customers(n_rows: int, seed: int, drift: float = 0.0) -> pd.DataFra
     channel = rng.choice(np.array(CHANNELS), size=n_rows, p=_channel_weights(drift))
     region = rng.choice(np.array(REGIONS), size=n_rows, p=list(_REGION_WEIGHTS))
 
-    logit = (
-        _INTERCEPT
-        + _TENURE_COEF * (np.log1p(tenure) - np.log1p(_REFERENCE_TENURE))
-        + _ENGAGEMENT_COEF * (engagement - _REFERENCE_ENGAGEMENT)
-        + _TICKETS_COEF * (tickets - _REFERENCE_TICKETS)
-        + _SPEND_COEF * (spend - _REFERENCE_SPEND)
-        + np.vectorize(_CHANNEL_EFFECT.__getitem__, otypes=[float])(channel)
-        + np.vectorize(_REGION_EFFECT.__getitem__, otypes=[float])(region)
-    )
-    # Bernoulli draws from the probabilities are the noise: the label is likely, not certain.
-    churned = rng.random(n_rows) < 1.0 / (1.0 + np.exp(-logit))
-
+    attributes = {
+        "tenure_months": tenure,
+        "monthly_spend": spend,
+        "engagement_score": engagement,
+        "support_tickets": tickets,
+        "channel": channel,
+        "region": region,
+    }
     frame = pd.DataFrame(
         {
             "customer_id": [f"C{i:07d}" for i in range(n_rows)],
-            "tenure_months": tenure,
-            "monthly_spend": spend,
-            "engagement_score": engagement,
-            "support_tickets": tickets,
-            "channel": channel,
-            "region": region,
-            "churned": churned,
+            **attributes,
+            **draw_label(attributes, rng),
         }
     )
     return frame.loc[:, list(RAW_COLUMNS)]
