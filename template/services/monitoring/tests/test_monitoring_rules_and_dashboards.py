@@ -167,7 +167,7 @@ def test_dashboard_panels_use_only_exported_metrics() -> None:
 class _FixedModel:
     """Stands in for the champion: serving only needs P(churn) per row of its inputs."""
 
-    def churn_probabilities(self, inputs: Any) -> Any:
+    def scores(self, inputs: Any) -> Any:
         import numpy as np
 
         return np.full(len(inputs["channel"]), 0.7)

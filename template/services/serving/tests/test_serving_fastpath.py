@@ -50,7 +50,7 @@ class _Recorder:
     def __init__(self) -> None:
         self.inputs: dict[str, np.ndarray] = {}
 
-    def churn_probabilities(self, inputs):
+    def scores(self, inputs):
         self.inputs = dict(inputs)
         return np.full(len(inputs["channel"]), 0.5)
 
@@ -58,9 +58,7 @@ class _Recorder:
 def test_numpy_features_equal_the_pandas_reference() -> None:
     instances = _instances(500)
     recorder = _Recorder()
-    ModelHandle(name="m", version="1", model=recorder).churn_probabilities(
-        instance_columns(instances)
-    )
+    ModelHandle(name="m", version="1", model=recorder).scores(instance_columns(instances))
     reference = _reference_frame(instances)
     for name in FEATURE_COLUMNS:
         expected = reference[name].to_numpy()
@@ -75,7 +73,7 @@ def test_numpy_features_equal_the_pandas_reference() -> None:
 def test_onnx_probabilities_match_scikit_learn(model_handle: ModelHandle, sk_model) -> None:
     instances = _instances(300, seed=2)
     expected = sk_model.predict_proba(_reference_frame(instances))[:, 1]
-    actual = model_handle.churn_probabilities(instance_columns(instances))
+    actual = model_handle.scores(instance_columns(instances))
     assert np.max(np.abs(actual - expected)) <= 1e-5
 
 

@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description=(
-            "Serve the champion churn model (MLflow alias 'champion') over HTTP. "
+            "Serve the champion model (MLflow alias 'champion') over HTTP. "
             "Endpoints: the prediction API (see services/serving/README.md), GET /healthz, "
             "GET /readyz; GET /metrics on APP_METRICS_PORT."
         ),

@@ -14,7 +14,7 @@ import logging
 import math
 import sqlite3
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -23,12 +23,7 @@ from urllib.parse import unquote, urlparse
 
 import numpy as np
 
-from contracts.artifacts import (
-    ARTIFACT_DIGEST_TAG,
-    ONNX_MODEL_FILE,
-    ONNX_POSITIVE_INDEX_KEY,
-    artifact_digest,
-)
+from contracts.artifacts import ARTIFACT_DIGEST_TAG, ONNX_MODEL_FILE, artifact_digest
 from contracts.features import (
     CATEGORICAL_FEATURES,
     NUMERIC_FEATURES,
@@ -37,8 +32,9 @@ from contracts.features import (
     spend_per_engagement,
     tickets_per_year,
 )
-from contracts.records import CHANNELS, REGIONS
+from contracts.records import CHANNELS, REGIONS, PredictionInstance
 from contracts.settings import Settings
+from serving import output
 from serving.registry import (
     MLFLOW_ARTIFACTS_SCHEME,
     RestRegistry,
@@ -53,7 +49,6 @@ MODEL_FILE = ONNX_MODEL_FILE
 # Operator domains of the ONNX standard (ai.onnx, under its two names) and of its classical-ML
 # operators. Anything else would need a custom-op library: refused.
 STANDARD_DOMAINS = frozenset({"", "ai.onnx", "ai.onnx.ml"})
-PROBABILITIES_OUTPUT = "probabilities"
 # What the model must take: the tensors ``contracts.features.model_inputs`` builds.
 EXPECTED_INPUTS = {name: "tensor(float)" for name in NUMERIC_FEATURES} | {
     name: "tensor(string)" for name in CATEGORICAL_FEATURES
@@ -66,15 +61,16 @@ class ModelRejected(Exception):
     """A registry version that must not be served: tampered, unsafe format or broken."""
 
 
-class ChurnModel(Protocol):
-    """What serving needs from a model: P(churned=True) per row of the model's inputs."""
+class ServedModel(Protocol):
+    """What serving needs from a model: its score per row of the model's inputs
+    (``serving.output`` says what the score is for this project's use case)."""
 
-    def churn_probabilities(self, inputs: Mapping[str, np.ndarray]) -> np.ndarray: ...
+    def scores(self, inputs: Mapping[str, np.ndarray]) -> np.ndarray: ...
 
 
-class OnnxChurnModel:
-    """An ONNX Runtime session over a checked churn model; one thread per session, as every
-    worker process has its own (workers, not threads, use the cores)."""
+class OnnxModel:
+    """An ONNX Runtime session over a checked model; one thread per session, as every worker
+    process has its own (workers, not threads, use the cores)."""
 
     def __init__(self, model: bytes) -> None:
         import onnxruntime
@@ -85,12 +81,11 @@ class OnnxChurnModel:
         self.session = onnxruntime.InferenceSession(
             model, options, providers=["CPUExecutionProvider"]
         )
-        metadata = self.session.get_modelmeta().custom_metadata_map
-        self.positive = int(metadata[ONNX_POSITIVE_INDEX_KEY])
+        self.read = output.reader(self.session.get_modelmeta().custom_metadata_map)
 
-    def churn_probabilities(self, inputs: Mapping[str, np.ndarray]) -> np.ndarray:
-        (probabilities,) = self.session.run([PROBABILITIES_OUTPUT], dict(inputs))
-        return np.asarray(probabilities[:, self.positive], dtype=np.float64)
+    def scores(self, inputs: Mapping[str, np.ndarray]) -> np.ndarray:
+        (raw,) = self.session.run([output.OUTPUT_NAME], dict(inputs))
+        return self.read(raw)
 
 
 def raw_columns(rows: list[dict[str, Any]]) -> dict[str, np.ndarray]:
@@ -99,16 +94,32 @@ def raw_columns(rows: list[dict[str, Any]]) -> dict[str, np.ndarray]:
     return {name: np.asarray([row[name] for row in rows]) for name in names}
 
 
+def instance_columns(instances: Sequence[PredictionInstance]) -> dict[str, np.ndarray]:
+    """Raw attribute columns of validated instances: one float64 matrix, sliced per column."""
+    numeric = np.array(
+        [
+            (item.tenure_months, item.monthly_spend, item.engagement_score, item.support_tickets)
+            for item in instances
+        ],
+        dtype=np.float64,
+    ).reshape(-1, len(RAW_NUMERIC))
+    columns = {name: numeric[:, index] for index, name in enumerate(RAW_NUMERIC)}
+    channel, region = CATEGORICAL_FEATURES
+    columns[channel] = np.array([item.channel for item in instances], dtype=object)
+    columns[region] = np.array([item.region for item in instances], dtype=object)
+    return columns
+
+
 @dataclass(frozen=True)
 class ModelHandle:
     """A loaded model plus the registry coordinates reported in responses and metrics."""
 
     name: str
     version: str
-    model: ChurnModel
+    model: ServedModel
 
-    def churn_probabilities(self, columns: Mapping[str, np.ndarray]) -> np.ndarray:
-        """P(churned=True) per row, from raw attribute columns (derived features added here).
+    def scores(self, columns: Mapping[str, np.ndarray]) -> np.ndarray:
+        """The model's score per row, from raw attribute columns (derived features added here).
 
         The derived features are ``contracts.features``' own functions, the ones training
         used, applied to numpy arrays: training and serving cannot compute them differently.
@@ -126,9 +137,8 @@ class ModelHandle:
             "tickets_per_year": tickets_per_year(tickets, tenure),
             "spend_per_engagement": spend_per_engagement(spend, engagement),
         }
-        probabilities = self.model.churn_probabilities(model_inputs(features))
-        # Guard against float rounding just outside [0, 1] breaking the response schema.
-        return np.clip(probabilities, 0.0, 1.0)
+        # Guarded: float rounding just outside the valid range must not break the response schema.
+        return output.bounded(self.model.scores(model_inputs(features)))
 
 
 @dataclass(frozen=True)
@@ -157,17 +167,17 @@ def smoke_instances() -> dict[str, np.ndarray]:
 
 
 def smoke_test(handle: ModelHandle) -> None:
-    """A prediction over ``smoke_instances`` must give one probability in [0, 1] per row."""
+    """A prediction over ``smoke_instances`` must give one valid score per row."""
     columns = smoke_instances()
     rows = len(columns["channel"])
     try:
-        probabilities = handle.churn_probabilities(columns)
+        scores = handle.scores(columns)
     except Exception as exc:
         raise ModelRejected(f"smoke prediction failed: {type(exc).__name__}") from exc
-    if probabilities.shape != (rows,) or not all(
-        math.isfinite(value) and 0.0 <= value <= 1.0 for value in probabilities.tolist()
+    if scores.shape != (rows,) or not all(
+        math.isfinite(value) and output.valid(value) for value in scores.tolist()
     ):
-        raise ModelRejected("smoke prediction returned no valid probability per row")
+        raise ModelRejected(f"smoke prediction returned no valid {output.SCORE} per row")
 
 
 def verify_digest(directory: Path, expected: str | None) -> None:
@@ -214,20 +224,20 @@ def check_onnx(model: bytes) -> None:
             raise ModelRejected(f"{MODEL_FILE} refers to external tensor files")
 
 
-def load_onnx(path: Path) -> OnnxChurnModel:
+def load_onnx(path: Path) -> OnnxModel:
     """The checked ONNX model in ``path`` as an ONNX Runtime session."""
     if not path.is_file():
         raise ModelRejected(f"no {MODEL_FILE} in the artifact; only ONNX models are served")
     model = path.read_bytes()
     check_onnx(model)
     try:
-        loaded = OnnxChurnModel(model)
+        loaded = OnnxModel(model)
     except Exception as exc:  # invalid graph, missing metadata, ...
         raise ModelRejected(f"{MODEL_FILE} refused by ONNX Runtime: {type(exc).__name__}") from exc
     inputs = {tensor.name: tensor.type for tensor in loaded.session.get_inputs()}
     outputs = {tensor.name for tensor in loaded.session.get_outputs()}
-    if inputs != EXPECTED_INPUTS or PROBABILITIES_OUTPUT not in outputs:
-        raise ModelRejected(f"{MODEL_FILE} does not take the churn features serving sends")
+    if inputs != EXPECTED_INPUTS or output.OUTPUT_NAME not in outputs:
+        raise ModelRejected(f"{MODEL_FILE} does not take the features serving sends")
     return loaded
 
 
