@@ -29,7 +29,6 @@ from training.model import (
     ModelKind,
     build_pipeline,
     classifier_params,
-    evaluate,
 )
 
 INPUT_EXAMPLE_ROWS = 5
@@ -119,7 +118,7 @@ def _train(
             }
         )
         pipeline.fit(split.x_train, split.y_train)
-        evaluation = evaluation_of(evaluate(pipeline, split.x_test, split.y_test), split.y_test)
+        evaluation = evaluation_of(pipeline, split)
         mlflow.log_metrics({**evaluation.metrics, **evaluation.counts})
         # Read the champion before registering so the new version is never compared to itself.
         champion = tracking.current_champion(client, settings.model_name, policy.metric)
