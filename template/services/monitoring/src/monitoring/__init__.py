@@ -1,1 +1,1 @@
-"""Monitoring of the churn model: feature drift reports, alert rules and dashboards."""
+"""Monitoring of the served model: feature drift reports, alert rules and dashboards."""
