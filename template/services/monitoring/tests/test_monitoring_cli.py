@@ -120,7 +120,7 @@ def test_missing_reference_exits_with_a_data_error_in_one_line(
 
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
-    assert "no drift reference for model churn-classifier" in err
+    assert f"no drift reference for model {settings.model_name}" in err
     assert str(settings.reference_path) in err
 
 
