@@ -1,0 +1,170 @@
+"""use_case=clv: customer lifetime value, a regression behind the same pipeline (issue 11).
+
+Renders only (fast): the output is clean and ruff-clean, the use case's own modules are the ones
+rendered, churn's are not, and copier refuses what clv does not cover yet, with plain copier as
+with `aiarch new`. Installing and running the project's own tests (MAE below the mean
+predictor's, the gate refusing a degraded model, ONNX parity, the API contract) is the pairwise
+variants' job (`slow`), which the matrix picks up from copier.yml.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from aiarch_scaffold.errors import UsageError
+from aiarch_scaffold.generate import create_project
+from aiarch_scaffold.questions import load_questions
+from tests.conftest import REPO_ROOT
+from tests.template.rendered import assert_clean_output, assert_only_chosen_files
+from tests.tools import run
+
+CLV = {"use_case": "clv"}
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return create_project(tmp_path_factory.mktemp("render") / "clv", CLV).destination
+
+
+@pytest.fixture(scope="module")
+def graphql_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    answers = {**CLV, "api_style": "graphql"}
+    return create_project(tmp_path_factory.mktemp("render") / "clv-graphql", answers).destination
+
+
+def test_clv_is_a_choice_of_copier_yml_and_churn_stays_the_default() -> None:
+    (question,) = (q for q in load_questions() if q.name == "use_case")
+    assert "clv" in question.values
+    assert question.default == "churn"
+
+
+def test_output_is_clean_and_has_only_the_chosen_files(
+    project: Path, graphql_project: Path
+) -> None:
+    assert_clean_output(project)
+    assert_only_chosen_files(project, CLV)
+    assert_clean_output(graphql_project)
+
+
+def test_python_is_ruff_clean(project: Path, graphql_project: Path) -> None:
+    for root in (project, graphql_project):
+        run(["ruff", "check", "--no-cache", "."], cwd=root)
+        run(["ruff", "format", "--check", "--no-cache", "."], cwd=root)
+
+
+def test_the_use_case_modules_are_clvs_own(project: Path) -> None:
+    training = project / "services/training/src/training"
+    assert "HistGradientBoostingRegressor" in (training / "model.py").read_text()
+    assert 'DEFAULT_MODEL_KIND: ModelKind = "gradient_boosting"' in (
+        training / "model.py"
+    ).read_text()
+    gate = (training / "gate.py").read_text()
+    assert "mean predictor" in gate and "pr_auc" not in gate
+    assert 'PREDICTIONS_OUTPUT = "predictions"' in (training / "onnx_export.py").read_text()
+    labels = (project / "services/ingestion/src/ingestion/labels.py").read_text()
+    assert "value_next_12m" not in labels  # the column name comes from the contract
+    records = (project / "packages/contracts/src/contracts/records.py").read_text()
+    assert "value_next_12m: Annotated[float, _ATTRIBUTE]" in records
+    assert "predicted_value: float" in records and "churn_probability" not in records
+    serving = project / "services/serving/src/serving"
+    assert 'OUTPUT_NAME = "predictions"' in (serving / "output.py").read_text()
+    assert "clv_predicted_value" in (serving / "metrics.py").read_text()
+
+
+def test_no_churn_model_code_or_text_is_left_in_the_services(project: Path) -> None:
+    for path in (project / "services").rglob("*.py"):
+        text = path.read_text()
+        for churn in ("churn_probability", "predict_proba", "roc_auc", "churned"):
+            assert churn not in text, f"{path.relative_to(project)} mentions {churn}"
+
+
+def test_the_generated_tests_prove_the_baseline_the_gate_and_parity(project: Path) -> None:
+    tests = project / "services/training/tests"
+    units = (tests / "test_training_units.py").read_text()
+    mlflow = (tests / "test_training_mlflow.py").read_text()
+    assert "def test_every_kind_beats_the_mean_predictor_on_held_out_rows(" in units
+    assert "def test_the_onnx_export_answers_like_the_pipeline(" in units
+    assert "def test_the_gate_refuses_a_degraded_model_and_the_champion_stays(" in mlflow
+    api = (project / "services/serving/tests/test_serving_api.py").read_text()
+    assert "def test_invalid_input_is_refused_with_the_field_named(" in api
+    assert "def test_predict_requires_the_api_key(" in api
+
+
+def test_committed_api_documents_describe_the_predicted_value(
+    project: Path, graphql_project: Path
+) -> None:
+    document = json.loads((project / "services/serving/openapi.json").read_text())
+    prediction = document["components"]["schemas"]["Prediction"]
+    assert set(prediction["properties"]) == {"customer_id", "predicted_value"}
+    assert prediction["properties"]["predicted_value"]["minimum"] == 0
+    schema = (graphql_project / "services/serving/schema.graphql").read_text()
+    assert "predictedValue: Float!" in schema and "churnProbability" not in schema
+
+
+def test_monitoring_and_docs_cover_the_use_case(project: Path) -> None:
+    dashboard = json.loads(
+        (project / "services/monitoring/grafana/dashboards/model-serving.json").read_text()
+    )
+    expressions = " ".join(
+        target["expr"] for panel in dashboard["panels"] for target in panel.get("targets", [])
+    )
+    assert "clv_predicted_value_bucket" in expressions and "churn" not in expressions
+    adr = (project / "docs/adr/0023-use-case.md").read_text()
+    assert adr.startswith("# 23. Use case: customer lifetime value")
+    assert "mean predictor" in adr
+    assert "training<br/>(train: clv model" in (project / "docs/architecture.md").read_text()
+    assert "APP_QUALITY_GATE_MIN_IMPROVEMENT=0.1" in (project / ".env.example").read_text()
+
+
+REFUSED = [
+    ({"ml_framework": "pytorch"}, "ml_framework=pytorch is not offered with use_case=clv"),
+    ({"ml_framework": "tensorflow"}, "ml_framework=tensorflow is not offered with use_case=clv"),
+    ({"api_style": "grpc"}, "api_style=grpc is not offered with use_case=clv"),
+    ({"ab_testing": True}, "ab_testing is not offered with use_case=clv"),
+    ({"streaming": "kafka"}, "streaming=kafka is not offered with use_case=clv"),
+    ({"feature_store": "feast"}, "feature_store=feast is not offered with use_case=clv"),
+]
+
+
+@pytest.mark.parametrize(("answers", "message"), REFUSED, ids=lambda v: str(v)[:30])
+def test_aiarch_refuses_what_clv_does_not_cover_in_one_line(
+    tmp_path: Path, answers: dict[str, object], message: str
+) -> None:
+    with pytest.raises(UsageError, match=message) as info:
+        create_project(tmp_path / "p", {**CLV, **answers})
+    assert "\n" not in info.value.message
+    assert not (tmp_path / "p").exists()
+
+
+def test_plain_copier_refuses_clv_with_grpc(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "copier",
+            "copy",
+            "--trust",
+            "--defaults",
+            "--quiet",
+            "--vcs-ref",
+            "HEAD",
+            "--data",
+            "use_case=clv",
+            "--data",
+            "api_style=grpc",
+            str(REPO_ROOT),
+            str(tmp_path / "plain"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "api_style=grpc is not offered with use_case=clv" in result.stdout + result.stderr
+    assert not (tmp_path / "plain").exists()
