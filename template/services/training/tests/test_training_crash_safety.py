@@ -228,7 +228,7 @@ def test_sigterm_during_training_marks_the_run_failed_and_registers_nothing(
 ) -> None:
     assert _train_in_process() == 0
     killed = _run_faulty(
-        fork_server, tmp_path, "training.trainer.evaluate", "pause", signal.SIGTERM
+        fork_server, tmp_path, "training.trainer.evaluation_of", "pause", signal.SIGTERM
     )
 
     assert killed.returncode == ExitCode.TERMINATED
