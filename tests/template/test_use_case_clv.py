@@ -60,9 +60,9 @@ def test_python_is_ruff_clean(project: Path, graphql_project: Path) -> None:
 def test_the_use_case_modules_are_clvs_own(project: Path) -> None:
     training = project / "services/training/src/training"
     assert "HistGradientBoostingRegressor" in (training / "model.py").read_text()
-    assert 'DEFAULT_MODEL_KIND: ModelKind = "gradient_boosting"' in (
-        training / "model.py"
-    ).read_text()
+    assert (
+        'DEFAULT_MODEL_KIND: ModelKind = "gradient_boosting"' in (training / "model.py").read_text()
+    )
     gate = (training / "gate.py").read_text()
     assert "mean predictor" in gate and "pr_auc" not in gate
     assert 'PREDICTIONS_OUTPUT = "predictions"' in (training / "onnx_export.py").read_text()

@@ -24,8 +24,12 @@ def test_every_question_has_help_and_a_default() -> None:
 
 def test_choice_labels_map_to_values() -> None:
     use_case = {q.name: q for q in load_questions()}["use_case"]
-    assert use_case.values == ["churn"]
-    assert "Customer churn prediction" in use_case.choices
+    assert use_case.values == ["churn", "clv"]
+    assert use_case.choices["Customer churn prediction"] == "churn"
+    assert (
+        use_case.choices["Customer lifetime value (revenue of the next 12 months; regression)"]
+        == "clv"
+    )
 
 
 def test_broken_copier_yml_is_a_one_line_error(template_copy: Path) -> None:
