@@ -41,11 +41,16 @@ import contextlib, importlib, io, json, os, signal, sys, time, traceback
 from pathlib import Path
 
 from training.__main__ import main
-from training.model import DEFAULT_MODEL_KIND
+from training.model import DEFAULT_MODEL_KIND, MODEL_KINDS
 
-# TensorFlow's runtime threads do not survive fork(): warm up on a model that does not start
-# them, so each forked run imports and starts TensorFlow itself, as a fresh `train` does.
-WARM_UP = ["--model", "logistic_regression"] if DEFAULT_MODEL_KIND == "keras_mlp" else []
+# TensorFlow's runtime threads and OpenMP's (gradient boosting) do not survive fork(): warm up
+# on a model that starts none, so each forked run starts them itself, as a fresh `train` does.
+FORK_SAFE = ("logistic_regression", "ridge", "mlp")
+WARM_UP = (
+    []
+    if DEFAULT_MODEL_KIND in FORK_SAFE
+    else ["--model", next(kind for kind in MODEL_KINDS if kind in FORK_SAFE)]
+)
 with contextlib.redirect_stdout(io.StringIO()):
     assert main(WARM_UP) == 0, "the warm-up run in the scratch store failed"
 
