@@ -46,11 +46,12 @@ def _rewrite_manifest(partition: Path, data: Path) -> None:
     (partition / MANIFEST_FILE).write_text(manifest.model_dump_json())
 
 
-def test_flipped_labels_fail_the_checksum(
+def test_tampered_labels_fail_the_checksum(
     settings: Settings, features: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     frame = pd.read_parquet(features)
-    frame[LABEL_COLUMN] = ~frame[LABEL_COLUMN]
+    # Every customer gets another customer's label: same values, same dtype, wrong rows.
+    frame[LABEL_COLUMN] = frame[LABEL_COLUMN].iloc[::-1].to_numpy()
     frame.to_parquet(features, index=False)
     _refused(capsys, settings, "checksum mismatch")
 
