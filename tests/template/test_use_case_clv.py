@@ -86,9 +86,11 @@ def test_no_churn_model_code_or_text_is_left_in_the_services(project: Path) -> N
 def test_the_generated_tests_prove_the_baseline_the_gate_and_parity(project: Path) -> None:
     tests = project / "services/training/tests"
     units = (tests / "test_training_units.py").read_text()
+    onnx = (tests / "test_training_onnx.py").read_text()
     mlflow = (tests / "test_training_mlflow.py").read_text()
     assert "def test_every_kind_beats_the_mean_predictor_on_held_out_rows(" in units
-    assert "def test_the_onnx_export_answers_like_the_pipeline(" in units
+    assert "def test_every_model_kind_exports_within_tolerance(" in onnx
+    assert "def test_a_failed_parity_check_registers_nothing(" in onnx
     assert "def test_the_gate_refuses_a_degraded_model_and_the_champion_stays(" in mlflow
     api = (project / "services/serving/tests/test_serving_api.py").read_text()
     assert "def test_invalid_input_is_refused_with_the_field_named(" in api
