@@ -127,6 +127,12 @@ def fork_server(
         "APP_ENVIRONMENT": "test",
         "APP_MODEL_NAME": "warm-up",
         "MLFLOW_DISABLE_TELEMETRY": "true",
+        # An OpenMP thread pool (libgomp under PyTorch's and scikit-learn's kernels) does not
+        # survive fork(): a forked run's first parallel kernel waits for the parent's threads
+        # forever. One thread per runtime means no pool is ever started in this process.
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
     }
     env.pop("APP_MLFLOW_TRACKING_URI", None)
     warm_up = Settings(data_dir=scratch, environment="test", mlflow_tracking_uri=None)
