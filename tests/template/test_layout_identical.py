@@ -62,21 +62,39 @@ EMPTIED: dict[str, Callable[[Answers], bool]] = {
 }
 
 
-def _baseline_questions() -> set[str]:
-    """The questions both pinned commits ask (later questions did not exist yet)."""
+def _baseline_questions() -> dict[str, set[object] | None]:
+    """The questions both pinned commits ask (later questions did not exist yet), each with
+    the values it offered then (None: any value)."""
     shown = subprocess.run(
         ["git", "-C", str(REPO_ROOT), "show", f"{BASELINE}:copier.yml"],
         capture_output=True,
         check=True,
     )
-    return {key for key in yaml.safe_load(shown.stdout) if not key.startswith("_")}
+    questions = {}
+    for key, spec in yaml.safe_load(shown.stdout).items():
+        if key.startswith("_"):
+            continue
+        choices = spec.get("choices") if isinstance(spec, dict) else None
+        if isinstance(choices, dict):
+            questions[key] = set(choices.values())
+        elif isinstance(choices, list):
+            questions[key] = set(choices)
+        else:
+            questions[key] = None
+    return questions
 
 
 def _rows() -> list[Answers]:
+    """Today's rows as the baseline could answer them: later questions, and values a question
+    did not offer yet (use_case=clv), are left to the baseline's defaults."""
     known = _baseline_questions()
     rows: list[Answers] = []
     for row in compute("pairwise") + compute("each"):
-        row = {key: value for key, value in row.items() if key in known}
+        row = {
+            key: value
+            for key, value in row.items()
+            if key in known and (known[key] is None or value in known[key])
+        }
         if row not in rows:
             rows.append(row)
     return rows
