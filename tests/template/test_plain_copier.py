@@ -206,3 +206,39 @@ def test_plain_copier_offers_feast_with_every_api_style(
         cwd=tmp_path,
     )
     assert lookup in (tmp_path / "plain" / path).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("ml_framework", "model", "estimator"),
+    [
+        ("pytorch", "torch_model.py", "class MLPRegressor(TorchMLP):"),
+        ("tensorflow", "keras_model.py", "class KerasValueRegressor(KerasNetwork):"),
+    ],
+)
+def test_plain_copier_offers_clv_with_every_ml_framework(
+    tmp_path: Path, ml_framework: str, model: str, estimator: str
+) -> None:
+    """No refusal left: copier itself renders use_case=clv with PyTorch and Keras, and the
+    network is a regressor."""
+    run(
+        [
+            sys.executable,
+            "-m",
+            "copier",
+            "copy",
+            "--trust",
+            "--defaults",
+            "--quiet",
+            "--data",
+            "use_case=clv",
+            "--data",
+            f"ml_framework={ml_framework}",
+            "--vcs-ref",
+            "HEAD",
+            str(REPO_ROOT),
+            str(tmp_path / "plain"),
+        ],
+        cwd=tmp_path,
+    )
+    source = tmp_path / "plain/services/training/src/training" / model
+    assert estimator in source.read_text(encoding="utf-8")

@@ -1,10 +1,10 @@
 """use_case=clv: customer lifetime value, a regression behind the same pipeline (issue 11).
 
-Renders only (fast): the output is clean and ruff-clean, the use case's own modules are the ones
-rendered, churn's are not, and copier refuses what clv does not cover yet, with plain copier as
-with `aiarch new`. Installing and running the project's own tests (MAE below the mean
-predictor's, the gate refusing a degraded model, ONNX parity, the API contract) is the pairwise
-variants' job (`slow`), which the matrix picks up from copier.yml.
+Renders only (fast): the output is clean and ruff-clean for every ml_framework, the use case's
+own modules are the ones rendered, churn's are not, and copier refuses what clv does not cover
+yet, with plain copier as with `aiarch new`. Installing and running the project's own tests
+(MAE below the mean predictor's, the gate refusing a degraded model, ONNX parity, the API
+contract) is the pairwise variants' job (`slow`), which the matrix picks up from copier.yml.
 """
 
 from __future__ import annotations
@@ -37,6 +37,20 @@ def graphql_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return create_project(tmp_path_factory.mktemp("render") / "clv-graphql", answers).destination
 
 
+@pytest.fixture(scope="module")
+def framework_projects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """clv with each ml_framework besides scikit-learn (read from copier.yml)."""
+    (question,) = (q for q in load_questions() if q.name == "ml_framework")
+    return {
+        framework: create_project(
+            tmp_path_factory.mktemp("render") / f"clv-{framework}",
+            {**CLV, "ml_framework": framework},
+        ).destination
+        for framework in question.values
+        if framework != "sklearn"
+    }
+
+
 def test_clv_is_a_choice_of_copier_yml_and_churn_stays_the_default() -> None:
     (question,) = (q for q in load_questions() if q.name == "use_case")
     assert "clv" in question.values
@@ -51,8 +65,19 @@ def test_output_is_clean_and_has_only_the_chosen_files(
     assert_clean_output(graphql_project)
 
 
-def test_python_is_ruff_clean(project: Path, graphql_project: Path) -> None:
-    for root in (project, graphql_project):
+def test_every_framework_renders_clean_with_only_its_files(
+    framework_projects: dict[str, Path],
+) -> None:
+    assert set(framework_projects) == {"pytorch", "tensorflow"}
+    for framework, root in framework_projects.items():
+        assert_clean_output(root)
+        assert_only_chosen_files(root, {**CLV, "ml_framework": framework})
+
+
+def test_python_is_ruff_clean(
+    project: Path, graphql_project: Path, framework_projects: dict[str, Path]
+) -> None:
+    for root in (project, graphql_project, *framework_projects.values()):
         run(["ruff", "check", "--no-cache", "."], cwd=root)
         run(["ruff", "format", "--check", "--no-cache", "."], cwd=root)
 
@@ -76,11 +101,34 @@ def test_the_use_case_modules_are_clvs_own(project: Path) -> None:
     assert "clv_predicted_value" in (serving / "metrics.py").read_text()
 
 
-def test_no_churn_model_code_or_text_is_left_in_the_services(project: Path) -> None:
-    for path in (project / "services").rglob("*.py"):
-        text = path.read_text()
-        for churn in ("churn_probability", "predict_proba", "roc_auc", "churned"):
-            assert churn not in text, f"{path.relative_to(project)} mentions {churn}"
+def test_the_networks_are_regressors_with_a_log_link(framework_projects: dict[str, Path]) -> None:
+    """PyTorch and Keras fit the Poisson deviance on a log link and export the value to ONNX."""
+    torch = framework_projects["pytorch"] / "services/training/src/training"
+    torch_model = (torch / "torch_model.py").read_text()
+    assert "class MLPRegressor(TorchMLP):" in torch_model
+    assert "nn.PoissonNLLLoss(log_input=True)" in torch_model
+    assert "load_file" in torch_model and "torch.save" not in torch_model
+    assert 'DEFAULT_MODEL_KIND: ModelKind = "mlp"' in (torch / "model.py").read_text()
+    assert "torch_to_onnx(model, PREDICTIONS_OUTPUT)" in (torch / "onnx_export.py").read_text()
+    keras = framework_projects["tensorflow"] / "services/training/src/training"
+    keras_model = (keras / "keras_model.py").read_text()
+    assert "class KerasValueRegressor(KerasNetwork):" in keras_model
+    assert 'LOSS = "poisson"' in keras_model and 'activation="exponential"' in keras_model
+    assert "safe_mode=True" in keras_model
+    assert 'DEFAULT_MODEL_KIND: ModelKind = "keras_mlp"' in (keras / "model.py").read_text()
+    assert "return KerasValueRegressor(seed=0, network=network)" in (
+        keras / "tracking.py"
+    ).read_text()
+
+
+def test_no_churn_model_code_or_text_is_left_in_the_services(
+    project: Path, framework_projects: dict[str, Path]
+) -> None:
+    for root in (project, *framework_projects.values()):
+        for path in (root / "services").rglob("*.py"):
+            text = path.read_text()
+            for churn in ("churn_probability", "predict_proba", "roc_auc", "churned", "Classifier"):
+                assert churn not in text, f"{path.relative_to(root)} mentions {churn}"
 
 
 def test_the_generated_tests_prove_the_baseline_the_gate_and_parity(project: Path) -> None:
@@ -95,6 +143,33 @@ def test_the_generated_tests_prove_the_baseline_the_gate_and_parity(project: Pat
     api = (project / "services/serving/tests/test_serving_api.py").read_text()
     assert "def test_invalid_input_is_refused_with_the_field_named(" in api
     assert "def test_predict_requires_the_api_key(" in api
+
+
+def test_the_framework_tests_prove_the_gate_parity_and_safe_files(
+    framework_projects: dict[str, Path],
+) -> None:
+    tests = framework_projects["pytorch"] / "services/training/tests"
+    torch = (tests / "test_training_torch.py").read_text()
+    for name in (
+        "test_held_out_metrics_clear_the_quality_gate",
+        "test_the_same_seed_trains_the_same_weights",
+        "test_onnx_export_answers_like_torch_on_the_holdout",
+        "test_a_pickle_planted_as_the_weights_is_never_unpickled",
+    ):
+        assert f"def {name}(" in torch, name
+    assert "MLPRegressor.load(" in (tests / "test_training_mlflow.py").read_text()
+    tests = framework_projects["tensorflow"] / "services/training/tests"
+    keras = (tests / "test_training_keras.py").read_text()
+    for name in (
+        "test_keras_model_clears_the_quality_gate_on_held_out_synthetic_data",
+        "test_onnx_export_answers_like_keras_on_the_holdout",
+        "test_keras_file_with_code_in_it_is_refused",
+    ):
+        assert f"def {name}(" in keras, name
+    assert 'evaluation.metrics["mae"] < 0.9 * evaluation.metrics["baseline_mae"]' in keras
+    for root in framework_projects.values():
+        mlflow = (root / "services/training/tests/test_training_mlflow.py").read_text()
+        assert "def test_the_gate_refuses_a_degraded_model_and_the_champion_stays(" in mlflow
 
 
 def test_committed_api_documents_describe_the_predicted_value(
@@ -124,8 +199,6 @@ def test_monitoring_and_docs_cover_the_use_case(project: Path) -> None:
 
 
 REFUSED = [
-    ({"ml_framework": "pytorch"}, "ml_framework=pytorch is not offered with use_case=clv"),
-    ({"ml_framework": "tensorflow"}, "ml_framework=tensorflow is not offered with use_case=clv"),
     ({"api_style": "grpc"}, "api_style=grpc is not offered with use_case=clv"),
     ({"ab_testing": True}, "ab_testing is not offered with use_case=clv"),
     ({"streaming": "kafka"}, "streaming=kafka is not offered with use_case=clv"),
