@@ -116,9 +116,9 @@ def test_the_networks_are_regressors_with_a_log_link(framework_projects: dict[st
     assert 'LOSS = "poisson"' in keras_model and 'activation="exponential"' in keras_model
     assert "safe_mode=True" in keras_model
     assert 'DEFAULT_MODEL_KIND: ModelKind = "keras_mlp"' in (keras / "model.py").read_text()
-    assert "return KerasValueRegressor(seed=0, network=network)" in (
-        keras / "tracking.py"
-    ).read_text()
+    assert (
+        "return KerasValueRegressor(seed=0, network=network)" in (keras / "tracking.py").read_text()
+    )
 
 
 def test_no_churn_model_code_or_text_is_left_in_the_services(
