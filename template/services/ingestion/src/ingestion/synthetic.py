@@ -71,7 +71,7 @@ def generate_customers(n_rows: int, seed: int, drift: float = 0.0) -> pd.DataFra
         {
             "customer_id": [f"C{i:07d}" for i in range(n_rows)],
             **attributes,
-            **draw_label(attributes, rng),
+            **draw_label(attributes, rng, drift),
         }
     )
     return frame.loc[:, list(RAW_COLUMNS)]
