@@ -45,7 +45,7 @@ from training.model import DEFAULT_MODEL_KIND, MODEL_KINDS
 
 # TensorFlow's runtime threads and OpenMP's (gradient boosting) do not survive fork(): warm up
 # on a model that starts none, so each forked run starts them itself, as a fresh `train` does
-# (k-means keeps OpenMP to one thread, which starts no pool).
+# (k-means too: the fork server runs one OpenMP thread, which starts no pool).
 FORK_SAFE = ("logistic_regression", "ridge", "mlp", "kmeans")
 WARM_UP = (
     []
