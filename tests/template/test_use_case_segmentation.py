@@ -72,7 +72,8 @@ def test_the_use_case_modules_are_segmentations_own(project: Path) -> None:
     onnx_export = (training / "onnx_export.py").read_text()
     assert 'NAMES_METADATA = "segment_names"' in onnx_export
     labels = (project / "services/ingestion/src/ingestion/labels.py").read_text()
-    assert "known_segment" not in labels  # the column name comes from the contract
+    # The column name comes from the contract.
+    assert '"known_segment"' not in labels and "LABEL_COLUMN: segment" in labels
     records = (project / "packages/contracts/src/contracts/records.py").read_text()
     assert "known_segment: Annotated[int, _ATTRIBUTE]" in records
     assert "segment_name: str" in records and "predicted_value" not in records
