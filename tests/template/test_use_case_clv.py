@@ -32,6 +32,12 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def grpc_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    answers = {**CLV, "api_style": "grpc"}
+    return create_project(tmp_path_factory.mktemp("render") / "clv-grpc", answers).destination
+
+
+@pytest.fixture(scope="module")
 def graphql_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     answers = {**CLV, "api_style": "graphql"}
     return create_project(tmp_path_factory.mktemp("render") / "clv-graphql", answers).destination
@@ -44,15 +50,17 @@ def test_clv_is_a_choice_of_copier_yml_and_churn_stays_the_default() -> None:
 
 
 def test_output_is_clean_and_has_only_the_chosen_files(
-    project: Path, graphql_project: Path
+    project: Path, graphql_project: Path, grpc_project: Path
 ) -> None:
     assert_clean_output(project)
     assert_only_chosen_files(project, CLV)
     assert_clean_output(graphql_project)
+    assert_clean_output(grpc_project)
+    assert_only_chosen_files(grpc_project, {**CLV, "api_style": "grpc"})
 
 
-def test_python_is_ruff_clean(project: Path, graphql_project: Path) -> None:
-    for root in (project, graphql_project):
+def test_python_is_ruff_clean(project: Path, graphql_project: Path, grpc_project: Path) -> None:
+    for root in (project, graphql_project, grpc_project):
         run(["ruff", "check", "--no-cache", "."], cwd=root)
         run(["ruff", "format", "--check", "--no-cache", "."], cwd=root)
 
@@ -76,11 +84,14 @@ def test_the_use_case_modules_are_clvs_own(project: Path) -> None:
     assert "clv_predicted_value" in (serving / "metrics.py").read_text()
 
 
-def test_no_churn_model_code_or_text_is_left_in_the_services(project: Path) -> None:
-    for path in (project / "services").rglob("*.py"):
-        text = path.read_text()
-        for churn in ("churn_probability", "predict_proba", "roc_auc", "churned"):
-            assert churn not in text, f"{path.relative_to(project)} mentions {churn}"
+def test_no_churn_model_code_or_text_is_left_in_the_services(
+    project: Path, grpc_project: Path
+) -> None:
+    for root in (project, grpc_project):
+        for path in [*(root / "services").rglob("*.py"), *(root / "services").rglob("*.md")]:
+            text = path.read_text()
+            for churn in ("churn_probability", "churnProbability", "predict_proba", "churned"):
+                assert churn not in text, f"{path.relative_to(root)} mentions {churn}"
 
 
 def test_the_generated_tests_prove_the_baseline_the_gate_and_parity(project: Path) -> None:
@@ -108,6 +119,26 @@ def test_committed_api_documents_describe_the_predicted_value(
     assert "predictedValue: Float!" in schema and "churnProbability" not in schema
 
 
+def test_the_proto_contract_carries_the_predicted_value(grpc_project: Path) -> None:
+    """gRPC answers clv with a value per customer; the request is churn's (same features)."""
+    proto_dir = grpc_project / "packages/contracts/src/contracts/proto/churn/serving/v1"
+    proto = (proto_dir / "prediction.proto").read_text()
+    prediction = proto.split("message Prediction {", 1)[1].split("}", 1)[0]
+    assert "double predicted_value = 2;" in prediction
+    assert "churn" not in prediction
+    assert "churn_probability" not in (proto_dir / "prediction_pb2.pyi").read_text()
+    convert = (grpc_project / "services/serving/src/serving/grpc_convert.py").read_text()
+    assert "predicted_value=prediction.predicted_value" in convert
+    tests = (grpc_project / "services/serving/tests/test_serving_grpc.py").read_text()
+    for test in (
+        "def test_prediction_equals_the_models_own_output(",
+        "def test_validation_errors_name_the_field(",
+        "def test_predict_without_or_with_a_wrong_key_is_unauthenticated(",
+    ):
+        assert test in tests
+    assert '_count(server, "clv_predictions_total") == 2' in tests
+
+
 def test_monitoring_and_docs_cover_the_use_case(project: Path) -> None:
     dashboard = json.loads(
         (project / "services/monitoring/grafana/dashboards/model-serving.json").read_text()
@@ -126,7 +157,6 @@ def test_monitoring_and_docs_cover_the_use_case(project: Path) -> None:
 REFUSED = [
     ({"ml_framework": "pytorch"}, "ml_framework=pytorch is not offered with use_case=clv"),
     ({"ml_framework": "tensorflow"}, "ml_framework=tensorflow is not offered with use_case=clv"),
-    ({"api_style": "grpc"}, "api_style=grpc is not offered with use_case=clv"),
     ({"ab_testing": True}, "ab_testing is not offered with use_case=clv"),
     ({"streaming": "kafka"}, "streaming=kafka is not offered with use_case=clv"),
     ({"feature_store": "feast"}, "feature_store=feast is not offered with use_case=clv"),
@@ -143,7 +173,7 @@ def test_aiarch_refuses_what_clv_does_not_cover_in_one_line(
     assert not (tmp_path / "p").exists()
 
 
-def test_plain_copier_refuses_clv_with_grpc(tmp_path: Path) -> None:
+def test_plain_copier_refuses_clv_with_ab_testing(tmp_path: Path) -> None:
     result = subprocess.run(
         [
             sys.executable,
@@ -158,7 +188,7 @@ def test_plain_copier_refuses_clv_with_grpc(tmp_path: Path) -> None:
             "--data",
             "use_case=clv",
             "--data",
-            "api_style=grpc",
+            "ab_testing=true",
             str(REPO_ROOT),
             str(tmp_path / "plain"),
         ],
@@ -168,5 +198,5 @@ def test_plain_copier_refuses_clv_with_grpc(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode != 0
-    assert "api_style=grpc is not offered with use_case=clv" in result.stdout + result.stderr
+    assert "ab_testing is not offered with use_case=clv" in result.stdout + result.stderr
     assert not (tmp_path / "plain").exists()
