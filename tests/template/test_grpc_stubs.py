@@ -58,8 +58,9 @@ def test_committed_stubs_match_the_proto(project: Path) -> None:
             ["rpc Assign(", "rpc PredictByCustomerIds("],
         ),
         ({"use_case": "clv"}, ["double predicted_value = 2;"]),
+        ({"use_case": "clv", "feature_store": "feast"}, ["rpc PredictByCustomerIds("]),
     ],
-    ids=["assign", "lookup", "assign-and-lookup", "clv"],
+    ids=["assign", "lookup", "assign-and-lookup", "clv", "clv-lookup"],
 )
 def test_committed_stubs_with_more_rpcs_match_the_proto(
     tmp_path: Path, answers: dict[str, object], rpcs: list[str]

@@ -154,12 +154,42 @@ def test_monitoring_and_docs_cover_the_use_case(project: Path) -> None:
     assert "APP_QUALITY_GATE_MIN_IMPROVEMENT=0.1" in (project / ".env.example").read_text()
 
 
+@pytest.mark.parametrize("api_style", ["rest", "grpc", "graphql"])
+def test_the_online_lookup_serves_lifetime_values(tmp_path: Path, api_style: str) -> None:
+    """feature_store=feast: customers given by id are valued through serving.predict, the same
+    code as for features sent in the request, with every API style."""
+    answers = {**CLV, "feature_store": "feast", "api_style": api_style}
+    project = create_project(tmp_path / "p", answers).destination
+    assert_clean_output(project)
+    assert_only_chosen_files(project, answers)
+    run(["ruff", "check", "--no-cache", "."], cwd=project)
+    run(["ruff", "format", "--check", "--no-cache", "."], cwd=project)
+    serving = project / "services/serving/src/serving"
+    online = (serving / "online.py").read_text()
+    assert "from serving.predict import Scores, score_columns, scores_json, scores_response" in (
+        online
+    )
+    assert "churn" not in online
+    store = (project / "packages/contracts/src/contracts/feature_store.py").read_text()
+    assert 'FEATURE_SERVICE = "clv_model"' in store
+    e2e = (project / "tests/e2e/test_feature_store.py").read_text()
+    assert f"def test_{api_style}_scores_customer_ids_like_their_features(" in e2e
+    assert "probabilities" not in e2e and "churnProbability" not in e2e
+    if api_style == "graphql":
+        schema = (project / "services/serving/schema.graphql").read_text()
+        assert "predictByCustomerIds(customerIds: [String!]!): PredictionResult!" in schema
+        assert "predictedValue: Float!" in schema
+    if api_style == "grpc":
+        proto = project / "packages/contracts/src/contracts/proto/churn/serving/v1"
+        assert "rpc PredictByCustomerIds(" in (proto / "prediction.proto").read_text()
+        assert "PredictByCustomerIds" in (proto / "prediction_pb2_grpc.py").read_text()
+
+
 REFUSED = [
     ({"ml_framework": "pytorch"}, "ml_framework=pytorch is not offered with use_case=clv"),
     ({"ml_framework": "tensorflow"}, "ml_framework=tensorflow is not offered with use_case=clv"),
     ({"ab_testing": True}, "ab_testing is not offered with use_case=clv"),
     ({"streaming": "kafka"}, "streaming=kafka is not offered with use_case=clv"),
-    ({"feature_store": "feast"}, "feature_store=feast is not offered with use_case=clv"),
 ]
 
 
