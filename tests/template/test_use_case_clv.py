@@ -74,7 +74,7 @@ def test_the_use_case_modules_are_clvs_own(project: Path) -> None:
     gate = (training / "gate.py").read_text()
     assert "mean predictor" in gate and "pr_auc" not in gate
     assert 'PREDICTIONS_OUTPUT = "predictions"' in (training / "onnx_export.py").read_text()
-    labels = (project / "services/ingestion/src/ingestion/labels.py").read_text()
+    labels = (project / "packages/contracts/src/contracts/labels.py").read_text()
     assert "value_next_12m" not in labels  # the column name comes from the contract
     records = (project / "packages/contracts/src/contracts/records.py").read_text()
     assert "value_next_12m: Annotated[float, _ATTRIBUTE]" in records
@@ -185,11 +185,42 @@ def test_the_online_lookup_serves_lifetime_values(tmp_path: Path, api_style: str
         assert "PredictByCustomerIds" in (proto / "prediction_pb2_grpc.py").read_text()
 
 
+def test_customer_events_carry_the_lifetime_value(tmp_path: Path) -> None:
+    """streaming=kafka: the event payload carries clv's label, drawn by the batch's own model
+    (contracts.labels), and a `lapsed` event must bring no revenue."""
+    answers = {**CLV, "streaming": "kafka"}
+    project = create_project(tmp_path / "p", answers).destination
+    assert_clean_output(project)
+    assert_only_chosen_files(project, answers)
+    run(["ruff", "check", "--no-cache", "."], cwd=project)
+    run(["ruff", "format", "--check", "--no-cache", "."], cwd=project)
+    events = (project / "packages/contracts/src/contracts/events.py").read_text()
+    assert "value_next_12m: Annotated[float, _ATTRIBUTE]" in events
+    assert '"lapsed"' in events and "churn" not in events
+    synthetic = (project / "services/events/src/events/synthetic.py").read_text()
+    assert "from contracts.labels import draw_label" in synthetic
+    assert "churn" not in synthetic
+    tests = project / "services/events/tests"
+    assert "def test_a_lapsed_event_must_bring_no_revenue(" in (
+        tests / "test_events_schema.py"
+    ).read_text()
+    assert "def test_values_follow_the_batch_datas_signal(" in (
+        tests / "test_events_synthetic.py"
+    ).read_text()
+    # Replay idempotence and the dead letters are the consumer's own, for every use case.
+    consumer = (tests / "test_events_consumer.py").read_text()
+    assert "def test_each_event_lands_once_and_a_replay_leaves_the_lake_byte_identical(" in (
+        consumer
+    )
+    assert "def test_a_malformed_event_is_dead_lettered_with_its_reason_and_the_rest_flows(" in (
+        consumer
+    )
+
+
 REFUSED = [
     ({"ml_framework": "pytorch"}, "ml_framework=pytorch is not offered with use_case=clv"),
     ({"ml_framework": "tensorflow"}, "ml_framework=tensorflow is not offered with use_case=clv"),
     ({"ab_testing": True}, "ab_testing is not offered with use_case=clv"),
-    ({"streaming": "kafka"}, "streaming=kafka is not offered with use_case=clv"),
 ]
 
 
