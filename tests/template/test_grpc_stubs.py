@@ -59,8 +59,21 @@ def test_committed_stubs_match_the_proto(project: Path) -> None:
         ),
         ({"use_case": "clv"}, ["double predicted_value = 2;"]),
         ({"use_case": "clv", "feature_store": "feast"}, ["rpc PredictByCustomerIds("]),
+        ({"use_case": "clv", "ab_testing": True}, ["rpc Assign("]),
+        (
+            {"use_case": "clv", "ab_testing": True, "feature_store": "feast"},
+            ["rpc Assign(", "rpc PredictByCustomerIds("],
+        ),
     ],
-    ids=["assign", "lookup", "assign-and-lookup", "clv", "clv-lookup"],
+    ids=[
+        "assign",
+        "lookup",
+        "assign-and-lookup",
+        "clv",
+        "clv-lookup",
+        "clv-assign",
+        "clv-assign-and-lookup",
+    ],
 )
 def test_committed_stubs_with_more_rpcs_match_the_proto(
     tmp_path: Path, answers: dict[str, object], rpcs: list[str]

@@ -217,10 +217,41 @@ def test_customer_events_carry_the_lifetime_value(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize("api_style", ["rest", "grpc", "graphql"])
+def test_the_experiment_decides_on_revenue(tmp_path: Path, api_style: str) -> None:
+    """ab_testing: clv's experiment is its own (clv-model), revenue is its primary outcome
+    (Welch's t-test), and every API style serves the assignments as with churn."""
+    answers = {**CLV, "ab_testing": True, "api_style": api_style}
+    project = create_project(tmp_path / "p", answers).destination
+    assert_clean_output(project)
+    assert_only_chosen_files(project, answers)
+    run(["ruff", "check", "--no-cache", "."], cwd=project)
+    run(["ruff", "format", "--check", "--no-cache", "."], cwd=project)
+    definition = (project / "experiments/clv-model.yaml").read_text()
+    metrics = definition.split("\nmetrics:\n", 1)[1]
+    assert metrics.startswith("  - name: revenue\n    kind: continuous\n")
+    assert "APP_EXPERIMENT_NAME=clv-model" in (project / ".env.example").read_text()
+    tests = project / "services/experiments/tests"
+    analysis = (tests / "test_experiments_analysis.py").read_text()
+    for test in (
+        "def test_a_planted_effect_is_detected(",
+        "def test_a_harmful_treatment_is_reported_as_worse(",
+        "def test_an_aa_test_is_not_flagged(",
+        "def test_a_retention_effect_alone_does_not_decide(",
+    ):
+        assert test in analysis
+    assert 'revenue.test == "Welch\'s t-test"' in analysis
+    serving_tests = {
+        "rest": "test_serving_assignments.py",
+        "grpc": "test_serving_grpc_assignments.py",
+        "graphql": "test_serving_graphql_assignments.py",
+    }[api_style]
+    assert "clv-model" in (project / "services/serving/tests" / serving_tests).read_text()
+
+
 REFUSED = [
     ({"ml_framework": "pytorch"}, "ml_framework=pytorch is not offered with use_case=clv"),
     ({"ml_framework": "tensorflow"}, "ml_framework=tensorflow is not offered with use_case=clv"),
-    ({"ab_testing": True}, "ab_testing is not offered with use_case=clv"),
 ]
 
 
@@ -234,7 +265,7 @@ def test_aiarch_refuses_what_clv_does_not_cover_in_one_line(
     assert not (tmp_path / "p").exists()
 
 
-def test_plain_copier_refuses_clv_with_ab_testing(tmp_path: Path) -> None:
+def test_plain_copier_refuses_clv_with_pytorch(tmp_path: Path) -> None:
     result = subprocess.run(
         [
             sys.executable,
@@ -249,7 +280,7 @@ def test_plain_copier_refuses_clv_with_ab_testing(tmp_path: Path) -> None:
             "--data",
             "use_case=clv",
             "--data",
-            "ab_testing=true",
+            "ml_framework=pytorch",
             str(REPO_ROOT),
             str(tmp_path / "plain"),
         ],
@@ -259,5 +290,5 @@ def test_plain_copier_refuses_clv_with_ab_testing(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode != 0
-    assert "ab_testing is not offered with use_case=clv" in result.stdout + result.stderr
+    assert "ml_framework=pytorch is not offered with use_case=clv" in result.stdout + result.stderr
     assert not (tmp_path / "plain").exists()
