@@ -38,7 +38,8 @@ def _expected_cost(item: pytest.Item) -> int:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Longest first: with two xdist workers, a heavy pairwise row that starts last leaves the
-    other worker idle for its whole run; started first, the light tests fill in behind it."""
+    other worker idle for its whole run; started first, the light tests fill in behind it.
+    xdist keeps this order only with --no-loadscope-reorder (scripts/test passes it)."""
     items.sort(key=lambda item: -_expected_cost(item))
 
 

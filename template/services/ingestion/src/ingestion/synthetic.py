@@ -1,7 +1,9 @@
 """Deterministic synthetic customer data whose label carries real, learnable signal.
 
 The attributes are drawn here; the use case's label is drawn from them by ``contracts.labels``
-(a model of the attributes, so the training quality gate is meaningful).
+(a model of the attributes, so the training quality gate is meaningful). A use case whose
+structure lives in the attributes themselves (segmentation's planted segments) returns the
+attributes it reshapes with its label; they replace the ones drawn here.
 """
 
 import numpy as np
@@ -69,7 +71,7 @@ def generate_customers(n_rows: int, seed: int, drift: float = 0.0) -> pd.DataFra
         {
             "customer_id": [f"C{i:07d}" for i in range(n_rows)],
             **attributes,
-            **draw_label(attributes, rng),
+            **draw_label(attributes, rng, drift),
         }
     )
     return frame.loc[:, list(RAW_COLUMNS)]

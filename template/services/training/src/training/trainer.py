@@ -154,6 +154,7 @@ def _train(
                 test_rows=len(split.x_test),
                 seed=settings.seed,
                 metrics=evaluation.metrics,
+                sections=evaluation.card_sections,
                 policy=policy,
                 decision=decision,
             )

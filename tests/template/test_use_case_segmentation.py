@@ -1,0 +1,191 @@
+"""use_case=segmentation: k-means with named segment profiles behind the same pipeline (issue 11).
+
+Renders only (fast): the output is clean and ruff-clean, the use case's own modules are the ones
+rendered, churn's and clv's are not, and copier refuses what segmentation does not cover yet,
+with plain copier as with `aiarch new`. Installing and running the project's own tests
+(silhouette above the spend-quantile baseline, the gate refusing a model of noise, ONNX parity,
+the API contract) is the pairwise variants' job (`slow`), which the matrix picks up from
+copier.yml.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from aiarch_scaffold.errors import UsageError
+from aiarch_scaffold.generate import create_project
+from aiarch_scaffold.questions import load_questions
+from tests.conftest import REPO_ROOT
+from tests.template.rendered import assert_clean_output, assert_only_chosen_files
+from tests.tools import run
+
+SEGMENTATION = {"use_case": "segmentation"}
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return create_project(
+        tmp_path_factory.mktemp("render") / "segmentation", SEGMENTATION
+    ).destination
+
+
+@pytest.fixture(scope="module")
+def graphql_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    answers = {**SEGMENTATION, "api_style": "graphql"}
+    return create_project(
+        tmp_path_factory.mktemp("render") / "segmentation-graphql", answers
+    ).destination
+
+
+def test_segmentation_is_a_choice_of_copier_yml_and_churn_stays_the_default() -> None:
+    (question,) = (q for q in load_questions() if q.name == "use_case")
+    assert "segmentation" in question.values
+    assert question.default == "churn"
+
+
+def test_output_is_clean_and_has_only_the_chosen_files(
+    project: Path, graphql_project: Path
+) -> None:
+    assert_clean_output(project)
+    assert_only_chosen_files(project, SEGMENTATION)
+    assert_clean_output(graphql_project)
+
+
+def test_python_is_ruff_clean(project: Path, graphql_project: Path) -> None:
+    for root in (project, graphql_project):
+        run(["ruff", "check", "--no-cache", "."], cwd=root)
+        run(["ruff", "format", "--check", "--no-cache", "."], cwd=root)
+
+
+def test_the_use_case_modules_are_segmentations_own(project: Path) -> None:
+    training = project / "services/training/src/training"
+    model = (training / "model.py").read_text()
+    assert "KMeans(n_clusters=n_segments" in model
+    assert 'DEFAULT_MODEL_KIND: ModelKind = "kmeans"' in model
+    gate = (training / "gate.py").read_text()
+    assert "baseline_silhouette" in gate and "mean predictor" not in gate
+    onnx_export = (training / "onnx_export.py").read_text()
+    assert 'NAMES_METADATA = "segment_names"' in onnx_export
+    labels = (project / "packages/contracts/src/contracts/labels.py").read_text()
+    # The column name comes from the contract.
+    assert '"known_segment"' not in labels and "LABEL_COLUMN: segment" in labels
+    records = (project / "packages/contracts/src/contracts/records.py").read_text()
+    assert "known_segment: Annotated[int, _ATTRIBUTE]" in records
+    assert "segment_name: str" in records and "predicted_value" not in records
+    serving = project / "services/serving/src/serving"
+    assert 'OUTPUT_NAME = "segment"' in (serving / "output.py").read_text()
+    assert "segmentation_assigned_segment" in (serving / "metrics.py").read_text()
+
+
+def test_no_churn_or_clv_model_code_is_left_in_the_services(project: Path) -> None:
+    for path in (project / "services").rglob("*.py"):
+        text = path.read_text()
+        for other in (
+            "churn_probability",
+            "predict_proba",
+            "roc_auc",
+            "churned",
+            "predicted_value",
+        ):
+            assert other not in text, f"{path.relative_to(project)} mentions {other}"
+
+
+def test_the_generated_tests_prove_the_baseline_the_gate_and_parity(project: Path) -> None:
+    tests = project / "services/training/tests"
+    units = (tests / "test_training_units.py").read_text()
+    onnx = (tests / "test_training_onnx.py").read_text()
+    mlflow = (tests / "test_training_mlflow.py").read_text()
+    assert "def test_every_kind_beats_the_spend_quantile_baseline_on_held_out_rows(" in units
+    assert "def test_noise_features_do_not_pass_the_gate(" in units
+    assert "def test_every_model_kind_exports_within_tolerance(" in onnx
+    assert "def test_a_failed_parity_check_registers_nothing(" in onnx
+    assert "def test_the_gate_refuses_a_degraded_model_and_the_champion_stays(" in mlflow
+    api = (project / "services/serving/tests/test_serving_api.py").read_text()
+    assert "def test_invalid_input_is_refused_with_the_field_named(" in api
+    assert "def test_predict_requires_the_api_key(" in api
+    assert "def test_a_model_without_segment_names_is_refused(" in api
+
+
+def test_committed_api_documents_describe_the_segment(project: Path, graphql_project: Path) -> None:
+    document = json.loads((project / "services/serving/openapi.json").read_text())
+    prediction = document["components"]["schemas"]["Prediction"]
+    assert set(prediction["properties"]) == {"customer_id", "segment", "segment_name"}
+    assert prediction["properties"]["segment"]["minimum"] == 0
+    schema = (graphql_project / "services/serving/schema.graphql").read_text()
+    assert "segmentName: String!" in schema and "churnProbability" not in schema
+
+
+def test_monitoring_and_docs_cover_the_use_case(project: Path) -> None:
+    dashboard = json.loads(
+        (project / "services/monitoring/grafana/dashboards/model-serving.json").read_text()
+    )
+    expressions = " ".join(
+        target["expr"] for panel in dashboard["panels"] for target in panel.get("targets", [])
+    )
+    assert "segmentation_assigned_segment_bucket" in expressions and "churn" not in expressions
+    adr = (project / "docs/adr/0023-use-case.md").read_text()
+    assert adr.startswith("# 23. Use case: customer segmentation")
+    assert "silhouette" in adr and "N_SEGMENTS = 4" in adr
+    assert (
+        "training<br/>(train: segmentation model" in (project / "docs/architecture.md").read_text()
+    )
+    assert "APP_QUALITY_GATE_MIN_SILHOUETTE=0.35" in (project / ".env.example").read_text()
+
+
+REFUSED = [
+    ({"ml_framework": "pytorch"}, "ml_framework=pytorch is not offered with use_case=segmentation"),
+    (
+        {"ml_framework": "tensorflow"},
+        "ml_framework=tensorflow is not offered with use_case=segmentation",
+    ),
+    ({"api_style": "grpc"}, "api_style=grpc is not offered with use_case=segmentation"),
+    ({"ab_testing": True}, "ab_testing is not offered with use_case=segmentation"),
+    ({"streaming": "kafka"}, "streaming=kafka is not offered with use_case=segmentation"),
+    ({"feature_store": "feast"}, "feature_store=feast is not offered with use_case=segmentation"),
+]
+
+
+@pytest.mark.parametrize(("answers", "message"), REFUSED, ids=lambda v: str(v)[:30])
+def test_aiarch_refuses_what_segmentation_does_not_cover_in_one_line(
+    tmp_path: Path, answers: dict[str, object], message: str
+) -> None:
+    with pytest.raises(UsageError, match=message) as info:
+        create_project(tmp_path / "p", {**SEGMENTATION, **answers})
+    assert "\n" not in info.value.message
+    assert not (tmp_path / "p").exists()
+
+
+def test_plain_copier_refuses_segmentation_with_grpc(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "copier",
+            "copy",
+            "--trust",
+            "--defaults",
+            "--quiet",
+            "--vcs-ref",
+            "HEAD",
+            "--data",
+            "use_case=segmentation",
+            "--data",
+            "api_style=grpc",
+            str(REPO_ROOT),
+            str(tmp_path / "plain"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert (
+        "api_style=grpc is not offered with use_case=segmentation" in result.stdout + result.stderr
+    )
+    assert not (tmp_path / "plain").exists()
