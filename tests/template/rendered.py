@@ -208,7 +208,12 @@ OPTION_PATHS: dict[str, object] = {
         and a.get("deploy_target") == "kubernetes"
     ),
     "services/experiments": lambda a: bool(a.get("ab_testing")),
-    "experiments/churn-model.yaml": lambda a: bool(a.get("ab_testing")),
+    "experiments/churn-model.yaml": lambda a: (
+        bool(a.get("ab_testing")) and a.get("use_case", "churn") == "churn"
+    ),
+    "experiments/clv-model.yaml": lambda a: (
+        bool(a.get("ab_testing")) and a.get("use_case") == "clv"
+    ),
     "packages/contracts/src/contracts/experiments.py": lambda a: bool(a.get("ab_testing")),
     "packages/contracts/src/contracts/experiment_log.py": lambda a: bool(a.get("ab_testing")),
     "services/serving/src/serving/assignments.py": lambda a: bool(a.get("ab_testing")),

@@ -162,15 +162,26 @@ def test_each_cloud_gets_its_online_store_and_its_client(
     assert "${" in store.read_text(), "the store's settings come from the environment"
 
 
-@pytest.mark.parametrize("api_style", ["rest", "grpc", "graphql"])
+@pytest.mark.parametrize(
+    ("use_case", "api_style"),
+    [
+        ("churn", "rest"),
+        ("churn", "grpc"),
+        ("churn", "graphql"),
+        ("clv", "rest"),
+        ("clv", "grpc"),
+        ("clv", "graphql"),
+    ],
+)
 def test_feast_project_materialises_and_serves_by_customer_id(
-    tmp_path: Path, api_style: str
+    tmp_path: Path, use_case: str, api_style: str
 ) -> None:
     """The generated project's own feature-store tests: feast apply, materialisation, online
     lookup, prediction by id equal to prediction by features, erasure from the online store,
-    and the lookup through the API style's own adapter (unknown, stale, bounds, no key)."""
+    and the lookup through the API style's own adapter (unknown, stale, bounds, no key), for
+    churn scores and lifetime values alike."""
     require("uv")
-    project = _render(tmp_path, api_style=api_style)
+    project = _render(tmp_path, use_case=use_case, api_style=api_style)
     run(["uv", "sync"], cwd=project)
     result = run(
         [

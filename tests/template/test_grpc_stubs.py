@@ -57,14 +57,29 @@ def test_committed_stubs_match_the_proto(project: Path) -> None:
             {"ab_testing": True, "feature_store": "feast"},
             ["rpc Assign(", "rpc PredictByCustomerIds("],
         ),
+        ({"use_case": "clv"}, ["double predicted_value = 2;"]),
+        ({"use_case": "clv", "feature_store": "feast"}, ["rpc PredictByCustomerIds("]),
+        ({"use_case": "clv", "ab_testing": True}, ["rpc Assign("]),
+        (
+            {"use_case": "clv", "ab_testing": True, "feature_store": "feast"},
+            ["rpc Assign(", "rpc PredictByCustomerIds("],
+        ),
     ],
-    ids=["assign", "lookup", "assign-and-lookup"],
+    ids=[
+        "assign",
+        "lookup",
+        "assign-and-lookup",
+        "clv",
+        "clv-lookup",
+        "clv-assign",
+        "clv-assign-and-lookup",
+    ],
 )
 def test_committed_stubs_with_more_rpcs_match_the_proto(
     tmp_path: Path, answers: dict[str, object], rpcs: list[str]
 ) -> None:
-    """ab_testing adds the Assign rpc, feature_store=feast PredictByCustomerIds: each variant
-    has its own committed stubs and descriptor set."""
+    """ab_testing adds the Assign rpc, feature_store=feast PredictByCustomerIds, use_case=clv
+    its own Prediction: each variant has its own committed stubs and descriptor set."""
     project = create_project(tmp_path / "p", {"api_style": "grpc", **answers}).destination
     proto = (project / PROTO).read_text()
     assert all(rpc in proto for rpc in rpcs)

@@ -114,9 +114,12 @@ def test_without_kafka_nothing_of_it_is_rendered(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_the_generated_events_tests_and_commands_pass(tmp_path: Path) -> None:
+@pytest.mark.parametrize("use_case", ["churn", "clv"])
+def test_the_generated_events_tests_and_commands_pass(tmp_path: Path, use_case: str) -> None:
+    """Both use cases' events (churn outcomes, lifetime values) go through the same consumer:
+    appended once, folded into the day's customers, a replay adds nothing."""
     require("uv")
-    project = _render(tmp_path)
+    project = _render(tmp_path, use_case=use_case)
     run(["uv", "sync"], cwd=project)
     result = run(["uv", "run", "--no-sync", "pytest", "-q", "services/events"], cwd=project)
     assert re.search(r"\d+ passed, 1 skipped", result.stdout), result.stdout[-2000:]

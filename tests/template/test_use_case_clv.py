@@ -1,8 +1,8 @@
 """use_case=clv: customer lifetime value, a regression behind the same pipeline (issue 11).
 
-Renders only (fast): the output is clean and ruff-clean for every ml_framework, the use case's
-own modules are the ones rendered, churn's are not, and copier refuses what clv does not cover
-yet, with plain copier as with `aiarch new`. Installing and running the project's own tests
+Renders only (fast): the output is clean and ruff-clean, clv's own modules are the ones
+rendered and churn's are not, with every ml_framework and API style, Feast, Kafka and A/B tests
+(copier refuses nothing with clv any more). Installing and running the project's own tests
 (MAE below the mean predictor's, the gate refusing a degraded model, ONNX parity, the API
 contract) is the pairwise variants' job (`slow`), which the matrix picks up from copier.yml.
 """
@@ -10,16 +10,12 @@ contract) is the pairwise variants' job (`slow`), which the matrix picks up from
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from aiarch_scaffold.errors import UsageError
 from aiarch_scaffold.generate import create_project
 from aiarch_scaffold.questions import load_questions
-from tests.conftest import REPO_ROOT
 from tests.template.rendered import assert_clean_output, assert_only_chosen_files
 from tests.tools import run
 
@@ -29,6 +25,12 @@ CLV = {"use_case": "clv"}
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return create_project(tmp_path_factory.mktemp("render") / "clv", CLV).destination
+
+
+@pytest.fixture(scope="module")
+def grpc_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    answers = {**CLV, "api_style": "grpc"}
+    return create_project(tmp_path_factory.mktemp("render") / "clv-grpc", answers).destination
 
 
 @pytest.fixture(scope="module")
@@ -58,11 +60,13 @@ def test_clv_is_a_choice_of_copier_yml_and_churn_stays_the_default() -> None:
 
 
 def test_output_is_clean_and_has_only_the_chosen_files(
-    project: Path, graphql_project: Path
+    project: Path, graphql_project: Path, grpc_project: Path
 ) -> None:
     assert_clean_output(project)
     assert_only_chosen_files(project, CLV)
     assert_clean_output(graphql_project)
+    assert_clean_output(grpc_project)
+    assert_only_chosen_files(grpc_project, {**CLV, "api_style": "grpc"})
 
 
 def test_every_framework_renders_clean_with_only_its_files(
@@ -75,9 +79,9 @@ def test_every_framework_renders_clean_with_only_its_files(
 
 
 def test_python_is_ruff_clean(
-    project: Path, graphql_project: Path, framework_projects: dict[str, Path]
+    project: Path, graphql_project: Path, grpc_project: Path, framework_projects: dict[str, Path]
 ) -> None:
-    for root in (project, graphql_project, *framework_projects.values()):
+    for root in (project, graphql_project, grpc_project, *framework_projects.values()):
         run(["ruff", "check", "--no-cache", "."], cwd=root)
         run(["ruff", "format", "--check", "--no-cache", "."], cwd=root)
 
@@ -91,7 +95,7 @@ def test_the_use_case_modules_are_clvs_own(project: Path) -> None:
     gate = (training / "gate.py").read_text()
     assert "mean predictor" in gate and "pr_auc" not in gate
     assert 'PREDICTIONS_OUTPUT = "predictions"' in (training / "onnx_export.py").read_text()
-    labels = (project / "services/ingestion/src/ingestion/labels.py").read_text()
+    labels = (project / "packages/contracts/src/contracts/labels.py").read_text()
     assert "value_next_12m" not in labels  # the column name comes from the contract
     records = (project / "packages/contracts/src/contracts/records.py").read_text()
     assert "value_next_12m: Annotated[float, _ATTRIBUTE]" in records
@@ -122,12 +126,19 @@ def test_the_networks_are_regressors_with_a_log_link(framework_projects: dict[st
 
 
 def test_no_churn_model_code_or_text_is_left_in_the_services(
-    project: Path, framework_projects: dict[str, Path]
+    project: Path, grpc_project: Path, framework_projects: dict[str, Path]
 ) -> None:
-    for root in (project, *framework_projects.values()):
-        for path in (root / "services").rglob("*.py"):
+    for root in (project, grpc_project, *framework_projects.values()):
+        for path in [*(root / "services").rglob("*.py"), *(root / "services").rglob("*.md")]:
             text = path.read_text()
-            for churn in ("churn_probability", "predict_proba", "roc_auc", "churned", "Classifier"):
+            for churn in (
+                "churn_probability",
+                "churnProbability",
+                "predict_proba",
+                "roc_auc",
+                "churned",
+                "Classifier",
+            ):
                 assert churn not in text, f"{path.relative_to(root)} mentions {churn}"
 
 
@@ -183,6 +194,26 @@ def test_committed_api_documents_describe_the_predicted_value(
     assert "predictedValue: Float!" in schema and "churnProbability" not in schema
 
 
+def test_the_proto_contract_carries_the_predicted_value(grpc_project: Path) -> None:
+    """gRPC answers clv with a value per customer; the request is churn's (same features)."""
+    proto_dir = grpc_project / "packages/contracts/src/contracts/proto/churn/serving/v1"
+    proto = (proto_dir / "prediction.proto").read_text()
+    prediction = proto.split("message Prediction {", 1)[1].split("}", 1)[0]
+    assert "double predicted_value = 2;" in prediction
+    assert "churn" not in prediction
+    assert "churn_probability" not in (proto_dir / "prediction_pb2.pyi").read_text()
+    convert = (grpc_project / "services/serving/src/serving/grpc_convert.py").read_text()
+    assert "predicted_value=prediction.predicted_value" in convert
+    tests = (grpc_project / "services/serving/tests/test_serving_grpc.py").read_text()
+    for test in (
+        "def test_prediction_equals_the_models_own_output(",
+        "def test_validation_errors_name_the_field(",
+        "def test_predict_without_or_with_a_wrong_key_is_unauthenticated(",
+    ):
+        assert test in tests
+    assert '_count(server, "clv_predictions_total") == 2' in tests
+
+
 def test_monitoring_and_docs_cover_the_use_case(project: Path) -> None:
     dashboard = json.loads(
         (project / "services/monitoring/grafana/dashboards/model-serving.json").read_text()
@@ -198,48 +229,98 @@ def test_monitoring_and_docs_cover_the_use_case(project: Path) -> None:
     assert "APP_QUALITY_GATE_MIN_IMPROVEMENT=0.1" in (project / ".env.example").read_text()
 
 
-REFUSED = [
-    ({"api_style": "grpc"}, "api_style=grpc is not offered with use_case=clv"),
-    ({"ab_testing": True}, "ab_testing is not offered with use_case=clv"),
-    ({"streaming": "kafka"}, "streaming=kafka is not offered with use_case=clv"),
-    ({"feature_store": "feast"}, "feature_store=feast is not offered with use_case=clv"),
-]
-
-
-@pytest.mark.parametrize(("answers", "message"), REFUSED, ids=lambda v: str(v)[:30])
-def test_aiarch_refuses_what_clv_does_not_cover_in_one_line(
-    tmp_path: Path, answers: dict[str, object], message: str
-) -> None:
-    with pytest.raises(UsageError, match=message) as info:
-        create_project(tmp_path / "p", {**CLV, **answers})
-    assert "\n" not in info.value.message
-    assert not (tmp_path / "p").exists()
-
-
-def test_plain_copier_refuses_clv_with_grpc(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "copier",
-            "copy",
-            "--trust",
-            "--defaults",
-            "--quiet",
-            "--vcs-ref",
-            "HEAD",
-            "--data",
-            "use_case=clv",
-            "--data",
-            "api_style=grpc",
-            str(REPO_ROOT),
-            str(tmp_path / "plain"),
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
+@pytest.mark.parametrize("api_style", ["rest", "grpc", "graphql"])
+def test_the_online_lookup_serves_lifetime_values(tmp_path: Path, api_style: str) -> None:
+    """feature_store=feast: customers given by id are valued through serving.predict, the same
+    code as for features sent in the request, with every API style."""
+    answers = {**CLV, "feature_store": "feast", "api_style": api_style}
+    project = create_project(tmp_path / "p", answers).destination
+    assert_clean_output(project)
+    assert_only_chosen_files(project, answers)
+    run(["ruff", "check", "--no-cache", "."], cwd=project)
+    run(["ruff", "format", "--check", "--no-cache", "."], cwd=project)
+    serving = project / "services/serving/src/serving"
+    online = (serving / "online.py").read_text()
+    assert "from serving.predict import Scores, score_columns, scores_json, scores_response" in (
+        online
     )
-    assert result.returncode != 0
-    assert "api_style=grpc is not offered with use_case=clv" in result.stdout + result.stderr
-    assert not (tmp_path / "plain").exists()
+    assert "churn" not in online
+    store = (project / "packages/contracts/src/contracts/feature_store.py").read_text()
+    assert 'FEATURE_SERVICE = "clv_model"' in store
+    e2e = (project / "tests/e2e/test_feature_store.py").read_text()
+    assert f"def test_{api_style}_scores_customer_ids_like_their_features(" in e2e
+    assert "probabilities" not in e2e and "churnProbability" not in e2e
+    if api_style == "graphql":
+        schema = (project / "services/serving/schema.graphql").read_text()
+        assert "predictByCustomerIds(customerIds: [String!]!): PredictionResult!" in schema
+        assert "predictedValue: Float!" in schema
+    if api_style == "grpc":
+        proto = project / "packages/contracts/src/contracts/proto/churn/serving/v1"
+        assert "rpc PredictByCustomerIds(" in (proto / "prediction.proto").read_text()
+        assert "PredictByCustomerIds" in (proto / "prediction_pb2_grpc.py").read_text()
+
+
+def test_customer_events_carry_the_lifetime_value(tmp_path: Path) -> None:
+    """streaming=kafka: the event payload carries clv's label, drawn by the batch's own model
+    (contracts.labels), and a `lapsed` event must bring no revenue."""
+    answers = {**CLV, "streaming": "kafka"}
+    project = create_project(tmp_path / "p", answers).destination
+    assert_clean_output(project)
+    assert_only_chosen_files(project, answers)
+    run(["ruff", "check", "--no-cache", "."], cwd=project)
+    run(["ruff", "format", "--check", "--no-cache", "."], cwd=project)
+    events = (project / "packages/contracts/src/contracts/events.py").read_text()
+    assert "value_next_12m: Annotated[float, _ATTRIBUTE]" in events
+    assert '"lapsed"' in events and "churn" not in events
+    synthetic = (project / "services/events/src/events/synthetic.py").read_text()
+    assert "from contracts.labels import draw_label" in synthetic
+    assert "churn" not in synthetic
+    tests = project / "services/events/tests"
+    assert (
+        "def test_a_lapsed_event_must_bring_no_revenue("
+        in (tests / "test_events_schema.py").read_text()
+    )
+    assert (
+        "def test_values_follow_the_batch_datas_signal("
+        in (tests / "test_events_synthetic.py").read_text()
+    )
+    # Replay idempotence and the dead letters are the consumer's own, for every use case.
+    consumer = (tests / "test_events_consumer.py").read_text()
+    assert "def test_each_event_lands_once_and_a_replay_leaves_the_lake_byte_identical(" in (
+        consumer
+    )
+    assert "def test_a_malformed_event_is_dead_lettered_with_its_reason_and_the_rest_flows(" in (
+        consumer
+    )
+
+
+@pytest.mark.parametrize("api_style", ["rest", "grpc", "graphql"])
+def test_the_experiment_decides_on_revenue(tmp_path: Path, api_style: str) -> None:
+    """ab_testing: clv's experiment is its own (clv-model), revenue is its primary outcome
+    (Welch's t-test), and every API style serves the assignments as with churn."""
+    answers = {**CLV, "ab_testing": True, "api_style": api_style}
+    project = create_project(tmp_path / "p", answers).destination
+    assert_clean_output(project)
+    assert_only_chosen_files(project, answers)
+    run(["ruff", "check", "--no-cache", "."], cwd=project)
+    run(["ruff", "format", "--check", "--no-cache", "."], cwd=project)
+    definition = (project / "experiments/clv-model.yaml").read_text()
+    metrics = definition.split("\nmetrics:\n", 1)[1]
+    assert metrics.startswith("  - name: revenue\n    kind: continuous\n")
+    assert "APP_EXPERIMENT_NAME=clv-model" in (project / ".env.example").read_text()
+    tests = project / "services/experiments/tests"
+    analysis = (tests / "test_experiments_analysis.py").read_text()
+    for test in (
+        "def test_a_planted_effect_is_detected(",
+        "def test_a_harmful_treatment_is_reported_as_worse(",
+        "def test_an_aa_test_is_not_flagged(",
+        "def test_a_retention_effect_alone_does_not_decide(",
+    ):
+        assert test in analysis
+    assert 'revenue.test == "Welch\'s t-test"' in analysis
+    serving_tests = {
+        "rest": "test_serving_assignments.py",
+        "grpc": "test_serving_grpc_assignments.py",
+        "graphql": "test_serving_graphql_assignments.py",
+    }[api_style]
+    assert "clv-model" in (project / "services/serving/tests" / serving_tests).read_text()

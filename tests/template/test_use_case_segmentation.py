@@ -71,7 +71,7 @@ def test_the_use_case_modules_are_segmentations_own(project: Path) -> None:
     assert "baseline_silhouette" in gate and "mean predictor" not in gate
     onnx_export = (training / "onnx_export.py").read_text()
     assert 'NAMES_METADATA = "segment_names"' in onnx_export
-    labels = (project / "services/ingestion/src/ingestion/labels.py").read_text()
+    labels = (project / "packages/contracts/src/contracts/labels.py").read_text()
     # The column name comes from the contract.
     assert '"known_segment"' not in labels and "LABEL_COLUMN: segment" in labels
     records = (project / "packages/contracts/src/contracts/records.py").read_text()

@@ -1,6 +1,6 @@
 """Deterministic synthetic customer data whose label carries real, learnable signal.
 
-The attributes are drawn here; the use case's label is drawn from them by ``ingestion.labels``
+The attributes are drawn here; the use case's label is drawn from them by ``contracts.labels``
 (a model of the attributes, so the training quality gate is meaningful). A use case whose
 structure lives in the attributes themselves (segmentation's planted segments) returns the
 attributes it reshapes with its label; they replace the ones drawn here.
@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from contracts import CHANNELS, REGIONS
-from ingestion.labels import draw_label
+from contracts.labels import draw_label
 from ingestion.schema import RAW_COLUMNS
 
 _REGION_WEIGHTS = (0.30, 0.25, 0.25, 0.20)
