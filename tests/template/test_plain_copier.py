@@ -206,3 +206,58 @@ def test_plain_copier_offers_feast_with_every_api_style(
         cwd=tmp_path,
     )
     assert lookup in (tmp_path / "plain" / path).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("answers", "expected"),
+    [
+        ({"cloud": "aws"}, r"processing=spark is offered with cloud=local or gcp for now"),
+        ({"cloud": "azure"}, r"processing=spark is offered with cloud=local or gcp for now"),
+        (
+            {"cloud": "gcp", "orchestration": "airflow"},
+            r"orchestration=airflow is not offered with processing=spark on gcp yet",
+        ),
+        (
+            {"cloud": "gcp", "deploy_target": "kubernetes", "orchestration": "kubeflow"},
+            r"orchestration=kubeflow is not offered with processing=spark on gcp yet",
+        ),
+    ],
+)
+def test_spark_is_refused_where_its_managed_spark_is_not_built(
+    tmp_path: Path, answers: dict[str, str], expected: str
+) -> None:
+    """Serverless for Apache Spark on Google Cloud is the managed Spark built (ADR 0024)."""
+    from aiarch_scaffold.errors import UsageError
+
+    with pytest.raises(UsageError, match=expected) as info:
+        create_project(tmp_path / "p", {**answers, "processing": "spark"})
+    assert "\n" not in info.value.message
+    assert not (tmp_path / "p").exists()
+
+
+def test_plain_copier_refuses_spark_on_aws(tmp_path: Path) -> None:
+    result = __import__("subprocess").run(
+        [
+            sys.executable,
+            "-m",
+            "copier",
+            "copy",
+            "--trust",
+            "--defaults",
+            "--quiet",
+            "--vcs-ref",
+            "HEAD",
+            "--data",
+            "cloud=aws",
+            "--data",
+            "processing=spark",
+            str(REPO_ROOT),
+            str(tmp_path / "plain"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "processing=spark is offered with cloud=local or gcp for now" in result.stderr
+    assert not (tmp_path / "plain").exists()
