@@ -24,7 +24,11 @@ from typing import Any
 import pytest
 
 from aiarch_scaffold.generate import create_project
-from tests.template.rendered import assert_clean_output, assert_only_chosen_files
+from tests.template.rendered import (
+    assert_clean_output,
+    assert_only_chosen_files,
+    missing_named_tests,
+)
 from tests.tools import require
 
 hcl2 = pytest.importorskip("hcl2", reason="python-hcl2 parses the rendered Terraform")
@@ -86,6 +90,10 @@ def test_renders_clean(projects: dict[str, Path]) -> None:
             {"cloud": "gcp", "iac": "terraform", "deploy_target": target, "processing": "spark"},
         )
         assert "spark-run:" in (project / "Makefile").read_text()
+        # Every test docs/security.md names for these defences exists.
+        security = (project / "docs/security.md").read_text()
+        assert "test_the_batch_account_reaches_the_features_prefixes_only" in security
+        assert missing_named_tests(project) == []
 
 
 def test_no_batch_without_spark(tmp_path: Path) -> None:
