@@ -197,7 +197,7 @@ def test_the_batch_account_holds_nothing_else(projects: dict[str, Path]) -> None
         assert "serverless_spark" not in api_key
         assert "module.serverless_spark.service_account_member" in key
         assert "spark-batches = module.serverless_spark.service_account_member" in main
-        kms = re.search(r"    spark = \[(.*?)\]", main, re.S)
+        kms = re.search(r"    spark = \[\n(.*?)\n    \]", main, re.S)
         assert kms is not None and "module.serverless_spark.service_account_member" in kms.group(1)
         # Those three grants (key, registry, secret) and no other outside the module.
         assert main.count("module.serverless_spark.service_account_member") == 3
