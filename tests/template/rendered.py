@@ -97,6 +97,25 @@ OPTION_PATHS: dict[str, object] = {
         a.get("cloud", "local") != "local" and a.get("deploy_target") == "kubernetes"
     ),
     "packages/contracts/tests/test_contracts_s3.py": lambda a: a.get("cloud") == "aws",
+    # processing=spark on Google Cloud: the features job on Serverless for Apache Spark (ADR 24).
+    "infra/terraform/modules/serverless_spark": lambda a: (
+        a.get("cloud") == "gcp" and a.get("processing") == "spark"
+    ),
+    "services/features/dataproc": lambda a: (
+        a.get("cloud") == "gcp" and a.get("processing") == "spark"
+    ),
+    "scripts/deploy/dataproc_batch.py": lambda a: (
+        a.get("cloud") == "gcp" and a.get("processing") == "spark"
+    ),
+    "packages/contracts/src/contracts/secret_manager.py": lambda a: (
+        a.get("cloud") == "gcp" and a.get("processing") == "spark"
+    ),
+    "packages/contracts/tests/test_contracts_secret_manager.py": lambda a: (
+        a.get("cloud") == "gcp" and a.get("processing") == "spark"
+    ),
+    "docs/adr/0024-managed-spark.md": lambda a: (
+        a.get("cloud") == "gcp" and a.get("processing") == "spark"
+    ),
     "tools/proto.py": lambda a: a.get("api_style") == "grpc",
     "tools/gateway_auth.py": lambda a: (
         a.get("api_gateway") == "cloud"

@@ -1,15 +1,17 @@
-"""Plain `copier copy --trust` and `aiarch new` produce the same project from the same answers."""
+"""Plain `copier copy --trust` and `aiarch new` produce the same project from the same answers,
+and copier itself refuses what `aiarch new` refuses."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
+from aiarch_scaffold.errors import UsageError
 from aiarch_scaffold.generate import create_project
 from aiarch_scaffold.template_source import TemplateSource
 from tests.conftest import REPO_ROOT
+from tests.template.plain import plain_copier, plain_refusal, plain_render
 from tests.tools import run
 
 ANSWERS = {"project_name": "Same Either Way", "organisation": "agency-x"}
@@ -29,81 +31,22 @@ def test_plain_copier_and_aiarch_new_render_identical_projects(tmp_path: Path) -
     kit = tmp_path / "kit"
     run(["git", "clone", "-q", str(REPO_ROOT), str(kit)], cwd=tmp_path)
     ours = create_project(tmp_path / "ours", ANSWERS, source=TemplateSource(kit, vcs_ref="HEAD"))
-    data = [arg for key, value in ANSWERS.items() for arg in ("--data", f"{key}={value}")]
-    run(
-        [
-            sys.executable,
-            "-m",
-            "copier",
-            "copy",
-            "--trust",
-            "--defaults",
-            "--quiet",
-            *data,
-            "--vcs-ref",
-            "HEAD",
-            str(kit),
-            str(tmp_path / "plain"),
-        ],
-        cwd=tmp_path,
-    )
+    result = plain_copier(ANSWERS, tmp_path / "plain", kit=kit)
+    assert result.returncode == 0, result.stdout + result.stderr
     assert _tree(ours.destination) == _tree(tmp_path / "plain")
 
 
 def test_plain_copier_rejects_what_aiarch_rejects(tmp_path: Path) -> None:
-    result = __import__("subprocess").run(
-        [
-            sys.executable,
-            "-m",
-            "copier",
-            "copy",
-            "--trust",
-            "--defaults",
-            "--quiet",
-            "--data",
-            "project_slug=Not-A-Slug",
-            str(REPO_ROOT),
-            str(tmp_path / "plain"),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode != 0
-    assert "project_slug must be a lowercase Python identifier" in result.stderr
+    output = plain_refusal({"project_slug": "Not-A-Slug"}, tmp_path / "plain")
+    assert "project_slug must be a lowercase Python identifier" in output
 
 
 def test_copier_itself_rejects_cloudformation_outside_aws(tmp_path: Path) -> None:
-    result = __import__("subprocess").run(
-        [
-            sys.executable,
-            "-m",
-            "copier",
-            "copy",
-            "--trust",
-            "--defaults",
-            "--quiet",
-            "--vcs-ref",
-            "HEAD",
-            "--data",
-            "cloud=gcp",
-            "--data",
-            "iac=cloudformation",
-            str(REPO_ROOT),
-            str(tmp_path / "plain"),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode != 0
-    assert "iac=cloudformation needs cloud=aws" in result.stderr
-    assert not (tmp_path / "plain").exists()
+    output = plain_refusal({"cloud": "gcp", "iac": "cloudformation"}, tmp_path / "plain")
+    assert "iac=cloudformation needs cloud=aws" in output
 
 
 def test_aiarch_names_the_cloudformation_rule_in_one_line(tmp_path: Path) -> None:
-    from aiarch_scaffold.errors import UsageError
-
     with pytest.raises(UsageError, match=r"iac=cloudformation needs cloud=aws") as info:
         create_project(tmp_path / "p", {"cloud": "azure", "iac": "cloudformation"})
     assert "\n" not in info.value.message
@@ -112,8 +55,6 @@ def test_aiarch_names_the_cloudformation_rule_in_one_line(tmp_path: Path) -> Non
 
 def test_a_grpc_gateway_is_refused_where_none_is_built(tmp_path: Path) -> None:
     """Container Apps has no gateway that checks subscriptions on gRPC calls."""
-    from aiarch_scaffold.errors import UsageError
-
     chosen = {
         "cloud": "azure",
         "deploy_target": "containers",
@@ -145,8 +86,6 @@ def test_a_grpc_gateway_is_offered_on_aws_cloud_run_gke_and_aks(tmp_path: Path) 
 )
 def test_a_jwt_gateway_is_refused_for_grpc(tmp_path: Path, answers: dict[str, str]) -> None:
     """gRPC's gateway on AWS and Cloud Run is a load balancer: it cannot check the tokens."""
-    from aiarch_scaffold.errors import UsageError
-
     chosen = {**answers, "api_style": "grpc", "api_gateway": "cloud", "gateway_auth": "jwt"}
     with pytest.raises(UsageError, match=r"gateway_auth=jwt is not offered with api_style=grpc"):
         create_project(tmp_path / "p", chosen)
@@ -185,27 +124,8 @@ def test_plain_copier_offers_feast_with_every_api_style(
 ) -> None:
     """No refusal left: copier itself renders feature_store=feast with gRPC and GraphQL, and the
     API gets its lookup by customer id."""
-    run(
-        [
-            sys.executable,
-            "-m",
-            "copier",
-            "copy",
-            "--trust",
-            "--defaults",
-            "--quiet",
-            "--data",
-            "feature_store=feast",
-            "--data",
-            f"api_style={api_style}",
-            "--vcs-ref",
-            "HEAD",
-            str(REPO_ROOT),
-            str(tmp_path / "plain"),
-        ],
-        cwd=tmp_path,
-    )
-    assert lookup in (tmp_path / "plain" / path).read_text(encoding="utf-8")
+    project = plain_render({"feature_store": "feast", "api_style": api_style}, tmp_path / "plain")
+    assert lookup in (project / path).read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize(
@@ -220,25 +140,36 @@ def test_plain_copier_offers_clv_with_every_ml_framework(
 ) -> None:
     """No refusal left: copier itself renders use_case=clv with PyTorch and Keras, and the
     network is a regressor."""
-    run(
-        [
-            sys.executable,
-            "-m",
-            "copier",
-            "copy",
-            "--trust",
-            "--defaults",
-            "--quiet",
-            "--data",
-            "use_case=clv",
-            "--data",
-            f"ml_framework={ml_framework}",
-            "--vcs-ref",
-            "HEAD",
-            str(REPO_ROOT),
-            str(tmp_path / "plain"),
-        ],
-        cwd=tmp_path,
-    )
-    source = tmp_path / "plain/services/training/src/training" / model
+    project = plain_render({"use_case": "clv", "ml_framework": ml_framework}, tmp_path / "plain")
+    source = project / "services/training/src/training" / model
     assert estimator in source.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("answers", "expected"),
+    [
+        ({"cloud": "aws"}, r"processing=spark is offered with cloud=local or gcp for now"),
+        ({"cloud": "azure"}, r"processing=spark is offered with cloud=local or gcp for now"),
+        (
+            {"cloud": "gcp", "orchestration": "airflow"},
+            r"orchestration=airflow is not offered with processing=spark on gcp yet",
+        ),
+        (
+            {"cloud": "gcp", "deploy_target": "kubernetes", "orchestration": "kubeflow"},
+            r"orchestration=kubeflow is not offered with processing=spark on gcp yet",
+        ),
+    ],
+)
+def test_spark_is_refused_where_its_managed_spark_is_not_built(
+    tmp_path: Path, answers: dict[str, str], expected: str
+) -> None:
+    """Serverless for Apache Spark on Google Cloud is the managed Spark built (ADR 0024)."""
+    with pytest.raises(UsageError, match=expected) as info:
+        create_project(tmp_path / "p", {**answers, "processing": "spark"})
+    assert "\n" not in info.value.message
+    assert not (tmp_path / "p").exists()
+
+
+def test_plain_copier_refuses_spark_on_aws(tmp_path: Path) -> None:
+    output = plain_refusal({"cloud": "aws", "processing": "spark"}, tmp_path / "plain")
+    assert "processing=spark is offered with cloud=local or gcp for now" in output

@@ -11,8 +11,6 @@ copier.yml.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,7 +18,7 @@ import pytest
 from aiarch_scaffold.errors import UsageError
 from aiarch_scaffold.generate import create_project
 from aiarch_scaffold.questions import load_questions
-from tests.conftest import REPO_ROOT
+from tests.template.plain import plain_refusal
 from tests.template.rendered import assert_clean_output, assert_only_chosen_files
 from tests.tools import run
 
@@ -161,31 +159,5 @@ def test_aiarch_refuses_what_segmentation_does_not_cover_in_one_line(
 
 
 def test_plain_copier_refuses_segmentation_with_grpc(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "copier",
-            "copy",
-            "--trust",
-            "--defaults",
-            "--quiet",
-            "--vcs-ref",
-            "HEAD",
-            "--data",
-            "use_case=segmentation",
-            "--data",
-            "api_style=grpc",
-            str(REPO_ROOT),
-            str(tmp_path / "plain"),
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode != 0
-    assert (
-        "api_style=grpc is not offered with use_case=segmentation" in result.stdout + result.stderr
-    )
-    assert not (tmp_path / "plain").exists()
+    output = plain_refusal({"use_case": "segmentation", "api_style": "grpc"}, tmp_path / "plain")
+    assert "api_style=grpc is not offered with use_case=segmentation" in output
