@@ -294,3 +294,14 @@ def missing_named_tests(project: Path) -> list[str]:
         elif test and f"def {test}(" not in source.read_text(encoding="utf-8"):
             missing.append(f"{path}::{test}")
     return missing
+
+
+def assert_services_never_mention(root: Path, words: tuple[str, ...]) -> None:
+    """No service's code or README names another use case's model (its outputs, metrics, label):
+    a use case renders its own modules and text, not a churn leftover."""
+    services = root / "services"
+    for path in [*services.rglob("*.py"), *services.rglob("*.md")]:
+        text = path.read_text()
+        for word in words:
+            assert word not in text, f"{path.relative_to(root)} mentions {word}"
+

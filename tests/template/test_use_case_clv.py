@@ -16,7 +16,11 @@ import pytest
 
 from aiarch_scaffold.generate import create_project
 from aiarch_scaffold.questions import load_questions
-from tests.template.rendered import assert_clean_output, assert_only_chosen_files
+from tests.template.rendered import (
+    assert_clean_output,
+    assert_only_chosen_files,
+    assert_services_never_mention,
+)
 from tests.tools import run
 
 CLV = {"use_case": "clv"}
@@ -128,18 +132,9 @@ def test_the_networks_are_regressors_with_a_log_link(framework_projects: dict[st
 def test_no_churn_model_code_or_text_is_left_in_the_services(
     project: Path, grpc_project: Path, framework_projects: dict[str, Path]
 ) -> None:
+    churn = ("churn_probability", "churnProbability", "predict_proba", "roc_auc", "churned")
     for root in (project, grpc_project, *framework_projects.values()):
-        for path in [*(root / "services").rglob("*.py"), *(root / "services").rglob("*.md")]:
-            text = path.read_text()
-            for churn in (
-                "churn_probability",
-                "churnProbability",
-                "predict_proba",
-                "roc_auc",
-                "churned",
-                "Classifier",
-            ):
-                assert churn not in text, f"{path.relative_to(root)} mentions {churn}"
+        assert_services_never_mention(root, (*churn, "Classifier"))
 
 
 def test_the_generated_tests_prove_the_baseline_the_gate_and_parity(project: Path) -> None:

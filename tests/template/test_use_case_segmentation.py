@@ -19,7 +19,11 @@ from aiarch_scaffold.errors import UsageError
 from aiarch_scaffold.generate import create_project
 from aiarch_scaffold.questions import load_questions
 from tests.template.plain import plain_refusal
-from tests.template.rendered import assert_clean_output, assert_only_chosen_files
+from tests.template.rendered import (
+    assert_clean_output,
+    assert_only_chosen_files,
+    assert_services_never_mention,
+)
 from tests.tools import run
 
 SEGMENTATION = {"use_case": "segmentation"}
@@ -81,16 +85,9 @@ def test_the_use_case_modules_are_segmentations_own(project: Path) -> None:
 
 
 def test_no_churn_or_clv_model_code_is_left_in_the_services(project: Path) -> None:
-    for path in (project / "services").rglob("*.py"):
-        text = path.read_text()
-        for other in (
-            "churn_probability",
-            "predict_proba",
-            "roc_auc",
-            "churned",
-            "predicted_value",
-        ):
-            assert other not in text, f"{path.relative_to(project)} mentions {other}"
+    assert_services_never_mention(
+        project, ("churn_probability", "predict_proba", "roc_auc", "churned", "predicted_value")
+    )
 
 
 def test_the_generated_tests_prove_the_baseline_the_gate_and_parity(project: Path) -> None:
