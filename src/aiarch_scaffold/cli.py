@@ -204,7 +204,10 @@ def new(
     except ScaffoldError as exc:
         fail(exc)
     steps = preflight.next_steps(
-        result.destination, toolchain, str(result.answers.get("api_style", "rest"))
+        result.destination,
+        toolchain,
+        str(result.answers.get("api_style", "rest")),
+        predict_path=str(result.computed["predict_path"]),
     )
     if fancy_output() or verbose:
         report.print_generated(console(), result, steps)

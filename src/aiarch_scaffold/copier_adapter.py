@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import re
 import weakref
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,6 +113,12 @@ def resolve_answers(worker: Any) -> dict[str, Any]:
         question.validate_answer(value)
         resolved[name] = value
     return resolved
+
+
+def computed_answers(worker: Any, names: Iterable[str]) -> dict[str, Any]:
+    """The computed values (``when: false``) copier derived from the answers; after ``_ask``."""
+    combined = worker.answers.combined
+    return {name: combined[name] for name in names if name in combined}
 
 
 def render_copy(worker: Any, answers: Mapping[str, Any]) -> None:

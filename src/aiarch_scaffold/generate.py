@@ -8,7 +8,7 @@ import secrets
 import shutil
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,8 @@ class Generated:
     answers: dict[str, Any]
     files: int
     seconds: float
+    # The values copier.yml computes from the answers (`when: false`), as rendered.
+    computed: dict[str, Any] = field(default_factory=dict)
 
 
 def check_destination(destination: Path, *, force: bool) -> None:
@@ -146,6 +148,7 @@ def create_project(
             # copier validates only answers given as data; defaults derived from other
             # answers (a long slug from a long name) are validated here too.
             resolved = copier_adapter.resolve_answers(worker)
+            computed = copier_adapter.computed_answers(worker, computed_names(config))
             answer_checks.check_plain_text(resolved)
             if destination is None:
                 destination = default_destination(parent, resolved)
@@ -158,7 +161,7 @@ def create_project(
     except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
         raise _translate(exc) from exc
-    return Generated(destination, resolved, files, time.perf_counter() - started)
+    return Generated(destination, resolved, files, time.perf_counter() - started, computed)
 
 
 def leftover_staging(parent: Path) -> list[Path]:

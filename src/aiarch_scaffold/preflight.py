@@ -18,11 +18,12 @@ from pathlib import Path
 from aiarch_scaffold.errors import ScaffoldError
 
 SYSTEM_TOOLS: tuple[str, ...] = ("git", "make")
-NEXT_STEPS: tuple[str, ...] = (
-    "git init && make install && make pipeline && make test",
-    "make serve   # then POST /v1/predict with an X-API-Key header (curl example in README.md)",
+NEXT_STEPS: tuple[str, ...] = ("git init && make install && make pipeline && make test",)
+# REST's route is the project's (copier.yml computes ``predict_path`` per use case).
+REST_SERVE_STEP = (
+    "make serve   # then POST {predict_path} with an X-API-Key header (curl example in README.md)"
 )
-# How to call the served API, per api_style (REST's is the last of NEXT_STEPS).
+# How to call the served API, per api_style other than REST.
 SERVE_STEPS: dict[str, str] = {
     "grpc": "make serve   # then call churn.serving.v1.PredictionService/Predict with "
     "x-api-key metadata (grpcurl example in README.md)",
@@ -77,14 +78,18 @@ def check_tools(
 
 
 def next_steps(
-    destination: Path, toolchain: Toolchain | None, api_style: str = "rest"
+    destination: Path,
+    toolchain: Toolchain | None,
+    api_style: str = "rest",
+    *,
+    predict_path: str,
 ) -> list[str]:
     """The commands to print after `aiarch new`, exactly as a user can paste them."""
     steps = [f"cd {shlex.quote(str(destination))}"]
     if toolchain is not None and not toolchain.uv_on_path:
         steps.append(f"export UV={shlex.quote(toolchain.uv)}   # the kit's uv; not on PATH")
-    serve = SERVE_STEPS.get(api_style, NEXT_STEPS[-1])
-    return [*steps, *NEXT_STEPS[:-1], serve]
+    serve = SERVE_STEPS.get(api_style, REST_SERVE_STEP.format(predict_path=predict_path))
+    return [*steps, *NEXT_STEPS, serve]
 
 
-__all__ = ["NEXT_STEPS", "Toolchain", "check_tools", "kit_uv", "next_steps"]
+__all__ = ["NEXT_STEPS", "REST_SERVE_STEP", "Toolchain", "check_tools", "kit_uv", "next_steps"]

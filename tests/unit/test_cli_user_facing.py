@@ -88,6 +88,20 @@ def test_uv_on_path_needs_no_export(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert "export UV" not in result.stdout
     steps = result.stdout.split("Next steps:\n", 1)[1].splitlines()
     assert steps[:2] == [f"  cd {tmp_path / 'p'}", f"  {preflight.NEXT_STEPS[0]}"]
+    assert steps[-1].startswith("  make serve   # then POST /v1/predict with an X-API-Key header")
+
+
+def test_the_serve_step_names_the_use_cases_route(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", path_with(tmp_path, "git", "make", "uv"))
+    result = runner.invoke(
+        app, ["new", str(tmp_path / "p"), "--defaults", "-d", "use_case=segmentation"]
+    )
+    assert result.exit_code == 0, result.stderr
+    serve = result.stdout.split("Next steps:\n", 1)[1].splitlines()[-1]
+    assert serve.startswith("  make serve   # then POST /v1/segments with an X-API-Key header")
+    assert "/v1/predict" not in result.stdout
 
 
 API_STYLES = next(q for q in load_questions() if q.name == "api_style").values
@@ -95,15 +109,15 @@ API_STYLES = next(q for q in load_questions() if q.name == "api_style").values
 
 @pytest.mark.parametrize("api_style", API_STYLES)
 def test_next_steps_say_how_to_call_the_chosen_api_style(api_style: str) -> None:
-    serve = preflight.next_steps(Path("p"), None, api_style)[-1]
+    serve = preflight.next_steps(Path("p"), None, api_style, predict_path="/v1/segments")[-1]
     assert serve.startswith("make serve")
-    # Only REST has POST /v1/predict; every other style names its own way in.
-    assert ("/v1/predict" in serve) == (api_style == "rest")
+    # Only REST POSTs to the use case's route; every other style names its own way in.
+    assert ("POST /v1/segments" in serve) == (api_style == "rest")
 
 
 def test_next_steps_quote_the_destination() -> None:
     toolchain = preflight.Toolchain(uv="/opt/my env/bin/uv", uv_on_path=False)
-    steps = preflight.next_steps(Path("my proj"), toolchain)
+    steps = preflight.next_steps(Path("my proj"), toolchain, predict_path="/v1/predict")
     assert steps[:2] == [
         "cd 'my proj'",
         "export UV='/opt/my env/bin/uv'   # the kit's uv; not on PATH",
