@@ -11,6 +11,7 @@ copier.yml.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,9 @@ from tests.template.rendered import (
     assert_clean_output,
     assert_only_chosen_files,
     assert_services_never_mention,
+    text_files,
 )
+from tests.template.test_api_gateway_gcp_azure import _apim, _gateway_answer, _openapi
 from tests.tools import run
 
 SEGMENTATION = {"use_case": "segmentation"}
@@ -113,6 +116,68 @@ def test_committed_api_documents_describe_the_segment(project: Path, graphql_pro
     assert prediction["properties"]["segment"]["minimum"] == 0
     schema = (graphql_project / "services/serving/schema.graphql").read_text()
     assert "segmentName: String!" in schema and "churnProbability" not in schema
+
+
+# Where churn's route or GraphQL field would show if one file still wrote it out.
+PREDICT_LEFTOVERS = re.compile(
+    r'/v1/predict|\bpredict\(instances|\["predict"\]|operation="predict"|"predict_v1_'
+)
+
+
+def leftovers(root: Path) -> list[str]:
+    return [
+        f"{path.relative_to(root)}:{number}: {line.strip()}"
+        for path in text_files(root)
+        for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1)
+        if PREDICT_LEFTOVERS.search(line)
+    ]
+
+
+def test_the_api_is_post_v1_segments_and_the_segments_query(
+    project: Path, graphql_project: Path
+) -> None:
+    assert leftovers(project) == [] and leftovers(graphql_project) == []
+    document = json.loads((project / "services/serving/openapi.json").read_text())
+    operation = document["paths"]["/v1/segments"]["post"]
+    assert operation["operationId"] == "segments_v1_segments_post"
+    routes = (project / "services/serving/src/serving/routes.py").read_text()
+    assert '@router.post(\n    "/v1/segments",' in routes
+    alerts = (project / "services/monitoring/prometheus/alerts.test.yml").read_text()
+    assert 'route="/v1/segments"' in alerts
+    assert "curl -sS http://127.0.0.1:8000/v1/segments" in (project / "README.md").read_text()
+    schema = (graphql_project / "services/serving/schema.graphql").read_text()
+    assert "segments(instances: [CustomerInput!]!): PredictionResult!" in schema
+    graphql_tests = graphql_project / "services/serving/tests/test_serving_graphql.py"
+    assert 'operation="segments",status="OK"' in graphql_tests.read_text()
+
+
+GATEWAYS = {
+    "gcp-api-gateway": {"cloud": "gcp", "iac": "terraform", "deploy_target": "containers"},
+    "gcp-endpoints": {"cloud": "gcp", "iac": "terraform", "deploy_target": "kubernetes"},
+    "azure-apim": {"cloud": "azure", "iac": "terraform", "deploy_target": "containers"},
+    "aws-cloudformation": {"cloud": "aws", "iac": "cloudformation", "deploy_target": "containers"},
+}
+
+
+@pytest.mark.parametrize("gateway", GATEWAYS.values(), ids=GATEWAYS.keys())
+def test_the_cloud_gateways_route_v1_segments_only(tmp_path: Path, gateway: dict[str, str]) -> None:
+    answers = {**SEGMENTATION, **gateway, "api_gateway": "cloud"}
+    project = create_project(tmp_path / "p", answers).destination
+    assert leftovers(project) == []
+    if gateway["cloud"] == "gcp":
+        openapi = _openapi(project)
+        key = {"x-goog-api-key": "c"}
+        assert _gateway_answer(openapi, "POST", "/v1/segments", key) == 200
+        assert _gateway_answer(openapi, "GET", "/v1/segments", key) == 404
+        assert _gateway_answer(openapi, "POST", "/v1/predict", key) == 404
+    elif gateway["cloud"] == "azure":
+        operations = _apim(project)[("azurerm_api_management_api_operation", "this")]["for_each"]
+        routes = {(op["method"], op["url"]) for op in operations.values()}
+        assert routes == {("POST", "/v1/segments"), ("GET", "/readyz")}
+        assert operations["segments"]["description"] == "Segment number and name per customer"
+    else:
+        stack = (project / "infra/cloudformation/api-gateway.yaml").read_text()
+        assert "<url>/v1/segments with their key in X-API-Key" in stack
 
 
 def test_monitoring_and_docs_cover_the_use_case(project: Path) -> None:
