@@ -13,7 +13,6 @@ pseudonymisation key's secret version, never the key. checkov runs on one render
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -24,6 +23,7 @@ from typing import Any
 import pytest
 
 from aiarch_scaffold.generate import create_project
+from tests.template.infra import load_hcl, project_checks
 from tests.template.rendered import (
     assert_clean_output,
     assert_only_chosen_files,
@@ -50,24 +50,9 @@ def projects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     }
 
 
-def _strip(value: Any) -> Any:
-    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
-        return value[1:-1]
-    if isinstance(value, list):
-        return [_strip(item) for item in value]
-    if isinstance(value, dict):
-        return {_strip(k): _strip(v) for k, v in value.items() if not k.startswith("__")}
-    return value
-
-
-def _hcl(path: Path) -> dict[str, Any]:
-    with path.open(encoding="utf-8") as handle:
-        return _strip(hcl2.load(handle))  # type: ignore[no-any-return]
-
-
 def _blocks(path: Path, kind: str = "resource") -> dict[tuple[str, str], dict[str, Any]]:
     found: dict[tuple[str, str], dict[str, Any]] = {}
-    for entry in _hcl(path).get(kind, []):
+    for entry in load_hcl(path).get(kind, []):
         for block_type, named in entry.items():
             for name, body in named.items():
                 found[(block_type, name)] = body
@@ -116,7 +101,7 @@ def _features_prefixes(project: Path) -> dict[str, list[str]]:
     read, write = (re.findall(r'"([^"]+)"', part) for part in line.groups())
     call = next(
         m["serverless_spark"]
-        for m in _hcl(_env(project) / "main.tf")["module"]
+        for m in load_hcl(_env(project) / "main.tf")["module"]
         if "serverless_spark" in m
     )
     assert call["lake_read_prefixes"] == '${local.services["features"].read}'
@@ -215,7 +200,7 @@ def test_cmek_staging_bucket_and_private_network(projects: dict[str, Path]) -> N
     assert any(rule["action"][0]["type"] == "Delete" for rule in staging["lifecycle_rule"])
     call = next(
         m["serverless_spark"]
-        for m in _hcl(_env(project) / "main.tf")["module"]
+        for m in load_hcl(_env(project) / "main.tf")["module"]
         if "serverless_spark" in m
     )
     assert call["kms_key_id"] == '${module.kms.key_ids["spark"]}'
@@ -252,7 +237,7 @@ def test_the_container_is_non_root_and_holds_no_spark(projects: dict[str, Path])
     assert "PYSPARK_PYTHON=/opt/features/bin/python" in dockerfile
     assert re.search(r"openjdk-17-jre-headless=\S+ procps=\S+ tini=\S+", dockerfile)
     # The image the script submits and the runtime the pin's Spark line runs on.
-    variables = _hcl(_env(project) / "variables.tf")["variable"]
+    variables = load_hcl(_env(project) / "variables.tf")["variable"]
     runtime = next(
         v["spark_runtime_version"]["default"] for v in variables if "spark_runtime_version" in v
     )
@@ -327,24 +312,12 @@ def test_spark_run_submits_the_signed_digest_and_names_the_key(
     assert 'gcloud "${arguments[@]}"' in cloud
 
 
-def _check(project: Path, *names: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "tools/check.py", "--only", *names],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "CHECK_REQUIRE_ALL": os.environ.get("CHECK_REQUIRE_ALL", "0")},
-        timeout=900,
-    )
-
-
 def test_checkov_passes_and_catches_a_public_capable_staging_bucket(
     projects: dict[str, Path], tmp_path: Path
 ) -> None:
     require("uv")
     project = projects["containers"]
-    result = _check(project, "checkov", "terraform-refs", "hadolint", "image-digests")
+    result = project_checks(project, "checkov", "terraform-refs", "hadolint", "image-digests")
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
     pin = re.search(r'"(checkov==[0-9.]+)"', (project / "tools/check.py").read_text())
     assert pin is not None

@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import fnmatch
 import ipaddress
-import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +26,7 @@ import yaml
 
 from aiarch_scaffold.generate import create_project
 from aiarch_scaffold.questions import load_questions
+from tests.template.infra import load_hcl, project_checks
 from tests.template.rendered import assert_clean_output, assert_only_chosen_files
 from tests.tools import require
 
@@ -49,26 +48,10 @@ def _answers(project: Path) -> dict[str, Any]:
     return yaml.safe_load((project / ".copier-answers.yml").read_text())  # type: ignore[no-any-return]
 
 
-def _strip(value: Any) -> Any:
-    """python-hcl2 keeps quotes around strings and marks blocks; drop both, recursively."""
-    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
-        return value[1:-1]
-    if isinstance(value, list):
-        return [_strip(item) for item in value]
-    if isinstance(value, dict):
-        return {_strip(k): _strip(v) for k, v in value.items() if not k.startswith("__")}
-    return value
-
-
-def _hcl(path: Path) -> dict[str, Any]:
-    with path.open(encoding="utf-8") as handle:
-        return _strip(hcl2.load(handle))  # type: ignore[no-any-return]
-
-
 def _blocks(path: Path, kind: str) -> dict[tuple[str, str], dict[str, Any]]:
     """resource/data blocks of a file by (type, name)."""
     found: dict[tuple[str, str], dict[str, Any]] = {}
-    for entry in _hcl(path).get(kind, []):
+    for entry in load_hcl(path).get(kind, []):
         for block_type, named in entry.items():
             for name, body in named.items():
                 found[(block_type, name)] = body
@@ -76,7 +59,7 @@ def _blocks(path: Path, kind: str) -> dict[tuple[str, str], dict[str, Any]]:
 
 
 def _module_call(env: Path, name: str) -> dict[str, Any]:
-    for entry in _hcl(env / "main.tf").get("module", []):
+    for entry in load_hcl(env / "main.tf").get("module", []):
         if name in entry:
             return entry[name]  # type: ignore[no-any-return]
     raise AssertionError(f"no module {name!r} in {env / 'main.tf'}")
@@ -84,7 +67,7 @@ def _module_call(env: Path, name: str) -> dict[str, Any]:
 
 def _env_locals(env: Path) -> dict[str, Any]:
     merged: dict[str, Any] = {}
-    for entry in _hcl(env / "main.tf").get("locals", []):
+    for entry in load_hcl(env / "main.tf").get("locals", []):
         merged.update(entry)
     return merged
 
@@ -545,18 +528,6 @@ def test_kubernetes_events_consumer(
 
 
 # ---------------------------------------------------------------- validators
-def _check(project: Path, *names: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "tools/check.py", "--only", *names],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "CHECK_REQUIRE_ALL": os.environ.get("CHECK_REQUIRE_ALL", "0")},
-        timeout=900,
-    )
-
-
 def test_checkov_passes_and_catches_plaintext_kafka(
     projects: dict[tuple[str, str, str], Path], tmp_path: Path
 ) -> None:
@@ -564,7 +535,7 @@ def test_checkov_passes_and_catches_plaintext_kafka(
     same checkov on the MSK module with client-broker TLS downgraded fails on the transit check."""
     require("uv")
     project = projects[("aws", "terraform", "kubernetes")]
-    result = _check(project, "checkov", "terraform-refs")
+    result = project_checks(project, "checkov", "terraform-refs")
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
     pin = re.search(r'"(checkov==[0-9.]+)"', (project / "tools/check.py").read_text())
     assert pin is not None

@@ -1,0 +1,42 @@
+"""Reading a rendered project's infrastructure and running its own validators, for kit tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+def _strip(value: Any) -> Any:
+    """python-hcl2 keeps quotes around strings; drop them, recursively (keys too)."""
+    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
+        return value[1:-1]
+    if isinstance(value, list):
+        return [_strip(item) for item in value]
+    if isinstance(value, dict):
+        return {_strip(k): _strip(v) for k, v in value.items() if not k.startswith("__")}
+    return value
+
+
+def load_hcl(path: Path) -> dict[str, Any]:
+    """A Terraform file as python-hcl2 parses it, strings unquoted."""
+    hcl2 = pytest.importorskip("hcl2", reason="python-hcl2 parses the rendered Terraform")
+    with path.open(encoding="utf-8") as handle:
+        return _strip(hcl2.load(handle))  # type: ignore[no-any-return]
+
+
+def project_checks(project: Path, *names: str) -> subprocess.CompletedProcess[str]:
+    """The project's `tools/check.py --only <names>`, as `make check` runs them."""
+    return subprocess.run(
+        [sys.executable, "tools/check.py", "--only", *names],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "CHECK_REQUIRE_ALL": os.environ.get("CHECK_REQUIRE_ALL", "0")},
+        timeout=900,
+    )
