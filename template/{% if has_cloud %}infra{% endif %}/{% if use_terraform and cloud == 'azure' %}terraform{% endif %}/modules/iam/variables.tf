@@ -1,5 +1,5 @@
 variable "name" {
-  description = "Name stem of the identities, e.g. churn-dev (identities are id-<name>-<service>)."
+  description = "Name stem of the identities, e.g. shop-dev (identities are id-<name>-<service>)."
   type        = string
 }
 
