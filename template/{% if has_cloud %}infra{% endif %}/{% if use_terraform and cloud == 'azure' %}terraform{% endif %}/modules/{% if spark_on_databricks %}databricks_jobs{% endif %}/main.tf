@@ -1,10 +1,11 @@
 # Inside the workspace: the identity that submits the features runs, the one cluster policy it
-# may use, the lake prefixes it may read and write (Unity Catalog external locations over the
-# access connector) and the one secret scope it may read (docs/adr/0024-managed-spark.md).
+# may use, the lake it reaches (a Unity Catalog volume over the access connector, whose Azure
+# roles allow the features prefixes only) and the one secret scope it may read
+# (docs/adr/0024-managed-spark.md).
 
 locals {
-  lake_prefixes = toset(concat(var.lake.read, var.lake.write))
-  location_name = { for prefix in local.lake_prefixes : prefix => "${var.name}-${replace(trimsuffix(prefix, "/"), "/", "-")}" }
+  container_url = "abfss://${var.lake.container_name}@${var.lake.account_name}.dfs.core.windows.net"
+  catalog_name  = replace(var.name, "-", "_")
 }
 
 # No cluster creation, no SQL: the runner only submits one-time runs under the policy below.
@@ -47,7 +48,7 @@ resource "databricks_permissions" "build_features_policy" {
 
 resource "databricks_storage_credential" "lake" {
   name    = "${var.name}-lake"
-  comment = "The access connector's identity: Storage Blob Data roles on the features job's lake prefixes only."
+  comment = "The access connector's identity: its Azure roles reach the features job's lake prefixes only."
 
   azure_managed_identity {
     access_connector_id = var.access_connector_id
@@ -55,24 +56,66 @@ resource "databricks_storage_credential" "lake" {
   }
 }
 
-# One external location per prefix: read-only where the job only reads (lake/raw/).
+# The lake container, for Unity Catalog. Nobody is granted files on it directly: the runner
+# reaches lake/ through the volume below only.
 resource "databricks_external_location" "lake" {
-  for_each = local.lake_prefixes
-
-  name            = local.location_name[each.key]
-  url             = "abfss://${var.lake.container_name}@${var.lake.account_name}.dfs.core.windows.net/${each.key}"
+  name            = "${var.name}-lake"
+  url             = "${local.container_url}/"
   credential_name = databricks_storage_credential.lake.name
-  read_only       = !contains(var.lake.write, each.key)
+  comment         = "Lake container of ${var.name}: the features runs' volume lives under lake/."
 }
 
-resource "databricks_grants" "lake" {
-  for_each = local.lake_prefixes
+# The project's catalog, bound to this workspace only; it holds the lake volume and nothing
+# else (its managed location stays empty).
+resource "databricks_catalog" "this" {
+  name           = local.catalog_name
+  storage_root   = "${local.container_url}/unity-catalog"
+  isolation_mode = "ISOLATED"
+  comment        = "${var.name}: the features runs' lake volume"
 
-  external_location = databricks_external_location.lake[each.key].id
+  depends_on = [databricks_external_location.lake]
+}
+
+resource "databricks_schema" "features" {
+  catalog_name = databricks_catalog.this.name
+  name         = "features"
+}
+
+# lake/ as files: the run's APP_LAKE_URI is /Volumes/<catalog>/features/lake, mounted on the
+# driver and every executor. Unity Catalog grants the whole volume; Azure refuses the connector
+# every prefix the features job does not own (modules/iam, ABAC conditions on the blob path).
+resource "databricks_volume" "lake" {
+  name             = "lake"
+  catalog_name     = databricks_catalog.this.name
+  schema_name      = databricks_schema.features.name
+  volume_type      = "EXTERNAL"
+  storage_location = "${local.container_url}/lake"
+}
+
+resource "databricks_grants" "catalog" {
+  catalog = databricks_catalog.this.name
 
   grant {
     principal  = databricks_service_principal.runner.application_id
-    privileges = contains(var.lake.write, each.key) ? ["READ_FILES", "WRITE_FILES"] : ["READ_FILES"]
+    privileges = ["USE_CATALOG"]
+  }
+}
+
+resource "databricks_grants" "schema" {
+  schema = "${databricks_catalog.this.name}.${databricks_schema.features.name}"
+
+  grant {
+    principal  = databricks_service_principal.runner.application_id
+    privileges = ["USE_SCHEMA"]
+  }
+}
+
+resource "databricks_grants" "lake_volume" {
+  volume = databricks_volume.lake.id
+
+  grant {
+    principal  = databricks_service_principal.runner.application_id
+    privileges = ["READ_VOLUME", "WRITE_VOLUME"]
   }
 }
 

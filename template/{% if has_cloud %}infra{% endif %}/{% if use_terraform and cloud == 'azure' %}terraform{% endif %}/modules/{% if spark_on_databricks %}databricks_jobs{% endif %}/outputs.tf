@@ -12,3 +12,8 @@ output "key_secret" {
   description = "scope/key of the pseudonymisation key (APP_PSEUDONYMISATION_KEY_SECRET): a name, never the value."
   value       = "${databricks_secret_scope.keys.name}/${var.key_secret_name}"
 }
+
+output "lake_volume_path" {
+  description = "The lake as the runs see it (APP_LAKE_URI): the Unity Catalog volume over lake/."
+  value       = "/Volumes/${databricks_catalog.this.name}/${databricks_schema.features.name}/${databricks_volume.lake.name}"
+}

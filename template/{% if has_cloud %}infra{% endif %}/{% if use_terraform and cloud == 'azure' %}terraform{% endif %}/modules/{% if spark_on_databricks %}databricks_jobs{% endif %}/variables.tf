@@ -29,18 +29,11 @@ variable "max_workers" {
 }
 
 variable "lake" {
-  description = "The lake container (storage account and container names) and the prefixes the features job reads and writes (writers also read what they write)."
+  description = "The lake: storage account and container names (the container's lake/ folder becomes the runs' volume)."
   type = object({
     account_name   = string
     container_name = string
-    read           = list(string)
-    write          = list(string)
   })
-
-  validation {
-    condition     = alltrue([for prefix in concat(var.lake.read, var.lake.write) : can(regex("^[a-z][a-z0-9_-]*(/[a-z0-9_-]+)*/$", prefix))])
-    error_message = "lake prefixes must be relative folder names ending in '/', such as lake/raw/."
-  }
 }
 
 variable "access_connector_id" {
