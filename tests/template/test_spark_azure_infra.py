@@ -42,11 +42,11 @@ from tests.tools import require
 hcl2 = pytest.importorskip("hcl2", reason="python-hcl2 parses the rendered Terraform")
 
 TARGETS = ("containers", "kubernetes")
-TOKEN = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.fake-entra-token"  # pragma: allowlist secret
+TOKEN = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.fake-entra-token"  # noqa: S105  # pragma: allowlist secret
 HOST = "https://adb-1234567890123456.7.azuredatabricks.net"
 FOLDER = "/Workspace/Users/00000000-0000-0000-0000-00000000c1c1/build-features"
 VOLUME = "/Volumes/acme_dev/features/lake"
-KEY_SECRET = "acme-dev-keys/acme-dev-pseudonymisation-key"
+KEY_SECRET = "acme-dev-keys/acme-dev-pseudonymisation-key"  # noqa: S105 - a name, no value
 
 
 @pytest.fixture(scope="module")
@@ -238,9 +238,8 @@ def test_the_connector_and_the_runner_hold_nothing_else(projects: dict[str, Path
         assert reader["scope"] == "${var.key_secret_id}"
         assert reader["role_definition_name"] == "Key Vault Secrets User"
         call = _module_call(project, "databricks")
-        assert call["key_secret_id"] == (
-            '${module.secrets.runtime_secrets["pseudonymisation-key"].resource_versionless_id}'
-        )
+        reference = '${module.secrets.runtime_secrets["pseudonymisation-key"].%s}'
+        assert call["key_secret_id"] == reference % "resource_versionless_id"
         roles = [body for (kind, _), body in module.items() if kind == "azurerm_role_assignment"]
         assert {body["role_definition_name"] for body in roles} == {
             "Key Vault Crypto Service Encryption User",
@@ -263,9 +262,7 @@ def test_the_connector_and_the_runner_hold_nothing_else(projects: dict[str, Path
         assert "maxValue = var.max_workers" in policy
         grants = {name: body for (kind, name), body in jobs.items() if kind == "databricks_grants"}
         assert set(grants) == {"catalog", "schema", "lake_volume"}, "nothing on the location"
-        privileges = {
-            name: body["grant"][0]["privileges"] for name, body in grants.items()
-        }
+        privileges = {name: body["grant"][0]["privileges"] for name, body in grants.items()}
         assert privileges == {
             "catalog": ["USE_CATALOG"],
             "schema": ["USE_SCHEMA"],
@@ -338,7 +335,9 @@ class FakeWorkspace:
         return 200, {}
 
     def paths(self) -> list[str]:
-        return [f"{method} {url.removeprefix(HOST).split('?')[0]}" for method, url, *_ in self.requests]
+        return [
+            f"{method} {url.removeprefix(HOST).split('?')[0]}" for method, url, *_ in self.requests
+        ]
 
 
 class Clock:
@@ -380,9 +379,7 @@ def build(tmp_path: Path) -> list[str]:
     ]  # fmt: skip
 
 
-def _main(
-    run_script: ModuleType, argv: list[str], workspace: FakeWorkspace, clock: Clock
-) -> int:
+def _main(run_script: ModuleType, argv: list[str], workspace: FakeWorkspace, clock: Clock) -> int:
     code: int = run_script.main(
         argv,
         {"DATABRICKS_TOKEN": TOKEN},
@@ -411,7 +408,9 @@ def test_spark_run_uploads_submits_and_names_the_key(
         "POST /api/2.2/jobs/runs/submit",
         *["GET /api/2.2/jobs/runs/get"] * 3,
     ]
-    imported = {body["path"]: base64.b64decode(body["content"]) for _, _, body, _ in workspace.requests[1:5]}
+    imported = {
+        body["path"]: base64.b64decode(body["content"]) for _, _, body, _ in workspace.requests[1:5]
+    }
     assert set(imported) == {
         f"{folder}/acme_contracts-0.1.0-py3-none-any.zip",
         f"{folder}/acme_features-0.1.0-py3-none-any.zip",
@@ -481,7 +480,7 @@ def test_a_refused_request_stops_with_its_status(run_script: ModuleType, build: 
         ("--host", "http://adb-1.azuredatabricks.net"),
         ("--host", "file:///etc/passwd"),
         ("--folder", "/Workspace/../etc"),
-        ("--folder", "/tmp/build-features"),
+        ("--folder", "/home/ci/build-features"),
         ("--lake-path", "abfss://lake@acme.dfs.core.windows.net/lake"),
         ("--lake-path", "/Volumes/acme_dev/../../etc"),
         ("--key-secret", "acme-dev-keys"),
