@@ -108,13 +108,27 @@ OPTION_PATHS: dict[str, object] = {
         a.get("cloud") == "gcp" and a.get("processing") == "spark"
     ),
     "packages/contracts/src/contracts/secret_manager.py": lambda a: (
-        a.get("cloud") == "gcp" and a.get("processing") == "spark"
+        a.get("cloud") in ("gcp", "aws") and a.get("processing") == "spark"
     ),
     "packages/contracts/tests/test_contracts_secret_manager.py": lambda a: (
-        a.get("cloud") == "gcp" and a.get("processing") == "spark"
+        a.get("cloud") in ("gcp", "aws") and a.get("processing") == "spark"
     ),
     "docs/adr/0024-managed-spark.md": lambda a: (
-        a.get("cloud") == "gcp" and a.get("processing") == "spark"
+        a.get("cloud") in ("gcp", "aws") and a.get("processing") == "spark"
+    ),
+    # processing=spark on AWS: the features job on AWS Glue (ADR 24).
+    "infra/terraform/modules/glue_spark": lambda a: (
+        a.get("cloud") == "aws" and a.get("processing") == "spark"
+    ),
+    "services/features/glue": lambda a: a.get("cloud") == "aws" and a.get("processing") == "spark",
+    "services/features/src/features/glue.py": lambda a: (
+        a.get("cloud") == "aws" and a.get("processing") == "spark"
+    ),
+    "services/features/tests/test_features_glue.py": lambda a: (
+        a.get("cloud") == "aws" and a.get("processing") == "spark"
+    ),
+    "scripts/deploy/glue_job.py": lambda a: (
+        a.get("cloud") == "aws" and a.get("processing") == "spark"
     ),
     "tools/proto.py": lambda a: a.get("api_style") == "grpc",
     "tools/gateway_auth.py": lambda a: (

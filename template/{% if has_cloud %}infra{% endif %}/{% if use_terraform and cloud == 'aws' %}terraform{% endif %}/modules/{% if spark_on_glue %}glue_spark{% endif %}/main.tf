@@ -251,18 +251,23 @@ data "aws_iam_policy_document" "job" {
   }
 
   # Glue attaches the workers' network interfaces in the connection's subnet with the job's
-  # role. EC2 has no resource-level permissions for Describe*, so those take "*".
+  # role. These EC2 Describe actions have no resource-level permissions, so they take "*".
   statement {
     sid = "DescribeNetwork"
     actions = [
       "ec2:DescribeNetworkInterfaces",
       "ec2:DescribeSecurityGroups",
       "ec2:DescribeSubnets",
-      "ec2:DescribeVpcAttribute",
       "ec2:DescribeVpcEndpoints",
       "ec2:DescribeRouteTables",
     ]
     resources = ["*"]
+  }
+
+  statement {
+    sid       = "DescribeOwnVpc"
+    actions   = ["ec2:DescribeVpcAttribute"]
+    resources = ["arn:${local.partition}:ec2:${local.region}:${local.account_id}:vpc/${var.vpc_id}"]
   }
 
   statement {
