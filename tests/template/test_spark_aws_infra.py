@@ -6,10 +6,10 @@ python-hcl2: the job role's policy is replayed as requests (the features service
 prefixes allowed, every other prefix, secret and key refused) and is trusted by this account's
 Glue only; the security configuration encrypts S3, CloudWatch logs and bookmarks with the
 project's keys; the job runs in a private subnet through a NETWORK connection, bounded, and
-installs its wheels from S3 only (pip --no-index). scripts/deploy/glue_job.py, the script behind
-`make spark-run`, runs against a fake Glue and S3 (its own logic: what it uploads, starts,
-polls, stops and prints). checkov runs on one render as generated (it must pass) and on the
-module with the job's log encryption turned off (it must fail).
+installs its wheels from S3 only (pip --no-index --no-deps). scripts/deploy/glue_job.py, the
+script behind `make spark-run`, runs against a fake Glue and S3 (its own logic: what it
+uploads, starts, polls, stops and prints). checkov runs on one render as generated (it must
+pass) and on the module with the job's log encryption turned off (it must fail).
 """
 
 from __future__ import annotations
@@ -356,7 +356,7 @@ def test_glue_installs_from_s3_only(projects: dict[str, Path]) -> None:
     project = projects["kubernetes"]
     job = _blocks(_module(project) / "main.tf")[("aws_glue_job", "features")]
     arguments = job["default_arguments"]
-    assert arguments["--python-modules-installer-option"] == "--no-index"
+    assert arguments["--python-modules-installer-option"] == "--no-index --no-deps"
     assert "--additional-python-modules" not in arguments, "each run names its own wheels"
     assert job["command"][0]["script_location"] == "${local.artifacts}/code/build_features.py"
     # The key is named (its ARN), never passed.
@@ -487,7 +487,11 @@ def test_spark_run_builds_wheels_from_the_lock_without_pyspark(projects: dict[st
     assert "--no-emit-workspace" in export
     assert "download" in download and "--only-binary=:all:" in download
     assert download[download.index("--python-version") + 1] == "3.11"
-    assert "manylinux2014_x86_64" in download and "--no-deps" in download
+    assert "--no-deps" in download
+    platforms = {download[i + 1] for i, item in enumerate(download) if item == "--platform"}
+    # Glue 5's glibc 2.34 and every older manylinux tag: pip does not widen --platform itself.
+    assert {"manylinux_2_34_x86_64", "manylinux_2_28_x86_64", "manylinux2014_x86_64"} <= platforms
+    assert not any(p.startswith("manylinux_2_35") for p in platforms)
 
 
 def test_checkov_passes_and_catches_unencrypted_glue_logs(

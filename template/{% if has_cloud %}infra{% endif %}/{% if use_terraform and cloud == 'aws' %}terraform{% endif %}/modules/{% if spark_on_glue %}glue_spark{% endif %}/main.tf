@@ -311,14 +311,16 @@ resource "aws_glue_job" "features" {
   }
 
   # Each run adds --additional-python-modules (the wheels of its code version, in S3) and
-  # --APP_CODE_VERSION (scripts/deploy/glue_job.py). The key is named, never passed.
+  # --APP_CODE_VERSION (scripts/deploy/glue_job.py). pip installs exactly those wheels: no
+  # index (never PyPI), no dependency resolution (they are uv.lock's whole closure; pyspark,
+  # which the features wheel requires, is Glue's own Spark). The key is named, never passed.
   default_arguments = {
     "--job-language"                     = "python"
     "--job-bookmark-option"              = "job-bookmark-disable"
     "--enable-continuous-cloudwatch-log" = "true"
     "--enable-metrics"                   = "true"
     "--TempDir"                          = "${local.artifacts}/tmp/"
-    "--python-modules-installer-option"  = "--no-index"
+    "--python-modules-installer-option"  = "--no-index --no-deps"
     "--APP_ENVIRONMENT"                  = "production"
     "--APP_LAKE_URI"                     = var.lake_uri
     "--APP_REPORTS_URI"                  = var.reports_uri
