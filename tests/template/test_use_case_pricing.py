@@ -206,7 +206,7 @@ def test_monitoring_and_docs_cover_the_use_case(project: Path) -> None:
     adr = (project / "docs/adr/0023-use-case.md").read_text()
     assert adr.startswith("# 23. Use case: dynamic pricing")
     assert "APP_PRICING_MAX_CHANGE" in adr and "422" in adr
-    assert "training<br/>(train: demand model" in (project / "docs/architecture.md").read_text()
+    assert "training<br/>(train: pricing model" in (project / "docs/architecture.md").read_text()
     assert "APP_PRICING_MAX_CHANGE=0.1" in (project / ".env.example").read_text()
     governance = (project / "docs/data-governance.md").read_text()
     assert "`CustomerRecord.unit_price`" in governance
