@@ -108,13 +108,13 @@ OPTION_PATHS: dict[str, object] = {
         a.get("cloud") == "gcp" and a.get("processing") == "spark"
     ),
     "packages/contracts/src/contracts/secret_manager.py": lambda a: (
-        a.get("cloud") == "gcp" and a.get("processing") == "spark"
+        a.get("cloud") in ("gcp", "aws") and a.get("processing") == "spark"
     ),
     "packages/contracts/tests/test_contracts_secret_manager.py": lambda a: (
-        a.get("cloud") == "gcp" and a.get("processing") == "spark"
+        a.get("cloud") in ("gcp", "aws") and a.get("processing") == "spark"
     ),
     "docs/adr/0024-managed-spark.md": lambda a: (
-        a.get("cloud") in ("gcp", "azure") and a.get("processing") == "spark"
+        a.get("cloud") in ("gcp", "aws", "azure") and a.get("processing") == "spark"
     ),
     # processing=spark on Azure: the features job as a one-time Azure Databricks run (ADR 24).
     "infra/terraform/modules/databricks": lambda a: (
@@ -131,6 +131,20 @@ OPTION_PATHS: dict[str, object] = {
     ),
     "packages/contracts/tests/test_contracts_databricks_secrets.py": lambda a: (
         a.get("cloud") == "azure" and a.get("processing") == "spark"
+    ),
+    # processing=spark on AWS: the features job on AWS Glue (ADR 24).
+    "infra/terraform/modules/glue_spark": lambda a: (
+        a.get("cloud") == "aws" and a.get("processing") == "spark"
+    ),
+    "services/features/glue": lambda a: a.get("cloud") == "aws" and a.get("processing") == "spark",
+    "services/features/src/features/glue.py": lambda a: (
+        a.get("cloud") == "aws" and a.get("processing") == "spark"
+    ),
+    "services/features/tests/test_features_glue.py": lambda a: (
+        a.get("cloud") == "aws" and a.get("processing") == "spark"
+    ),
+    "scripts/deploy/glue_job.py": lambda a: (
+        a.get("cloud") == "aws" and a.get("processing") == "spark"
     ),
     "tools/proto.py": lambda a: a.get("api_style") == "grpc",
     "tools/gateway_auth.py": lambda a: (
@@ -320,4 +334,3 @@ def assert_services_never_mention(root: Path, words: tuple[str, ...]) -> None:
         text = path.read_text()
         for word in words:
             assert word not in text, f"{path.relative_to(root)} mentions {word}"
-

@@ -148,7 +148,18 @@ def test_plain_copier_offers_clv_with_every_ml_framework(
 @pytest.mark.parametrize(
     ("answers", "expected"),
     [
-        ({"cloud": "aws"}, r"processing=spark is offered with cloud=local, gcp or azure for now"),
+        (
+            {"cloud": "aws", "iac": "cloudformation"},
+            r"processing=spark on aws needs iac=terraform for now",
+        ),
+        (
+            {"cloud": "aws", "orchestration": "airflow"},
+            r"orchestration=airflow is not offered with processing=spark on aws yet",
+        ),
+        (
+            {"cloud": "aws", "deploy_target": "kubernetes", "orchestration": "kubeflow"},
+            r"orchestration=kubeflow is not offered with processing=spark on aws yet",
+        ),
         (
             {"cloud": "gcp", "orchestration": "airflow"},
             r"orchestration=airflow is not offered with processing=spark on gcp yet",
@@ -170,14 +181,21 @@ def test_plain_copier_offers_clv_with_every_ml_framework(
 def test_spark_is_refused_where_its_managed_spark_is_not_built(
     tmp_path: Path, answers: dict[str, str], expected: str
 ) -> None:
-    """Serverless for Apache Spark on Google Cloud and Azure Databricks are the managed Sparks
-    built (ADR 0024)."""
+    """Serverless for Apache Spark on Google Cloud, AWS Glue (Terraform) on AWS and Azure
+    Databricks are the managed Sparks built (ADR 0024)."""
     with pytest.raises(UsageError, match=expected) as info:
         create_project(tmp_path / "p", {**answers, "processing": "spark"})
     assert "\n" not in info.value.message
     assert not (tmp_path / "p").exists()
 
 
-def test_plain_copier_refuses_spark_on_aws(tmp_path: Path) -> None:
-    output = plain_refusal({"cloud": "aws", "processing": "spark"}, tmp_path / "plain")
-    assert "processing=spark is offered with cloud=local, gcp or azure for now" in output
+def test_plain_copier_refuses_spark_on_aws_with_cloudformation(tmp_path: Path) -> None:
+    answers = {"cloud": "aws", "iac": "cloudformation", "processing": "spark"}
+    output = plain_refusal(answers, tmp_path / "plain")
+    assert "processing=spark on aws needs iac=terraform for now" in output
+
+
+def test_plain_copier_renders_spark_on_aws_as_a_glue_job(tmp_path: Path) -> None:
+    project = plain_render({"cloud": "aws", "processing": "spark"}, tmp_path / "plain")
+    assert (project / "infra/terraform/modules/glue_spark/main.tf").is_file()
+    assert (project / "scripts/deploy/glue_job.py").is_file()

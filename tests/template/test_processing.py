@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from aiarch_scaffold.errors import UsageError
 from aiarch_scaffold.generate import create_project
 from aiarch_scaffold.questions import load_questions
 from tests.tools import require, run
@@ -44,15 +43,19 @@ def test_every_engine_is_offered() -> None:
     assert ENGINES == ("pandas", "polars", "spark")
 
 
-@pytest.mark.parametrize("cloud", ["aws"])
-def test_spark_is_refused_where_no_managed_spark_is_built(tmp_path: Path, cloud: str) -> None:
-    with pytest.raises(
-        UsageError, match=r"processing=spark is offered with cloud=local, gcp or azure for now"
-    ) as info:
-        create_project(tmp_path / "p", {"cloud": cloud, "processing": "spark"})
-    assert "\n" not in info.value.message
-    assert f"the managed Spark of {cloud} is not finished" in info.value.message
-    assert not (tmp_path / "p").exists()
+@pytest.mark.parametrize(
+    ("cloud", "runner"),
+    [
+        ("gcp", "scripts/deploy/dataproc_batch.py"),
+        ("aws", "scripts/deploy/glue_job.py"),
+        ("azure", "scripts/deploy/databricks_run.py"),
+    ],
+)
+def test_spark_runs_on_every_clouds_managed_spark(tmp_path: Path, cloud: str, runner: str) -> None:
+    """Each cloud's managed Spark is built (ADR 0024): its runner and the ADR come with Spark."""
+    project = create_project(tmp_path / "p", {"cloud": cloud, "processing": "spark"}).destination
+    assert (project / runner).is_file()
+    assert (project / "docs/adr/0024-managed-spark.md").is_file()
 
 
 def test_only_the_chosen_engine_is_a_dependency(projects: dict[str, Path]) -> None:
