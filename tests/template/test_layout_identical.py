@@ -86,7 +86,8 @@ def _baseline_questions() -> dict[str, set[object] | None]:
 
 def _rows() -> list[Answers]:
     """Today's rows as the baseline could answer them: later questions, and values a question
-    did not offer yet (use_case=clv or segmentation), are left to the baseline's defaults."""
+    did not offer yet (use_case=clv, segmentation or pricing), are left to the baseline's
+    defaults."""
     known = _baseline_questions()
     rows: list[Answers] = []
     for row in compute("pairwise") + compute("each"):

@@ -1,7 +1,8 @@
 """A project of another use case names its own model everywhere a person or a tool reads a name:
 the API catalog entry, the cloud gateways' operation descriptions, the Grafana folder, the
 service packages' descriptions, the alert tests' model label, the gateway outputs' route. Churn
-was the first use case, so any leftover would say "churn" in a clv or segmentation project.
+was the first use case, so any leftover would say "churn" in a clv, segmentation or pricing
+project.
 
 Renders only (fast). Tests and fixtures of the services may still use churn names as arbitrary
 sample strings, and the decision records compare use cases; everything else a user deploys,
@@ -39,6 +40,8 @@ VARIANTS = {
         "deploy_target": "containers",
         "api_gateway": "cloud",
     },
+    "pricing-azure-apim": {"use_case": "pricing", "cloud": "azure", "api_gateway": "cloud"},
+    "pricing-aws": {"use_case": "pricing", "cloud": "aws", "api_gateway": "cloud"},
 }
 
 
@@ -71,7 +74,9 @@ def test_gateway_outputs_name_the_route_clients_call(project: Path) -> None:
     answers = VARIANTS[project.name]
     route = {"graphql": "/v1/graphql"}.get(
         answers.get("api_style", "rest"),
-        "/v1/segments" if answers["use_case"] == "segmentation" else "/v1/predict",
+        {"segmentation": "/v1/segments", "pricing": "/v1/price-quote"}.get(
+            answers["use_case"], "/v1/predict"
+        ),
     )
     described = [
         line

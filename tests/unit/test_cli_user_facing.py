@@ -104,6 +104,18 @@ def test_the_serve_step_names_the_use_cases_route(
     assert "/v1/predict" not in result.stdout
 
 
+def test_the_serve_step_names_the_price_quote_route(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", path_with(tmp_path, "git", "make", "uv"))
+    result = runner.invoke(
+        app, ["new", str(tmp_path / "p"), "--defaults", "-d", "use_case=pricing"]
+    )
+    assert result.exit_code == 0, result.stderr
+    serve = result.stdout.split("Next steps:\n", 1)[1].splitlines()[-1]
+    assert serve.startswith("  make serve   # then POST /v1/price-quote with an X-API-Key header")
+
+
 API_STYLES = next(q for q in load_questions() if q.name == "api_style").values
 
 

@@ -12,6 +12,7 @@ library can be asked for. ``MLmodel`` and ``model.skops`` are never read here.
 import hmac
 import logging
 import math
+import operator
 import sqlite3
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -94,15 +95,15 @@ def raw_columns(rows: list[dict[str, Any]]) -> dict[str, np.ndarray]:
     return {name: np.asarray([row[name] for row in rows]) for name in names}
 
 
+# The raw numeric attributes of an instance, in RAW_NUMERIC order, in one C call.
+_numeric = operator.attrgetter(*RAW_NUMERIC)
+
+
 def instance_columns(instances: Sequence[PredictionInstance]) -> dict[str, np.ndarray]:
     """Raw attribute columns of validated instances: one float64 matrix, sliced per column."""
-    numeric = np.array(
-        [
-            (item.tenure_months, item.monthly_spend, item.engagement_score, item.support_tickets)
-            for item in instances
-        ],
-        dtype=np.float64,
-    ).reshape(-1, len(RAW_NUMERIC))
+    numeric = np.array([_numeric(item) for item in instances], dtype=np.float64).reshape(
+        -1, len(RAW_NUMERIC)
+    )
     columns = {name: numeric[:, index] for index, name in enumerate(RAW_NUMERIC)}
     channel, region = CATEGORICAL_FEATURES
     columns[channel] = np.array([item.channel for item in instances], dtype=object)
@@ -149,6 +150,10 @@ class ChampionRef:
     digest: str | None
 
 
+# The customer's own numeric attributes come first in RAW_NUMERIC.
+_CUSTOMER_NUMERIC = 4
+
+
 @cache
 def smoke_instances() -> dict[str, np.ndarray]:
     """Valid requests covering every channel and region, from new to long-standing customers."""
@@ -160,6 +165,8 @@ def smoke_instances() -> dict[str, np.ndarray]:
             "support_tickets": index % 5,
             "channel": CHANNELS[index % len(CHANNELS)],
             "region": REGIONS[index % len(REGIONS)],
+            # Product columns, where the use case has them (pricing's price and cost).
+            **{name: 20.0 + index for name in RAW_NUMERIC[_CUSTOMER_NUMERIC:]},
         }
         for index in range(8)
     ]
