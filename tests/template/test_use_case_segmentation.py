@@ -24,6 +24,7 @@ from tests.template.rendered import (
     assert_clean_output,
     assert_only_chosen_files,
     assert_services_never_mention,
+    missing_named_tests,
     text_files,
 )
 from tests.template.test_api_gateway_gcp_azure import _apim, _gateway_answer, _openapi
@@ -285,6 +286,7 @@ def test_the_framework_tests_prove_the_gate_parity_and_safe_files(
         assert "Segmenter.load(onnx_file.parent)" in mlflow, framework
         units = (tests / "test_training_units.py").read_text()
         assert "def test_noise_features_do_not_pass_the_gate(" in units
+        assert not missing_named_tests(root), framework
 
 
 REFUSED = [
