@@ -264,7 +264,11 @@ OPTION_PATHS: dict[str, object] = {
         a.get("ml_framework") == "tensorflow"
     ),
     "services/training/src/training/keras_export.py": lambda a: (
-        a.get("ml_framework") == "tensorflow"
+        a.get("ml_framework") == "tensorflow" and a.get("use_case", "churn") != "segmentation"
+    ),
+    "services/training/src/training/skl2onnx_compat.py": lambda a: (
+        a.get("ml_framework", "sklearn") == "sklearn"
+        or (a.get("ml_framework") == "tensorflow" and a.get("use_case", "churn") != "segmentation")
     ),
     "services/training/tests/test_training_keras.py": lambda a: (
         a.get("ml_framework") == "tensorflow"
