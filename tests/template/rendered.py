@@ -314,4 +314,3 @@ def assert_services_never_mention(root: Path, words: tuple[str, ...]) -> None:
         text = path.read_text()
         for word in words:
             assert word not in text, f"{path.relative_to(root)} mentions {word}"
-
