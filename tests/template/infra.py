@@ -11,22 +11,27 @@ from typing import Any
 import pytest
 
 
-def _strip(value: Any) -> Any:
+def unquote(value: Any) -> Any:
     """python-hcl2 keeps quotes around strings; drop them, recursively (keys too)."""
     if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
         return value[1:-1]
     if isinstance(value, list):
-        return [_strip(item) for item in value]
+        return [unquote(item) for item in value]
     if isinstance(value, dict):
-        return {_strip(k): _strip(v) for k, v in value.items() if not k.startswith("__")}
+        return {unquote(k): unquote(v) for k, v in value.items() if not k.startswith("__")}
     return value
+
+
+def load_raw_hcl(path: Path) -> dict[str, Any]:
+    """A Terraform file as python-hcl2 parses it (strings keep their quotes)."""
+    hcl2 = pytest.importorskip("hcl2", reason="python-hcl2 parses the rendered Terraform")
+    with path.open(encoding="utf-8") as handle:
+        return hcl2.load(handle)  # type: ignore[no-any-return]
 
 
 def load_hcl(path: Path) -> dict[str, Any]:
     """A Terraform file as python-hcl2 parses it, strings unquoted."""
-    hcl2 = pytest.importorskip("hcl2", reason="python-hcl2 parses the rendered Terraform")
-    with path.open(encoding="utf-8") as handle:
-        return _strip(hcl2.load(handle))  # type: ignore[no-any-return]
+    return unquote(load_raw_hcl(path))  # type: ignore[no-any-return]
 
 
 def project_checks(project: Path, *names: str) -> subprocess.CompletedProcess[str]:

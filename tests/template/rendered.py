@@ -114,7 +114,23 @@ OPTION_PATHS: dict[str, object] = {
         a.get("cloud") == "gcp" and a.get("processing") == "spark"
     ),
     "docs/adr/0024-managed-spark.md": lambda a: (
-        a.get("cloud") == "gcp" and a.get("processing") == "spark"
+        a.get("cloud") in ("gcp", "azure") and a.get("processing") == "spark"
+    ),
+    # processing=spark on Azure: the features job as a one-time Azure Databricks run (ADR 24).
+    "infra/terraform/modules/databricks": lambda a: (
+        a.get("cloud") == "azure" and a.get("processing") == "spark"
+    ),
+    "infra/terraform/modules/databricks_jobs": lambda a: (
+        a.get("cloud") == "azure" and a.get("processing") == "spark"
+    ),
+    "scripts/deploy/databricks_run.py": lambda a: (
+        a.get("cloud") == "azure" and a.get("processing") == "spark"
+    ),
+    "packages/contracts/src/contracts/databricks_secrets.py": lambda a: (
+        a.get("cloud") == "azure" and a.get("processing") == "spark"
+    ),
+    "packages/contracts/tests/test_contracts_databricks_secrets.py": lambda a: (
+        a.get("cloud") == "azure" and a.get("processing") == "spark"
     ),
     "tools/proto.py": lambda a: a.get("api_style") == "grpc",
     "tools/gateway_auth.py": lambda a: (

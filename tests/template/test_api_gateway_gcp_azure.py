@@ -29,9 +29,8 @@ import yaml
 from aiarch_scaffold.errors import UsageError
 from aiarch_scaffold.generate import create_project
 from aiarch_scaffold.questions import load_questions
+from tests.template.infra import load_hcl, load_raw_hcl, unquote
 from tests.tools import require
-
-hcl2 = pytest.importorskip("hcl2", reason="python-hcl2 parses the rendered Terraform")
 
 QUESTIONS = {question.name: question for question in load_questions()}
 TARGETS = [str(choice) for choice in QUESTIONS["deploy_target"].choices.values()]
@@ -42,36 +41,20 @@ CHECK = ("python", "tools/k8s_check.py")
 REF = re.compile(r"^\$\{\(?(local|var)\.([a-z_]+)\)?\}$")
 
 
-def _strip(value: Any) -> Any:
-    """python-hcl2 keeps quotes around strings; drop them, recursively (keys too)."""
-    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
-        return value[1:-1]
-    if isinstance(value, list):
-        return [_strip(item) for item in value]
-    if isinstance(value, dict):
-        return {_strip(k): _strip(v) for k, v in value.items() if not k.startswith("__")}
-    return value
-
-
-def _load(path: Path) -> dict[str, Any]:
-    with path.open(encoding="utf-8") as handle:
-        return hcl2.load(handle)  # type: ignore[no-any-return]
-
-
 def _resources(path: Path) -> dict[tuple[str, str], dict[str, Any]]:
     found: dict[tuple[str, str], dict[str, Any]] = {}
-    for entry in _load(path).get("resource", []):
+    for entry in load_raw_hcl(path).get("resource", []):
         for kind, named in entry.items():
             for name, block in named.items():
-                found[(_strip(kind), _strip(name))] = block
+                found[(unquote(kind), unquote(name))] = block
     return found
 
 
 def _defaults(module: Path) -> dict[str, Any]:
     values: dict[str, Any] = {}
-    for entry in _load(module / "variables.tf").get("variable", []):
+    for entry in load_raw_hcl(module / "variables.tf").get("variable", []):
         for name, block in entry.items():
-            values[_strip(name)] = _strip(block.get("default"))
+            values[unquote(name)] = unquote(block.get("default"))
     return values
 
 
@@ -128,7 +111,7 @@ def _gateway_module(project: Path) -> Path:
 def _openapi(project: Path) -> dict[str, Any]:
     """The OpenAPI document the gateway receives, with locals and variable defaults filled in."""
     module = _gateway_module(project)
-    locals_ = _strip(_load(module / "main.tf")["locals"][0])
+    locals_ = unquote(load_raw_hcl(module / "main.tf")["locals"][0])
     return _resolve(locals_["openapi"], {"local": locals_, "var": _defaults(module)})
 
 
@@ -201,13 +184,13 @@ def test_gcp_every_route_counts_against_a_per_consumer_quota(gcp_project: Path) 
 @pytest.mark.parametrize("gcp_project", ["containers"], indirect=True)
 def test_gcp_gateway_forwards_over_https_only(gcp_project: Path) -> None:
     module = gcp_project / "infra/terraform/modules/api_gateway/variables.tf"
-    openapi = _strip(_load(module.with_name("main.tf"))["locals"][0])["openapi"]
+    openapi = unquote(load_raw_hcl(module.with_name("main.tf"))["locals"][0])["openapi"]
     backend = openapi["x-google-backend"]
     conditions = [
-        _strip(rule["condition"])
-        for entry in _load(module)["variable"]
+        unquote(rule["condition"])
+        for entry in load_raw_hcl(module)["variable"]
         for name, block in entry.items()
-        if _strip(name) == "backend_url"
+        if unquote(name) == "backend_url"
         for rule in block.get("validation", [])
     ]
     assert backend["address"] == "${var.backend_url}"
@@ -216,17 +199,17 @@ def test_gcp_gateway_forwards_over_https_only(gcp_project: Path) -> None:
 
 @pytest.mark.parametrize("gcp_project", ["containers"], indirect=True)
 def test_gcp_cloud_run_is_invokable_by_the_gateway_alone(gcp_project: Path) -> None:
-    env = _strip(_load(gcp_project / "infra/terraform/envs/prod/main.tf"))
+    env = load_hcl(gcp_project / "infra/terraform/envs/prod/main.tf")
     cloud_run = next(m["cloud_run"] for m in env["module"] if "cloud_run" in m)
     assert cloud_run["invoker_members"] == ["${module.api_gateway.backend_caller_member}"]
     resources = _resources(gcp_project / "infra/terraform/modules/cloud_run/main.tf")
-    service = _strip(resources[("google_cloud_run_v2_service", "serving")])
+    service = unquote(resources[("google_cloud_run_v2_service", "serving")])
     # Open ingress only together with the IAM invoker check, which only the serving_domain
     # load balancer (exclusive with the gateway, see the variable's validation) turns off.
     assert "INGRESS_TRAFFIC_ALL" in service["ingress"]
     assert "length(var.invoker_members) > 0" in service["ingress"]
     assert service["invoker_iam_disabled"] == '${var.serving_domain != ""}'
-    invoker = _strip(resources[("google_cloud_run_v2_service_iam_member", "invokers")])
+    invoker = unquote(resources[("google_cloud_run_v2_service_iam_member", "invokers")])
     assert invoker["role"] == "roles/run.invoker"
     assert invoker["member"] == "${var.invoker_members[count.index]}"
     text = "\n".join(p.read_text() for p in (gcp_project / "infra/terraform").rglob("*.tf"))
@@ -237,10 +220,10 @@ def test_gcp_cloud_run_is_invokable_by_the_gateway_alone(gcp_project: Path) -> N
 def test_gcp_ci_may_act_as_the_gateway_account_only(gcp_project: Path) -> None:
     module = gcp_project / "infra/terraform/modules/api_gateway"
     resources = _resources(module / "main.tf")
-    binding = _strip(resources[("google_service_account_iam_member", "config_deployers")])
+    binding = unquote(resources[("google_service_account_iam_member", "config_deployers")])
     assert binding["service_account_id"] == "${google_service_account.gateway.name}"
     assert binding["role"] == "roles/iam.serviceAccountUser"
-    variables = _strip(_load(gcp_project / "infra/terraform/envs/prod/variables.tf"))
+    variables = load_hcl(gcp_project / "infra/terraform/envs/prod/variables.tf")
     roles = next(v["ci_project_roles"] for v in variables["variable"] if "ci_project_roles" in v)
     assert "roles/apigateway.admin" in roles["default"]
     assert "roles/iam.serviceAccountUser" not in roles["default"]
@@ -363,13 +346,13 @@ def test_gke_serving_is_reachable_through_espv2_only(gcp_project: Path) -> None:
 def test_gke_espv2_reports_as_serving_on_this_service_only(gcp_project: Path) -> None:
     module = _gateway_module(gcp_project)
     resources = _resources(module / "main.tf")
-    grants = {key: _strip(block) for key, block in resources.items() if "iam" in key[0]}
+    grants = {key: unquote(block) for key, block in resources.items() if "iam" in key[0]}
     assert list(grants) == [("google_endpoints_service_iam_member", "proxy")], grants
     grant = grants[("google_endpoints_service_iam_member", "proxy")]
     assert grant["role"] == "roles/servicemanagement.serviceController"
     assert grant["member"] == "${var.proxy_member}"
     assert grant["service_name"] == "${google_endpoints_service.this.service_name}"
-    env = _strip(_load(gcp_project / "infra/terraform/envs/prod/main.tf"))
+    env = load_hcl(gcp_project / "infra/terraform/envs/prod/main.tf")
     endpoints = next(m["endpoints"] for m in env["module"] if "endpoints" in m)
     assert endpoints["proxy_member"] == '${module.iam.service_account_members["serving"]}'
     # ESPv2 runs as serving's Kubernetes service account (Workload Identity), nothing else.
@@ -411,19 +394,21 @@ def _choose(value: Any, variables: dict[str, Any]) -> Any:
     branch = match.group(2) if variables[match.group(1)] == "" else match.group(3)
     if branch == "null":
         return None
-    return variables[branch[4:]] if branch.startswith("var.") else _strip(branch)
+    return variables[branch[4:]] if branch.startswith("var.") else unquote(branch)
 
 
 def _edge_policies(project: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     """The GKE Ingress's Cloud Armor and TLS policies, with the endpoints module's arguments."""
     module = _gateway_module(project)
-    (call,) = [m["edge"] for m in map(_strip, _load(module / "main.tf")["module"]) if "edge" in m]
+    (call,) = [
+        m["edge"] for m in map(unquote, load_raw_hcl(module / "main.tf")["module"]) if "edge" in m
+    ]
     call = _resolve(call, {"var": _defaults(module), "local": {}})
-    edge = (module / _strip(call["source"])).resolve()
+    edge = (module / unquote(call["source"])).resolve()
     variables = {**_defaults(edge), **call}
     resources = _resources(edge / "main.tf")
-    policy = _choose(_strip(resources[("google_compute_security_policy", "serving")]), variables)
-    tls = _strip(resources[("google_compute_ssl_policy", "serving")])
+    policy = _choose(unquote(resources[("google_compute_security_policy", "serving")]), variables)
+    tls = unquote(resources[("google_compute_ssl_policy", "serving")])
     return _resolve(policy, {"var": variables, "local": {}}), tls
 
 
@@ -476,7 +461,7 @@ def test_gke_cloud_armor_guards_the_ingress_backend(gcp_project: Path) -> None:
 
 def _grpc_config(project: Path) -> dict[str, Any]:
     module = _gateway_module(project)
-    locals_ = _strip(_load(module / "main.tf")["locals"][0])
+    locals_ = unquote(load_raw_hcl(module / "main.tf")["locals"][0])
     return _resolve(locals_["grpc_config"], {"local": locals_, "var": _defaults(module)})
 
 
@@ -523,7 +508,7 @@ def _style(project: Path) -> str:
 def test_gke_jwt_needs_a_token_of_the_issuer_and_the_key(gke_jwt: Path) -> None:
     project, style = gke_jwt, _style(gke_jwt)
     module = _gateway_module(project)
-    locals_ = _strip(_load(module / "main.tf")["locals"][0])
+    locals_ = unquote(load_raw_hcl(module / "main.tf")["locals"][0])
     issuer, jwks = "https://login.test/", "https://login.test/jwks.json"
     values = {**_defaults(module), "title": "API", "jwt_issuer": issuer, "jwt_jwks_uri": jwks}
     scope = {"local": locals_, "var": values}
@@ -544,8 +529,8 @@ def test_gke_jwt_needs_a_token_of_the_issuer_and_the_key(gke_jwt: Path) -> None:
                 requirements = [set(r) for r in operation["security"]]
                 assert requirements == [{"consumer_key", "bearer"}], path
     conditions = {
-        _strip(name): " ".join(_strip(rule["condition"]) for rule in block.get("validation", []))
-        for entry in _load(module / "variables.tf")["variable"]
+        unquote(name): " ".join(unquote(rule["condition"]) for rule in block.get("validation", []))
+        for entry in load_raw_hcl(module / "variables.tf")["variable"]
         for name, block in entry.items()
     }
     for name in ("jwt_issuer", "jwt_jwks_uri"):
@@ -604,8 +589,8 @@ def test_gcp_jwt_gateway_requires_a_token_and_a_consumer_key(gcp_jwt: Path) -> N
 def test_gcp_jwt_issuer_and_keys_are_https_only(gcp_jwt: Path) -> None:
     module = gcp_jwt / "infra/terraform/modules/api_gateway/variables.tf"
     conditions = {
-        _strip(name): [_strip(rule["condition"]) for rule in block.get("validation", [])]
-        for entry in _load(module)["variable"]
+        unquote(name): [unquote(rule["condition"]) for rule in block.get("validation", [])]
+        for entry in load_raw_hcl(module)["variable"]
         for name, block in entry.items()
     }
     for name in ("jwt_issuer", "jwt_jwks_uri"):
@@ -618,11 +603,11 @@ def test_gcp_jwt_issuer_and_keys_are_https_only(gcp_jwt: Path) -> None:
         assert not re.match(pattern, "https:///no-host"), name
         assert re.match(pattern, "https://auth.example.com/"), name
     assert "length(var.jwt_audiences) > 0" in conditions["jwt_audiences"][0]
-    env = _strip(_load(gcp_jwt / "infra/terraform/envs/prod/main.tf"))
+    env = load_hcl(gcp_jwt / "infra/terraform/envs/prod/main.tf")
     gateway = next(m["api_gateway"] for m in env["module"] if "api_gateway" in m)
     assert gateway["jwt_issuer"] == "${var.gateway_jwt_issuer}"
     for name in ("dev", "prod"):
-        tfvars = _strip(_load(gcp_jwt / f"infra/terraform/envs/{name}/terraform.tfvars"))
+        tfvars = load_hcl(gcp_jwt / f"infra/terraform/envs/{name}/terraform.tfvars")
         assert tfvars["gateway_jwt_issuer"].startswith("https://"), name
         assert tfvars["gateway_jwt_audiences"], name
 
@@ -750,7 +735,7 @@ def test_gke_jwt_defects_fail_the_generated_check(
 # ---------------------------------------------------------------- Azure API Management
 def _apim(project: Path) -> dict[tuple[str, str], dict[str, Any]]:
     return {
-        key: _strip(block)
+        key: unquote(block)
         for key, block in _resources(
             project / "infra/terraform/modules/api_management/main.tf"
         ).items()
@@ -842,7 +827,7 @@ def test_azure_gateway_speaks_tls_1_2_or_newer_only(azure_project: Path) -> None
 
 
 def test_azure_backend_is_reached_over_the_vnet_only(azure_project: Path) -> None:
-    env = _strip(_load(azure_project / "infra/terraform/envs/prod/main.tf"))
+    env = load_hcl(azure_project / "infra/terraform/envs/prod/main.tf")
     gateway = next(m["api_management"] for m in env["module"] if "api_management" in m)
     if (azure_project / "infra/terraform/modules/container_apps").is_dir():
         assert gateway["backend_url"] == '${module.container_apps.internal_urls["serving"]}'
@@ -877,7 +862,7 @@ def azure_jwt_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _front_door(project: Path) -> dict[tuple[str, str], dict[str, Any]]:
     path = project / "infra/terraform/modules/front_door/main.tf"
-    return {key: _strip(block) for key, block in _resources(path).items()}
+    return {key: unquote(block) for key, block in _resources(path).items()}
 
 
 def _blocks(value: Any) -> list[dict[str, Any]]:
@@ -905,7 +890,7 @@ def _nsg_admits(rules: dict[str, dict[str, Any]], source_tags: set[str], port: i
 
 def test_azure_gateway_answers_its_front_door_only(azure_project: Path) -> None:
     """Calls around Front Door: from the internet, or through another tenant's Front Door."""
-    env = _strip(_load(azure_project / "infra/terraform/envs/prod/main.tf"))
+    env = load_hcl(azure_project / "infra/terraform/envs/prod/main.tf")
     gateway = next(m["api_management"] for m in env["module"] if "api_management" in m)
     assert gateway["front_door_id"] == "${module.front_door.resource_guid}"
     rules = env["locals"][0]["subnets"]["api-management"]["allow_inbound"]
@@ -984,7 +969,7 @@ def test_azure_waf_rate_limits_every_client_address(azure_project: Path) -> None
     rule = next(r for r in _blocks(waf["custom_rule"]) if r["type"] == "RateLimitRule")
     assert rule["action"] == "Block" and rule["rate_limit_duration_in_minutes"] == 1
     assert rule["rate_limit_threshold"] == "${var.requests_per_minute_per_ip}"
-    tfvars = _strip(_load(azure_project / "infra/terraform/envs/prod/terraform.tfvars"))
+    tfvars = load_hcl(azure_project / "infra/terraform/envs/prod/terraform.tfvars")
     threshold = int(tfvars["waf_requests_per_minute_per_ip"])
     condition = _blocks(rule["match_condition"])[0]
     assert condition["match_variable"] == "SocketAddr" and condition["operator"] == "IPMatch"
@@ -1019,11 +1004,11 @@ def test_azure_gateway_refuses_invalid_bearer_tokens(azure_jwt_project: Path) ->
     assert check.get("header-name") == "Authorization" and check.get("require-scheme") == "Bearer"
     config = check.find("openid-config")
     assert config is not None and config.get("url") == "${local.jwt_openid_config_url}"
-    locals_ = _strip(_load(module / "main.tf")["locals"][0])
+    locals_ = unquote(load_raw_hcl(module / "main.tf")["locals"][0])
     assert "var.jwt_openid_config_url" in locals_["jwt_openid_config_url"]
     assert "var.jwt_audiences" in locals_["jwt_audiences"]
     assert (check.findtext("audiences") or "").strip() == "${local.jwt_audiences}"
-    tfvars = _strip(_load(azure_jwt_project / "infra/terraform/envs/prod/terraform.tfvars"))
+    tfvars = load_hcl(azure_jwt_project / "infra/terraform/envs/prod/terraform.tfvars")
     audiences = set(tfvars["gateway_jwt_audiences"])
     ours = next(iter(audiences))
     good = {"alg": "RS256", "key": "issuer", "exp": 600, "aud": ours}
@@ -1055,8 +1040,8 @@ def test_azure_gateway_refuses_invalid_bearer_tokens(azure_jwt_project: Path) ->
 
 def test_azure_jwt_issuer_and_audiences_are_validated(azure_jwt_project: Path) -> None:
     """A plain-HTTP discovery URL (keys fetched in clear text) or no audience at all is refused."""
-    variables = _strip(
-        _load(azure_jwt_project / "infra/terraform/modules/api_management/variables.tf")
+    variables = unquote(
+        load_raw_hcl(azure_jwt_project / "infra/terraform/modules/api_management/variables.tf")
     )
     by_name = {name: block for entry in variables["variable"] for name, block in entry.items()}
 
@@ -1261,7 +1246,7 @@ def azure_grpc_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _grpc_apim(project: Path) -> dict[tuple[str, str], dict[str, Any]]:
-    return {key: _strip(block) for key, block in _resources(project / GRPC_APIM_TF).items()}
+    return {key: unquote(block) for key, block in _resources(project / GRPC_APIM_TF).items()}
 
 
 def test_azure_grpc_api_is_the_committed_proto_on_the_self_hosted_gateway(

@@ -23,8 +23,7 @@ import yaml
 
 from aiarch_scaffold.generate import create_project
 from aiarch_scaffold.questions import load_questions
-
-hcl2 = pytest.importorskip("hcl2", reason="python-hcl2 parses the rendered Terraform")
+from tests.template.infra import load_raw_hcl, unquote
 
 QUESTIONS = {question.name: question for question in load_questions()}
 CIS = [str(choice) for choice in QUESTIONS["ci"].choices.values()]
@@ -40,25 +39,12 @@ ROLE_WRITES = (
 READ_ONLY_POLICY = "ReadOnlyAccess"
 
 
-def _strip(value: Any) -> Any:
-    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
-        return value[1:-1]
-    if isinstance(value, list):
-        return [_strip(item) for item in value]
-    return value
-
-
-def _load(path: Path) -> dict[str, Any]:
-    with path.open(encoding="utf-8") as handle:
-        return hcl2.load(handle)  # type: ignore[no-any-return]
-
-
 def _blocks(body: dict[str, Any], kind: str, type_name: str) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     for entry in body.get(kind, []):
         for name_type, named in entry.items():
-            if _strip(name_type) == type_name:
-                found.update({_strip(name): block for name, block in named.items()})
+            if unquote(name_type) == type_name:
+                found.update({unquote(name): block for name, block in named.items()})
     return found
 
 
@@ -74,10 +60,10 @@ def project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 
 
 def _subjects(project: Path, env: str) -> tuple[list[str], list[str]]:
-    tfvars = _load(project / f"infra/terraform/envs/{env}/terraform.tfvars")
+    tfvars = load_raw_hcl(project / f"infra/terraform/envs/{env}/terraform.tfvars")
     return (
-        [str(s) for s in _strip(tfvars.get("ci_oidc_subjects", []))],
-        [str(s) for s in _strip(tfvars.get("ci_plan_oidc_subjects", []))],
+        [str(s) for s in unquote(tfvars.get("ci_oidc_subjects", []))],
+        [str(s) for s in unquote(tfvars.get("ci_plan_oidc_subjects", []))],
     )
 
 
@@ -110,40 +96,40 @@ def test_only_the_read_only_plan_role_trusts_pull_requests(project: Path) -> Non
     _, plan = _subjects(project, "dev")
     assert plan and _admits(plan, _pull_request_tokens(project)) == plan, plan
     assert _subjects(project, "prod")[1] == [], "prod has no plan role"
-    ci = _load(project / "infra/terraform/modules/iam/ci.tf")
+    ci = load_raw_hcl(project / "infra/terraform/modules/iam/ci.tf")
     attachments = _blocks(ci, "resource", "aws_iam_role_policy_attachment")
     plan_policies = [
-        str(_strip(a["policy_arn"])) for a in attachments.values() if "ci_plan" in str(a["role"])
+        str(unquote(a["policy_arn"])) for a in attachments.values() if "ci_plan" in str(a["role"])
     ]
     assert plan_policies and all(p.endswith(f"/{READ_ONLY_POLICY}") for p in plan_policies)
     document = _blocks(ci, "data", "aws_iam_policy_document")["ci_plan"]
-    allowed = [s for s in document["statement"] if _strip(s.get("effect", "Allow")) == "Allow"]
-    writes = {str(a) for s in allowed for a in _strip(s["actions"]) if a.startswith("s3:")}
+    allowed = [s for s in document["statement"] if unquote(s.get("effect", "Allow")) == "Allow"]
+    writes = {str(a) for s in allowed for a in unquote(s["actions"]) if a.startswith("s3:")}
     assert writes == {"s3:PutObject", "s3:DeleteObject"}
-    lock_only = [r for s in allowed for r in _strip(s["resources"]) if "s3:::" in str(r)]
+    lock_only = [r for s in allowed for r in unquote(s["resources"]) if "s3:::" in str(r)]
     assert lock_only and all(str(r).endswith(".tflock") for r in lock_only), lock_only
-    assert not [a for s in allowed for a in _strip(s["actions"]) if str(a).startswith("iam:")]
+    assert not [a for s in allowed for a in unquote(s["actions"]) if str(a).startswith("iam:")]
 
 
 def test_every_role_grant_requires_the_boundary(project: Path) -> None:
-    ci = _load(project / "infra/terraform/modules/iam/ci.tf")
+    ci = load_raw_hcl(project / "infra/terraform/modules/iam/ci.tf")
     document = _blocks(ci, "data", "aws_iam_policy_document")["ci"]
     for statement in document["statement"]:
-        if _strip(statement.get("effect", "Allow")) == "Deny":
+        if unquote(statement.get("effect", "Allow")) == "Deny":
             continue
         granted = [
             a
             for a in ROLE_WRITES
-            if any(fnmatch.fnmatchcase(a, str(p)) for p in _strip(statement["actions"]))
+            if any(fnmatch.fnmatchcase(a, str(p)) for p in unquote(statement["actions"]))
         ]
         if granted:
-            variables = [_strip(c["variable"]) for c in statement.get("condition", [])]
-            assert "iam:PermissionsBoundary" in variables, (_strip(statement.get("sid")), granted)
+            variables = [unquote(c["variable"]) for c in statement.get("condition", [])]
+            assert "iam:PermissionsBoundary" in variables, (unquote(statement.get("sid")), granted)
     denied = {
         str(a)
         for s in document["statement"]
-        if _strip(s.get("effect")) == "Deny"
-        for a in _strip(s["actions"])
+        if unquote(s.get("effect")) == "Deny"
+        for a in unquote(s["actions"])
     }
     assert {
         "iam:DeleteRolePermissionsBoundary",
@@ -154,8 +140,8 @@ def test_every_role_grant_requires_the_boundary(project: Path) -> None:
 
 def test_every_role_carries_the_boundary(project: Path) -> None:
     for path in (project / "infra/terraform/modules").rglob("*.tf"):
-        for name, role in _blocks(_load(path), "resource", "aws_iam_role").items():
-            if str(_strip(role["name"])).endswith(("-ci", "-ci-plan")):
+        for name, role in _blocks(load_raw_hcl(path), "resource", "aws_iam_role").items():
+            if str(unquote(role["name"])).endswith(("-ci", "-ci-plan")):
                 continue
             assert "permissions_boundary" in role, f"{path.name}: aws_iam_role.{name}"
 
@@ -204,7 +190,7 @@ def gcp_project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
 
 def _locals(path: Path) -> dict[str, Any]:
     merged: dict[str, Any] = {}
-    for block in _load(path).get("locals", []):
+    for block in load_raw_hcl(path).get("locals", []):
         merged.update(block)
     return merged
 
@@ -213,16 +199,16 @@ def test_gcp_pull_requests_only_reach_the_read_only_planner(gcp_project: Path) -
     ci = _locals(gcp_project / "infra/terraform/envs/dev/ci.tf")
     # The deployer is impersonable only by tokens the provider maps to ci_kind 'deploy'; a
     # pull/merge request token is mapped to 'plan' (or rejected), never to 'deploy'.
-    assert _strip(ci["ci_principal"]) == "attribute.ci_kind/deploy"
+    assert unquote(ci["ci_principal"]) == "attribute.ci_kind/deploy"
     assert "attribute.ci_kind/plan" in str(ci["ci_plan_principal"])
-    attributes = {_strip(k): v for k, v in ci["ci_oidc"]["attribute_mapping"].items()}
+    attributes = {unquote(k): v for k, v in ci["ci_oidc"]["attribute_mapping"].items()}
     mapping = str(attributes["attribute.ci_kind"])
     assert "'plan'" in mapping and "'deploy'" in mapping, mapping
-    dev = _load(gcp_project / "infra/terraform/envs/dev/terraform.tfvars")
-    prod = _load(gcp_project / "infra/terraform/envs/prod/terraform.tfvars")
+    dev = load_raw_hcl(gcp_project / "infra/terraform/envs/dev/terraform.tfvars")
+    prod = load_raw_hcl(gcp_project / "infra/terraform/envs/prod/terraform.tfvars")
     assert dev.get("ci_allow_pull_requests") is True
     assert prod.get("ci_allow_pull_requests", False) is False, "prod accepts no pull requests"
-    iam = _load(gcp_project / "infra/terraform/modules/iam/main.tf")
+    iam = load_raw_hcl(gcp_project / "infra/terraform/modules/iam/main.tf")
     roles = _blocks(iam, "resource", "google_project_iam_member")["ci_plan"]["for_each"]
     assert "roles/viewer" in str(roles) and "admin" not in str(roles).lower(), roles
     lock = _blocks(iam, "resource", "google_storage_bucket_iam_member")["ci_plan_lock"]
@@ -232,15 +218,15 @@ def test_gcp_pull_requests_only_reach_the_read_only_planner(gcp_project: Path) -
 def test_gcp_deploy_subjects_are_protected(gcp_project: Path) -> None:
     """prod's deployer admits only what the pipeline's prod job presents: its environment
     (GitHub `production`, GitLab `prod` on a protected ref) or the release tag job (Jenkins)."""
-    prod = _load(gcp_project / "infra/terraform/envs/prod/terraform.tfvars")
+    prod = load_raw_hcl(gcp_project / "infra/terraform/envs/prod/terraform.tfvars")
     gitlab_ci = gcp_project / ".gitlab-ci.yml"
     if gitlab_ci.is_file():
         environment = yaml.safe_load(gitlab_ci.read_text())["deploy-prod"]["environment"]["name"]
-        assert _strip(prod["ci_environment"]) == environment
+        assert unquote(prod["ci_environment"]) == environment
     elif (gcp_project / "Jenkinsfile").is_file():
-        assert _strip(prod["ci_deploy_job"]) == "v", "prod deploys only from release tag jobs"
+        assert unquote(prod["ci_deploy_job"]) == "v", "prod deploys only from release tag jobs"
     else:
-        assert _strip(prod["ci_environment"]) == "production"
+        assert unquote(prod["ci_environment"]) == "production"
 
 
 @pytest.mark.parametrize("ci", CIS)
@@ -286,15 +272,15 @@ def _azure_subjects(project: Path, env: str) -> tuple[list[str], list[str]]:
     text = (project / "infra/terraform/envs/dev/main.tf").read_text()
     deploy_part = text.split("ci_federated_subjects", 1)[1].split("ci_plan_federated_subjects")[0]
     plan_part = text.split("ci_plan_federated_subjects", 1)[1].split("ci_role_assignments")[0]
-    tfvars = _load(project / f"infra/terraform/envs/{env}/terraform.tfvars")
+    tfvars = load_raw_hcl(project / f"infra/terraform/envs/{env}/terraform.tfvars")
     if not tfvars.get("ci_allow_pull_requests", False):
         plan_part = ""
     values = {
         "${var.ci_repository}": _repo(project),
         "${var.ci_project_path}": _repo(project),
-        "${var.ci_deploy_branch}": str(_strip(tfvars.get("ci_deploy_branch", "main"))),
+        "${var.ci_deploy_branch}": str(unquote(tfvars.get("ci_deploy_branch", "main"))),
         "${coalesce(var.ci_environment, var.environment)}": str(
-            _strip(tfvars.get("ci_environment") or tfvars["environment"])
+            unquote(tfvars.get("ci_environment") or tfvars["environment"])
         ),
     }
 
@@ -304,7 +290,7 @@ def _azure_subjects(project: Path, env: str) -> tuple[list[str], list[str]]:
             for name, value in values.items():
                 subject = subject.replace(name, value)
             if "${branch}" in subject:
-                branches = [str(b) for b in _strip(tfvars.get("ci_plan_branches", []))]
+                branches = [str(b) for b in unquote(tfvars.get("ci_plan_branches", []))]
                 found += [subject.replace("${branch}", b) for b in branches or ["feature-x"]]
             else:
                 found.append(subject)
@@ -328,7 +314,7 @@ def test_azure_pull_requests_only_reach_the_read_only_plan_identity(azure_projec
         assert "var.jenkins_oidc_subject" not in plan_part, "the deploy job's subject cannot plan"
     else:
         assert plan and set(plan) <= set(tokens), plan
-    iam = _load(azure_project / "infra/terraform/modules/iam/main.tf")
+    iam = load_raw_hcl(azure_project / "infra/terraform/modules/iam/main.tf")
     credentials = _blocks(iam, "resource", "azurerm_federated_identity_credential")
     assert "ci_plan" in str(credentials["ci_plan"]["user_assigned_identity_id"])
     assignments = _blocks(iam, "resource", "azurerm_role_assignment")
@@ -474,22 +460,22 @@ def test_prod_ci_identity_may_pull_the_dev_registry(tmp_path: Path) -> None:
         main = (envs / "main.tf").read_text()
         if answers["cloud"] == "aws":
             assert "promotion_reader_arns = var.promotion_reader_arns" in main
-            registry = _load(project / "infra/terraform/modules/registry/main.tf")
+            registry = load_raw_hcl(project / "infra/terraform/modules/registry/main.tf")
             document = _blocks(registry, "data", "aws_iam_policy_document")["promotion"]
             statement = document["statement"][0]
-            assert _strip(statement["principals"][0]["identifiers"]) == (
+            assert unquote(statement["principals"][0]["identifiers"]) == (
                 "${var.promotion_reader_arns}"
             )
-            assert not [a for a in _strip(statement["actions"]) if "Put" in a or "Upload" in a]
+            assert not [a for a in unquote(statement["actions"]) if "Put" in a or "Upload" in a]
             policies = _blocks(registry, "resource", "aws_ecr_repository_policy")
             assert "promotion" in policies
         elif answers["cloud"] == "gcp":
             readers = main.split("readers = merge(", 1)[1].split("\n  )\n")[0]
             assert "var.promotion_reader_service_accounts" in readers, readers
         else:
-            grant = _blocks(_load(envs / "main.tf"), "resource", "azurerm_role_assignment")
+            grant = _blocks(load_raw_hcl(envs / "main.tf"), "resource", "azurerm_role_assignment")
             reader = grant["promotion_reader"]
-            assert _strip(reader["role_definition_name"]) == "AcrPull"
+            assert unquote(reader["role_definition_name"]) == "AcrPull"
             assert "module.registry.id" in str(reader["scope"])
             assert "var.promotion_reader_principal_ids" in str(reader["for_each"])
 
@@ -551,35 +537,37 @@ def test_jenkins_signing_key_signs_only_for_the_ci_deploy_identity(tmp_path: Pat
             )
             continue
         envs = project / "infra/terraform/envs"
-        dev = _load(envs / "dev/terraform.tfvars")
+        dev = load_raw_hcl(envs / "dev/terraform.tfvars")
         assert dev["image_signing_key"] is True, name
-        assert _load(envs / "prod/terraform.tfvars").get("image_signing_key", False) is False
-        main = _load(envs / "dev/main.tf")
+        assert load_raw_hcl(envs / "prod/terraform.tfvars").get("image_signing_key", False) is False
+        main = load_raw_hcl(envs / "dev/main.tf")
         if answers["cloud"] == "aws":
             key = _blocks(main, "resource", "aws_kms_key")["image_signing"]
-            assert _strip(key["customer_master_key_spec"]) == "ECC_NIST_P256"
-            assert _strip(key["key_usage"]) == "SIGN_VERIFY"
+            assert unquote(key["customer_master_key_spec"]) == "ECC_NIST_P256"
+            assert unquote(key["key_usage"]) == "SIGN_VERIFY"
             document = _blocks(main, "data", "aws_iam_policy_document")["image_signing"]
             # Static statements only: the dynamic one (promotion readers) must not sign.
-            signers = [s for s in document["statement"] if "kms:Sign" in _strip(s["actions"])]
+            signers = [s for s in document["statement"] if "kms:Sign" in unquote(s["actions"])]
             assert "kms:Sign" not in str(document.get("dynamic", ""))
             assert len(signers) == 1, signers
             assert "module.iam.ci_role_arn" in str(signers[0]["principals"])
             assert "ci_plan" not in str(signers[0]["principals"])
         elif answers["cloud"] == "gcp":
             key = _blocks(main, "resource", "google_kms_crypto_key")["image_signing"]
-            assert _strip(key["purpose"]) == "ASYMMETRIC_SIGN"
-            assert _strip(key["version_template"][0]["algorithm"]) == "EC_SIGN_P256_SHA256"
+            assert unquote(key["purpose"]) == "ASYMMETRIC_SIGN"
+            assert unquote(key["version_template"][0]["algorithm"]) == "EC_SIGN_P256_SHA256"
             members = _blocks(main, "resource", "google_kms_crypto_key_iam_member")
-            assert _strip(members["image_signer"]["role"]) == "roles/cloudkms.signerVerifier"
+            assert unquote(members["image_signer"]["role"]) == "roles/cloudkms.signerVerifier"
             assert "module.iam.ci_service_account_member" in str(members["image_signer"]["member"])
-            assert _strip(members["image_verifiers"]["role"]) == "roles/cloudkms.publicKeyViewer"
+            assert unquote(members["image_verifiers"]["role"]) == "roles/cloudkms.publicKeyViewer"
         else:
             key = _blocks(main, "resource", "azurerm_key_vault_key")["image_signing"]
-            assert (_strip(key["key_type"]), _strip(key["curve"])) == ("EC-HSM", "P-256")
-            assert _strip(key["key_opts"]) == ["sign", "verify"]
+            assert (unquote(key["key_type"]), unquote(key["curve"])) == ("EC-HSM", "P-256")
+            assert unquote(key["key_opts"]) == ["sign", "verify"]
             grants = _blocks(main, "resource", "azurerm_role_assignment")
-            assert _strip(grants["image_signer"]["role_definition_name"]) == "Key Vault Crypto User"
+            assert (
+                unquote(grants["image_signer"]["role_definition_name"]) == "Key Vault Crypto User"
+            )
             assert "module.iam.ci_principal_id" in str(grants["image_signer"]["principal_id"])
-            assert _strip(grants["image_verifiers"]["role_definition_name"]) == "Key Vault Reader"
+            assert unquote(grants["image_verifiers"]["role_definition_name"]) == "Key Vault Reader"
             assert "image_signing" in str(grants["image_verifiers"]["scope"])

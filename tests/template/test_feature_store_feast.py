@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from aiarch_scaffold.generate import create_project
+from tests.template.infra import load_hcl
 from tests.template.rendered import assert_clean_output, assert_only_chosen_files, reproduce
 from tests.tools import require, run
 
@@ -311,26 +312,10 @@ def test_kubernetes_serves_by_id_and_materialises_with_the_features_identity(
         assert _egress_allowed(docs, serving_pod, "52.94.0.10", 443)  # the cloud's API
 
 
-def _hcl(path: Path) -> dict[str, Any]:
-    hcl2 = pytest.importorskip("hcl2", reason="python-hcl2 parses the rendered Terraform")
-    with path.open(encoding="utf-8") as handle:
-        return hcl2.load(handle)  # type: ignore[no-any-return]
-
-
-def _unquote(value: Any) -> Any:
-    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
-        return value[1:-1]
-    if isinstance(value, list):
-        return [_unquote(item) for item in value]
-    if isinstance(value, dict):
-        return {_unquote(k): _unquote(v) for k, v in value.items() if not k.startswith("__")}
-    return value
-
-
 def _policy_actions(module: Path) -> dict[str, set[str]]:
     """Actions of each policy document of the AWS feature_store module (read, write)."""
     found: dict[str, set[str]] = {}
-    for entry in _unquote(_hcl(module / "main.tf")).get("data", []):
+    for entry in load_hcl(module / "main.tf").get("data", []):
         for name, body in entry.get("aws_iam_policy_document", {}).items():
             found[name] = {a for s in body["statement"] for a in s["actions"]}
     return found
@@ -340,7 +325,7 @@ def test_ecs_runs_the_materialise_job_and_serving_only_reads_the_store(tmp_path:
     project = _render(tmp_path, cloud="aws", deploy_target="containers")
     terraform = project / "infra/terraform"
     for env_name in ("dev", "prod"):
-        modules = _unquote(_hcl(terraform / f"envs/{env_name}/main.tf"))["module"]
+        modules = load_hcl(terraform / f"envs/{env_name}/main.tf")["module"]
         ecs = next(m["ecs"] for m in modules if "ecs" in m)
         job = ecs["scheduled_commands"]["materialize"]
         assert job["service"] == "features" and job["command"] == ["materialize-features"]
@@ -378,14 +363,14 @@ def test_ecs_runs_the_materialise_job_and_serving_only_reads_the_store(tmp_path:
 def _resources(path: Path) -> dict[str, dict[str, Any]]:
     """type -> name -> body of every resource of a Terraform file."""
     found: dict[str, dict[str, Any]] = {}
-    for entry in _unquote(_hcl(path)).get("resource", []):
+    for entry in load_hcl(path).get("resource", []):
         for kind, named in entry.items():
             found.setdefault(kind, {}).update(named)
     return found
 
 
 def _module(path: Path, name: str) -> dict[str, Any]:
-    return next(m[name] for m in _unquote(_hcl(path))["module"] if name in m)
+    return next(m[name] for m in load_hcl(path)["module"] if name in m)
 
 
 def _iam_grants(terraform: Path) -> list[tuple[str, str]]:

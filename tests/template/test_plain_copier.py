@@ -166,8 +166,7 @@ def test_plain_copier_offers_segmentation_with_every_ml_framework(
 @pytest.mark.parametrize(
     ("answers", "expected"),
     [
-        ({"cloud": "aws"}, r"processing=spark is offered with cloud=local or gcp for now"),
-        ({"cloud": "azure"}, r"processing=spark is offered with cloud=local or gcp for now"),
+        ({"cloud": "aws"}, r"processing=spark is offered with cloud=local, gcp or azure for now"),
         (
             {"cloud": "gcp", "orchestration": "airflow"},
             r"orchestration=airflow is not offered with processing=spark on gcp yet",
@@ -176,12 +175,21 @@ def test_plain_copier_offers_segmentation_with_every_ml_framework(
             {"cloud": "gcp", "deploy_target": "kubernetes", "orchestration": "kubeflow"},
             r"orchestration=kubeflow is not offered with processing=spark on gcp yet",
         ),
+        (
+            {"cloud": "azure", "deploy_target": "kubernetes", "orchestration": "airflow"},
+            r"orchestration=airflow is not offered with processing=spark on azure yet",
+        ),
+        (
+            {"cloud": "azure", "deploy_target": "kubernetes", "orchestration": "kubeflow"},
+            r"orchestration=kubeflow is not offered with processing=spark on azure yet",
+        ),
     ],
 )
 def test_spark_is_refused_where_its_managed_spark_is_not_built(
     tmp_path: Path, answers: dict[str, str], expected: str
 ) -> None:
-    """Serverless for Apache Spark on Google Cloud is the managed Spark built (ADR 0024)."""
+    """Serverless for Apache Spark on Google Cloud and Azure Databricks are the managed Sparks
+    built (ADR 0024)."""
     with pytest.raises(UsageError, match=expected) as info:
         create_project(tmp_path / "p", {**answers, "processing": "spark"})
     assert "\n" not in info.value.message
@@ -190,4 +198,4 @@ def test_spark_is_refused_where_its_managed_spark_is_not_built(
 
 def test_plain_copier_refuses_spark_on_aws(tmp_path: Path) -> None:
     output = plain_refusal({"cloud": "aws", "processing": "spark"}, tmp_path / "plain")
-    assert "processing=spark is offered with cloud=local or gcp for now" in output
+    assert "processing=spark is offered with cloud=local, gcp or azure for now" in output

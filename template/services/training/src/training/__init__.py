@@ -1,4 +1,4 @@
-"""Training service: fits the churn model, logs it to MLflow and promotes a champion."""
+"""Training service: fits the model, logs it to MLflow and promotes a champion."""
 
 import os
 

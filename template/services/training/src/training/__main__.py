@@ -1,4 +1,4 @@
-"""``train``: fit, evaluate and register the churn model; promote it if the gate passes.
+"""``train``: fit, evaluate and register the model; promote it if the gate passes.
 
 Exit codes (``contracts.cli.ExitCode``): 0 trained (and promoted, or gate failure allowed);
 1 quality gate failed; 2 bad arguments or configuration; 3 unusable features (missing, corrupt,
@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description=(
-            "Train the churn model on the latest feature partition, log it to MLflow, register "
+            "Train the model on the latest feature partition, log it to MLflow, register "
             "a new version and move the 'champion' alias to it if the quality gate passes. "
             "Configuration comes from APP_* environment variables (see contracts.Settings)."
         ),

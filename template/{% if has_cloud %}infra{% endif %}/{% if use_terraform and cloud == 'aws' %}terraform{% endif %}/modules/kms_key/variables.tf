@@ -1,6 +1,6 @@
 variable "alias" {
   type        = string
-  description = "Alias of the key without the alias/ prefix, e.g. churn-dev-data-lake."
+  description = "Alias of the key without the alias/ prefix, e.g. shop-dev-data-lake."
 
   validation {
     condition     = can(regex("^[a-zA-Z0-9/_-]{1,250}$", var.alias)) && !startswith(var.alias, "aws/")

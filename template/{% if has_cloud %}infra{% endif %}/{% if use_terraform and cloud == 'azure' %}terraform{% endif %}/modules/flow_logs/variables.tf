@@ -1,5 +1,5 @@
 variable "name" {
-  description = "Name stem of the flow-log resources, e.g. churn-dev."
+  description = "Name stem of the flow-log resources, e.g. shop-dev."
   type        = string
 }
 

@@ -100,9 +100,9 @@ resource "azurerm_role_assignment" "acr_pull" {
 }
 
 # Azure workload identity: a pod running as ServiceAccount <namespace>/<service> exchanges its
-# projected token for this identity's Entra token.
+# projected token for this identity's Entra token (identities no pod runs as get none).
 resource "azurerm_federated_identity_credential" "kubernetes" {
-  for_each = var.kubernetes_federation == null ? {} : var.services
+  for_each = var.kubernetes_federation == null ? {} : { for name, service in var.services : name => service if service.in_kubernetes }
 
   name                      = "aks-${each.key}"
   user_assigned_identity_id = azurerm_user_assigned_identity.service[each.key].id

@@ -1,5 +1,5 @@
 variable "name" {
-  description = "Name stem of the identities, e.g. churn-dev (identities are id-<name>-<service>)."
+  description = "Name stem of the identities, e.g. shop-dev (identities are id-<name>-<service>)."
   type        = string
 }
 
@@ -14,12 +14,13 @@ variable "resource_group_name" {
 }
 
 variable "services" {
-  description = "Workload identity per service: the lake prefixes it reads and writes (writers also read what they write; none for a service added with aiarch add service until its team grants some), the Key Vault secrets it reads (ARM IDs: each role assignment is scoped to one secret), and whether it pulls images itself (Container Apps) rather than through the AKS kubelet."
+  description = "Workload identity per service: the lake prefixes it reads and writes (writers also read what they write; none for a service added with aiarch add service until its team grants some), the Key Vault secrets it reads (ARM IDs: each role assignment is scoped to one secret), whether it pulls images itself (Container Apps) rather than through the AKS kubelet, and whether pods run as it (false for an identity of another service, such as the Azure Databricks access connector's)."
   type = map(object({
-    lake_read    = list(string)
-    lake_write   = list(string)
-    secret_ids   = optional(list(string), [])
-    pulls_images = bool
+    lake_read     = list(string)
+    lake_write    = list(string)
+    secret_ids    = optional(list(string), [])
+    pulls_images  = bool
+    in_kubernetes = optional(bool, true)
   }))
 
   validation {

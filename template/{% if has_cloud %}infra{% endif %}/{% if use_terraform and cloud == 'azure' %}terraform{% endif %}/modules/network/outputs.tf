@@ -17,3 +17,8 @@ output "private_dns_zone_ids" {
   description = "Private DNS zone ID by zone key."
   value       = { for key, zone in azurerm_private_dns_zone.this : key => zone.id }
 }
+
+output "nsg_association_ids" {
+  description = "Subnet-NSG association ID by subnet key (what Azure Databricks VNet injection references)."
+  value       = { for key, association in azurerm_subnet_network_security_group_association.this : key => association.id }
+}

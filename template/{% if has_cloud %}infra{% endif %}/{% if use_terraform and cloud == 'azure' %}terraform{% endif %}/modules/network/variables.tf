@@ -1,5 +1,5 @@
 variable "name" {
-  description = "Name stem of the network resources, e.g. churn-dev."
+  description = "Name stem of the network resources, e.g. shop-dev."
   type        = string
 }
 

@@ -1,5 +1,5 @@
 variable "name" {
-  description = "Name stem of the environment, e.g. churn-dev (the environment is cae-<name>)."
+  description = "Name stem of the environment, e.g. shop-dev (the environment is cae-<name>)."
   type        = string
 }
 

@@ -1,5 +1,5 @@
 variable "name" {
-  description = "Name stem of the cluster, e.g. churn-dev (the cluster is aks-<name>)."
+  description = "Name stem of the cluster, e.g. shop-dev (the cluster is aks-<name>)."
   type        = string
 }
 
