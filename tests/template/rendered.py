@@ -231,7 +231,13 @@ OPTION_PATHS: dict[str, object] = {
     "services/serving/tests/test_serving_graphql.py": lambda a: a.get("api_style") == "graphql",
     # ml_framework=pytorch: the PyTorch model and its tests (issue 11).
     "services/training/src/training/torch_model.py": lambda a: a.get("ml_framework") == "pytorch",
-    "services/training/src/training/torch_export.py": lambda a: a.get("ml_framework") == "pytorch",
+    # Segmentation's PyTorch model is an autoencoder whose ONNX graph onnx_export writes itself.
+    "services/training/src/training/torch_export.py": lambda a: (
+        a.get("ml_framework") == "pytorch" and a.get("use_case", "churn") != "segmentation"
+    ),
+    "services/training/src/training/embedding.py": lambda a: (
+        a.get("ml_framework", "sklearn") != "sklearn" and a.get("use_case") == "segmentation"
+    ),
     "services/training/tests/test_training_torch.py": lambda a: a.get("ml_framework") == "pytorch",
     # A/B testing (issue 11): the experiments service, its definition file, the contracts it
     # shares with serving, serving's assignments per API style and the Kubernetes CronJob.
@@ -288,7 +294,11 @@ OPTION_PATHS: dict[str, object] = {
         a.get("ml_framework") == "tensorflow"
     ),
     "services/training/src/training/keras_export.py": lambda a: (
-        a.get("ml_framework") == "tensorflow"
+        a.get("ml_framework") == "tensorflow" and a.get("use_case", "churn") != "segmentation"
+    ),
+    "services/training/src/training/skl2onnx_compat.py": lambda a: (
+        a.get("ml_framework", "sklearn") == "sklearn"
+        or (a.get("ml_framework") == "tensorflow" and a.get("use_case", "churn") != "segmentation")
     ),
     "services/training/tests/test_training_keras.py": lambda a: (
         a.get("ml_framework") == "tensorflow"

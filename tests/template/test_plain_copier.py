@@ -146,6 +146,24 @@ def test_plain_copier_offers_clv_with_every_ml_framework(
 
 
 @pytest.mark.parametrize(
+    ("ml_framework", "model", "segmenter"),
+    [
+        ("pytorch", "torch_model.py", "class TorchSegmenter(EmbeddingSegmenter):"),
+        ("tensorflow", "keras_model.py", "class KerasSegmenter(EmbeddingSegmenter):"),
+    ],
+)
+def test_plain_copier_offers_segmentation_with_every_ml_framework(
+    tmp_path: Path, ml_framework: str, model: str, segmenter: str
+) -> None:
+    """No framework refusal left: copier itself renders use_case=segmentation with PyTorch and
+    Keras, and the network is the autoencoder k-means segments the embedding of."""
+    answers = {"use_case": "segmentation", "ml_framework": ml_framework}
+    project = plain_render(answers, tmp_path / "plain")
+    source = project / "services/training/src/training" / model
+    assert segmenter in source.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
     ("answers", "expected"),
     [
         (

@@ -24,6 +24,7 @@ from tests.template.rendered import (
     assert_clean_output,
     assert_only_chosen_files,
     assert_services_never_mention,
+    missing_named_tests,
     text_files,
 )
 from tests.template.test_api_gateway_gcp_azure import _apim, _gateway_answer, _openapi
@@ -45,6 +46,20 @@ def graphql_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return create_project(
         tmp_path_factory.mktemp("render") / "segmentation-graphql", answers
     ).destination
+
+
+@pytest.fixture(scope="module")
+def framework_projects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """segmentation with each ml_framework besides scikit-learn (read from copier.yml)."""
+    (question,) = (q for q in load_questions() if q.name == "ml_framework")
+    return {
+        framework: create_project(
+            tmp_path_factory.mktemp("render") / f"segmentation-{framework}",
+            {**SEGMENTATION, "ml_framework": framework},
+        ).destination
+        for framework in question.values
+        if framework != "sklearn"
+    }
 
 
 def test_segmentation_is_a_choice_of_copier_yml_and_churn_stays_the_default() -> None:
@@ -197,12 +212,84 @@ def test_monitoring_and_docs_cover_the_use_case(project: Path) -> None:
     assert "APP_QUALITY_GATE_MIN_SILHOUETTE=0.35" in (project / ".env.example").read_text()
 
 
+def test_framework_renders_are_clean_ruff_clean_and_have_only_the_chosen_files(
+    framework_projects: dict[str, Path],
+) -> None:
+    assert set(framework_projects) == {"pytorch", "tensorflow"}
+    for framework, root in framework_projects.items():
+        assert_clean_output(root)
+        assert_only_chosen_files(root, {**SEGMENTATION, "ml_framework": framework})
+        run(["ruff", "check", "--no-cache", "."], cwd=root)
+        run(["ruff", "format", "--check", "--no-cache", "."], cwd=root)
+
+
+def test_the_networks_segment_an_autoencoders_embedding_with_k_means(
+    framework_projects: dict[str, Path],
+) -> None:
+    """The idiomatic approach of issue 11: an autoencoder, k-means on its embedding, one ONNX
+    graph written from the fitted numbers with scikit-learn's outputs; no MLP head, no
+    framework exporter, no skops or pickle."""
+    for framework, root in framework_projects.items():
+        training = root / "services/training/src/training"
+        model = (training / "model.py").read_text()
+        embedding = (training / "embedding.py").read_text()
+        export = (training / "onnx_export.py").read_text()
+        assert "from sklearn.cluster import KMeans" in embedding, framework
+        assert 'helper.make_node("ArgMin", ["squared_distances"], [SEGMENT_OUTPUT]' in export
+        assert "skl2onnx" not in export and "tf2onnx" not in export, framework
+        assert "KMeans" not in model and "named_steps" not in model, framework
+        network = {"pytorch": "torch_model.py", "tensorflow": "keras_model.py"}[framework]
+        text = (training / network).read_text()
+        assert "Autoencoder" in text or "def autoencoder(" in text, framework
+        assert "MLPNetwork" not in text and "KerasNetwork" not in text, framework
+        assert not (training / "torch_export.py").exists()
+        assert not (training / "keras_export.py").exists()
+        assert "pickle" not in embedding
+
+
+def test_the_framework_tests_prove_the_gate_parity_and_safe_files(
+    framework_projects: dict[str, Path],
+) -> None:
+    names = {
+        "pytorch": (
+            "test_training_torch.py",
+            (
+                "test_held_out_metrics_clear_the_quality_gate_with_margin",
+                "test_the_same_seed_trains_the_same_weights",
+                "test_onnx_export_answers_like_torch_on_the_holdout",
+                "test_an_export_of_another_network_is_refused",
+                "test_saved_files_are_safetensors_and_json_and_reload_exactly",
+                "test_a_pickle_planted_as_the_weights_is_never_unpickled",
+                "test_tampered_preprocessing_is_refused",
+            ),
+        ),
+        "tensorflow": (
+            "test_training_keras.py",
+            (
+                "test_held_out_metrics_clear_the_quality_gate_with_margin",
+                "test_the_same_seed_trains_the_same_weights",
+                "test_onnx_export_answers_like_keras_on_the_holdout",
+                "test_an_export_of_another_network_is_refused",
+                "test_keras_file_with_code_in_it_is_refused",
+                "test_tampered_preprocessing_is_refused",
+            ),
+        ),
+    }
+    for framework, root in framework_projects.items():
+        tests = root / "services/training/tests"
+        file_name, expected = names[framework]
+        text = (tests / file_name).read_text()
+        for name in expected:
+            assert f"def {name}(" in text, (framework, name)
+        mlflow = (tests / "test_training_mlflow.py").read_text()
+        assert "def test_the_gate_refuses_a_degraded_model_and_the_champion_stays(" in mlflow
+        assert "Segmenter.load(onnx_file.parent)" in mlflow, framework
+        units = (tests / "test_training_units.py").read_text()
+        assert "def test_noise_features_do_not_pass_the_gate(" in units
+        assert not missing_named_tests(root), framework
+
+
 REFUSED = [
-    ({"ml_framework": "pytorch"}, "ml_framework=pytorch is not offered with use_case=segmentation"),
-    (
-        {"ml_framework": "tensorflow"},
-        "ml_framework=tensorflow is not offered with use_case=segmentation",
-    ),
     ({"api_style": "grpc"}, "api_style=grpc is not offered with use_case=segmentation"),
     ({"ab_testing": True}, "ab_testing is not offered with use_case=segmentation"),
     ({"streaming": "kafka"}, "streaming=kafka is not offered with use_case=segmentation"),
