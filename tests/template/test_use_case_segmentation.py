@@ -26,7 +26,14 @@ from tests.template.rendered import (
     assert_services_never_mention,
     text_files,
 )
-from tests.template.test_api_gateway_gcp_azure import _apim, _gateway_answer, _openapi
+from tests.template.test_api_gateway_gcp_azure import (
+    GRPC_APIM_TF,
+    _apim,
+    _gateway_answer,
+    _grpc_apim,
+    _grpc_config,
+    _openapi,
+)
 from tests.tools import run
 
 SEGMENTATION = {"use_case": "segmentation"}
@@ -47,6 +54,14 @@ def graphql_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ).destination
 
 
+@pytest.fixture(scope="module")
+def grpc_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    answers = {**SEGMENTATION, "api_style": "grpc"}
+    return create_project(
+        tmp_path_factory.mktemp("render") / "segmentation-grpc", answers
+    ).destination
+
+
 def test_segmentation_is_a_choice_of_copier_yml_and_churn_stays_the_default() -> None:
     (question,) = (q for q in load_questions() if q.name == "use_case")
     assert "segmentation" in question.values
@@ -54,15 +69,17 @@ def test_segmentation_is_a_choice_of_copier_yml_and_churn_stays_the_default() ->
 
 
 def test_output_is_clean_and_has_only_the_chosen_files(
-    project: Path, graphql_project: Path
+    project: Path, graphql_project: Path, grpc_project: Path
 ) -> None:
     assert_clean_output(project)
     assert_only_chosen_files(project, SEGMENTATION)
     assert_clean_output(graphql_project)
+    assert_clean_output(grpc_project)
+    assert_only_chosen_files(grpc_project, {**SEGMENTATION, "api_style": "grpc"})
 
 
-def test_python_is_ruff_clean(project: Path, graphql_project: Path) -> None:
-    for root in (project, graphql_project):
+def test_python_is_ruff_clean(project: Path, graphql_project: Path, grpc_project: Path) -> None:
+    for root in (project, graphql_project, grpc_project):
         run(["ruff", "check", "--no-cache", "."], cwd=root)
         run(["ruff", "format", "--check", "--no-cache", "."], cwd=root)
 
@@ -87,10 +104,13 @@ def test_the_use_case_modules_are_segmentations_own(project: Path) -> None:
     assert "segmentation_assigned_segment" in (serving / "metrics.py").read_text()
 
 
-def test_no_churn_or_clv_model_code_is_left_in_the_services(project: Path) -> None:
-    assert_services_never_mention(
-        project, ("churn_probability", "predict_proba", "roc_auc", "churned", "predicted_value")
-    )
+def test_no_churn_or_clv_model_code_is_left_in_the_services(
+    project: Path, grpc_project: Path
+) -> None:
+    for root in (project, grpc_project):
+        assert_services_never_mention(
+            root, ("churn_probability", "predict_proba", "roc_auc", "churned", "predicted_value")
+        )
 
 
 def test_the_generated_tests_prove_the_baseline_the_gate_and_parity(project: Path) -> None:
@@ -116,6 +136,57 @@ def test_committed_api_documents_describe_the_segment(project: Path, graphql_pro
     assert prediction["properties"]["segment"]["minimum"] == 0
     schema = (graphql_project / "services/serving/schema.graphql").read_text()
     assert "segmentName: String!" in schema and "churnProbability" not in schema
+
+
+PROTO_DIR = "packages/contracts/src/contracts/proto/churn/serving/v1"
+
+
+def _prediction_message(project: Path) -> str:
+    proto = (project / PROTO_DIR / "prediction.proto").read_text()
+    return proto.split("message Prediction {", 1)[1].split("}", 1)[0]
+
+
+def test_the_proto_contract_carries_the_segment_and_its_name(grpc_project: Path) -> None:
+    """gRPC answers segmentation with a segment number and name per customer, on field numbers
+    no other use case uses; the request messages are churn's (same features)."""
+    prediction = _prediction_message(grpc_project)
+    assert "int64 segment = 4;" in prediction and "string segment_name = 5;" in prediction
+    assert "churn" not in prediction and "predicted_value" not in prediction
+    stubs = (grpc_project / PROTO_DIR / "prediction_pb2.pyi").read_text()
+    assert "segment_name: str" in stubs and "churn_probability" not in stubs
+    convert = (grpc_project / "services/serving/src/serving/grpc_convert.py").read_text()
+    assert "segment=prediction.segment, segment_name=prediction.segment_name" in convert
+    tests = (grpc_project / "services/serving/tests/test_serving_grpc.py").read_text()
+    for test in (
+        "def test_prediction_equals_the_models_own_output(",
+        "def test_validation_errors_name_the_field(",
+        "def test_predict_without_or_with_a_wrong_key_is_unauthenticated(",
+        "def test_oversize_message_is_refused(",
+    ):
+        assert test in tests
+    assert '_count(server, "segmentation_assignments_total") == 2' in tests
+    catalog = (grpc_project / "catalog-info.yaml").read_text()
+    assert "title: Customer segmentation API" in catalog and "Churn prob" not in catalog
+    adr = (grpc_project / "docs/adr/0023-use-case.md").read_text()
+    assert "`segment` (field 4) and `segment_name` (field 5)" in adr
+
+
+@pytest.mark.parametrize(
+    ("use_case", "fields"),
+    [
+        ("churn", "  double churn_probability = 2;\n  bool churn = 3;\n"),
+        ("clv", "  double predicted_value = 2;\n"),
+    ],
+)
+def test_churns_and_clvs_wire_format_is_unchanged(
+    tmp_path: Path, use_case: str, fields: str
+) -> None:
+    """Segmentation's fields are its own: churn's and clv's Prediction keep their fields and
+    numbers (their committed stubs, checked against the proto by test_grpc_stubs, are as before)."""
+    project = create_project(
+        tmp_path / "p", {"use_case": use_case, "api_style": "grpc"}
+    ).destination
+    assert _prediction_message(project) == f"\n  optional string customer_id = 1;\n{fields}"
 
 
 # Where churn's route or GraphQL field would show if one file still wrote it out.
@@ -180,6 +251,43 @@ def test_the_cloud_gateways_route_v1_segments_only(tmp_path: Path, gateway: dict
         assert "<url>/v1/segments with their key in X-API-Key" in stack
 
 
+GRPC_GATEWAYS = {
+    "gke-espv2": {"cloud": "gcp", "iac": "terraform", "deploy_target": "kubernetes"},
+    "aks-apim-self-hosted": {"cloud": "azure", "iac": "terraform", "deploy_target": "kubernetes"},
+}
+
+
+@pytest.mark.parametrize("gateway", GRPC_GATEWAYS.values(), ids=GRPC_GATEWAYS.keys())
+def test_the_grpc_gateways_route_predict_with_segmentations_contract(
+    tmp_path: Path, gateway: dict[str, str]
+) -> None:
+    """ESPv2 (Cloud Endpoints) validates calls against the descriptor set, API Management's
+    self-hosted gateway against the .proto: both must be segmentation's, and both route only
+    PredictionService/Predict."""
+    answers = {**SEGMENTATION, **gateway, "api_style": "grpc", "api_gateway": "cloud"}
+    project = create_project(tmp_path / "p", answers).destination
+    if gateway["cloud"] == "gcp":
+        config = _grpc_config(project)
+        assert [api["name"] for api in config["apis"]] == ["churn.serving.v1.PredictionService"]
+        costs = {r["selector"] for r in config["quota"]["metric_rules"]}
+        assert "churn.serving.v1.PredictionService.Predict" in costs
+        descriptor = project / "packages/contracts/src/contracts/proto/api_descriptor.pb"
+        serialized = descriptor.read_bytes()
+        # FieldDescriptorProto: name (field 1) then number (field 3), as protoc writes them.
+        assert b"\n\x07segment\x18\x04" in serialized
+        assert b"\n\x0csegment_name\x18\x05" in serialized
+        assert b"churn_probability" not in serialized
+    else:
+        api = _grpc_apim(project)[("azapi_resource", "api")]
+        assert api["body"]["properties"]["apiType"] == "grpc"
+        assert (project / GRPC_APIM_TF).is_file()
+        env = (project / "infra/terraform/envs/prod/main.tf").read_text()
+        proto = re.search(r'proto\s+= file\("\$\{path.module\}/([^"]+)"\)', env)
+        assert proto, "the environment does not pass the committed .proto"
+        path = (project / "infra/terraform/envs/prod" / proto.group(1)).resolve()
+        assert "int64 segment = 4;" in path.read_text()
+
+
 def test_monitoring_and_docs_cover_the_use_case(project: Path) -> None:
     dashboard = json.loads(
         (project / "services/monitoring/grafana/dashboards/model-serving.json").read_text()
@@ -203,7 +311,6 @@ REFUSED = [
         {"ml_framework": "tensorflow"},
         "ml_framework=tensorflow is not offered with use_case=segmentation",
     ),
-    ({"api_style": "grpc"}, "api_style=grpc is not offered with use_case=segmentation"),
     ({"ab_testing": True}, "ab_testing is not offered with use_case=segmentation"),
     ({"streaming": "kafka"}, "streaming=kafka is not offered with use_case=segmentation"),
     ({"feature_store": "feast"}, "feature_store=feast is not offered with use_case=segmentation"),
@@ -220,6 +327,6 @@ def test_aiarch_refuses_what_segmentation_does_not_cover_in_one_line(
     assert not (tmp_path / "p").exists()
 
 
-def test_plain_copier_refuses_segmentation_with_grpc(tmp_path: Path) -> None:
-    output = plain_refusal({"use_case": "segmentation", "api_style": "grpc"}, tmp_path / "plain")
-    assert "api_style=grpc is not offered with use_case=segmentation" in output
+def test_plain_copier_refuses_segmentation_with_ab_testing(tmp_path: Path) -> None:
+    output = plain_refusal({"use_case": "segmentation", "ab_testing": True}, tmp_path / "plain")
+    assert "ab_testing is not offered with use_case=segmentation" in output
