@@ -305,6 +305,43 @@ def test_monitoring_and_docs_cover_the_use_case(project: Path) -> None:
     assert "APP_QUALITY_GATE_MIN_SILHOUETTE=0.35" in (project / ".env.example").read_text()
 
 
+@pytest.mark.parametrize("api_style", ["rest", "grpc", "graphql"])
+def test_the_online_lookup_serves_named_segments(tmp_path: Path, api_style: str) -> None:
+    """feature_store=feast: customers given by id are segmented through serving.predict, the
+    same code as for features sent in the request, with every API style."""
+    answers = {**SEGMENTATION, "feature_store": "feast", "api_style": api_style}
+    project = create_project(tmp_path / "p", answers).destination
+    assert_clean_output(project)
+    assert_only_chosen_files(project, answers)
+    run(["ruff", "check", "--no-cache", "."], cwd=project)
+    run(["ruff", "format", "--check", "--no-cache", "."], cwd=project)
+    serving = project / "services/serving/src/serving"
+    online = (serving / "online.py").read_text()
+    assert "from serving.predict import Scores, score_columns, scores_json, scores_response" in (
+        online
+    )
+    assert "churn" not in online
+    store = (project / "packages/contracts/src/contracts/feature_store.py").read_text()
+    assert 'FEATURE_SERVICE = "segmentation_model"' in store
+    e2e = (project / "tests/e2e/test_feature_store.py").read_text()
+    assert f"def test_{api_style}_scores_customer_ids_like_their_features(" in e2e
+    assert "[n for _, n in by_id] == [n for _, n in by_vector]" in e2e
+    assert "probabilities" not in e2e and "churnProbability" not in e2e
+    if api_style == "rest":
+        document = json.loads((project / "services/serving/openapi.json").read_text())
+        request = document["components"]["schemas"]["PredictionRequest"]
+        assert set(request["properties"]) == {"instances", "customer_ids"}
+        assert set(document["paths"]["/v1/segments"]["post"]["responses"]) >= {"404", "503"}
+    if api_style == "graphql":
+        schema = (project / "services/serving/schema.graphql").read_text()
+        assert "predictByCustomerIds(customerIds: [String!]!): PredictionResult!" in schema
+        assert "segmentName: String!" in schema and "shared with segments" in schema
+    if api_style == "grpc":
+        proto = project / "packages/contracts/src/contracts/proto/churn/serving/v1"
+        assert "rpc PredictByCustomerIds(" in (proto / "prediction.proto").read_text()
+        assert "PredictByCustomerIds" in (proto / "prediction_pb2_grpc.py").read_text()
+
+
 REFUSED = [
     ({"ml_framework": "pytorch"}, "ml_framework=pytorch is not offered with use_case=segmentation"),
     (
@@ -313,7 +350,6 @@ REFUSED = [
     ),
     ({"ab_testing": True}, "ab_testing is not offered with use_case=segmentation"),
     ({"streaming": "kafka"}, "streaming=kafka is not offered with use_case=segmentation"),
-    ({"feature_store": "feast"}, "feature_store=feast is not offered with use_case=segmentation"),
 ]
 
 
