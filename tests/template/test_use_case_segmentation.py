@@ -315,6 +315,8 @@ def test_the_online_lookup_serves_named_segments(tmp_path: Path, api_style: str)
     assert_only_chosen_files(project, answers)
     run(["ruff", "check", "--no-cache", "."], cwd=project)
     run(["ruff", "format", "--check", "--no-cache", "."], cwd=project)
+    if api_style != "grpc":  # gRPC's proto path holds "/v1/prediction.proto"
+        assert leftovers(project) == []
     serving = project / "services/serving/src/serving"
     online = (serving / "online.py").read_text()
     assert "from serving.predict import Scores, score_columns, scores_json, scores_response" in (
