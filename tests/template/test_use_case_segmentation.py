@@ -344,6 +344,43 @@ def test_the_online_lookup_serves_named_segments(tmp_path: Path, api_style: str)
         assert "PredictByCustomerIds" in (proto / "prediction_pb2_grpc.py").read_text()
 
 
+def test_customer_events_carry_the_planted_segments(tmp_path: Path) -> None:
+    """streaming=kafka: the event payload carries the attributes moved to the customer's planted
+    segment and segmentation's label, drawn by the batch's own model (contracts.labels), and a
+    `lapsed` event must report low engagement."""
+    answers = {**SEGMENTATION, "streaming": "kafka"}
+    project = create_project(tmp_path / "p", answers).destination
+    assert_clean_output(project)
+    assert_only_chosen_files(project, answers)
+    run(["ruff", "check", "--no-cache", "."], cwd=project)
+    run(["ruff", "format", "--check", "--no-cache", "."], cwd=project)
+    events = (project / "packages/contracts/src/contracts/events.py").read_text()
+    assert "known_segment: Annotated[int, _ATTRIBUTE]" in events
+    assert '"lapsed"' in events and "churn" not in events
+    assert "payload.engagement_score below 0.5" in events
+    synthetic = (project / "services/events/src/events/synthetic.py").read_text()
+    assert "from contracts.labels import SEGMENTS, draw_label" in synthetic
+    assert "attributes |= draw_label(attributes, rng)" in synthetic
+    assert "churn" not in synthetic
+    tests = project / "services/events/tests"
+    schema_tests = (tests / "test_events_schema.py").read_text()
+    assert "def test_a_lapsed_event_must_report_low_engagement(" in schema_tests
+    assert "def test_an_out_of_range_segment_is_invalid(" in schema_tests
+    assert "def test_events_carry_the_batch_datas_planted_segments(" in (
+        tests / "test_events_synthetic.py"
+    ).read_text()
+    # Replay idempotence and the dead letters are the consumer's own, for every use case.
+    consumer = (tests / "test_events_consumer.py").read_text()
+    assert "def test_each_event_lands_once_and_a_replay_leaves_the_lake_byte_identical(" in (
+        consumer
+    )
+    assert "def test_a_malformed_event_is_dead_lettered_with_its_reason_and_the_rest_flows(" in (
+        consumer
+    )
+    adr = (project / "docs/adr/0021-event-ingestion.md").read_text()
+    assert "a `lapsed` event must\n  carry an `engagement_score` below 0.5" in adr
+
+
 REFUSED = [
     ({"ml_framework": "pytorch"}, "ml_framework=pytorch is not offered with use_case=segmentation"),
     (
@@ -351,7 +388,6 @@ REFUSED = [
         "ml_framework=tensorflow is not offered with use_case=segmentation",
     ),
     ({"ab_testing": True}, "ab_testing is not offered with use_case=segmentation"),
-    ({"streaming": "kafka"}, "streaming=kafka is not offered with use_case=segmentation"),
 ]
 
 
