@@ -233,6 +233,9 @@ OPTION_PATHS: dict[str, object] = {
     "experiments/clv-model.yaml": lambda a: (
         bool(a.get("ab_testing")) and a.get("use_case") == "clv"
     ),
+    "experiments/segmentation-model.yaml": lambda a: (
+        bool(a.get("ab_testing")) and a.get("use_case") == "segmentation"
+    ),
     "packages/contracts/src/contracts/experiments.py": lambda a: bool(a.get("ab_testing")),
     "packages/contracts/src/contracts/experiment_log.py": lambda a: bool(a.get("ab_testing")),
     "services/serving/src/serving/assignments.py": lambda a: bool(a.get("ab_testing")),
@@ -304,4 +307,3 @@ def assert_services_never_mention(root: Path, words: tuple[str, ...]) -> None:
         text = path.read_text()
         for word in words:
             assert word not in text, f"{path.relative_to(root)} mentions {word}"
-

@@ -65,6 +65,12 @@ def test_committed_stubs_match_the_proto(project: Path) -> None:
             ["rpc Assign(", "rpc PredictByCustomerIds("],
         ),
         ({"use_case": "segmentation"}, ["int64 segment = 4;", "string segment_name = 5;"]),
+        ({"use_case": "segmentation", "feature_store": "feast"}, ["rpc PredictByCustomerIds("]),
+        ({"use_case": "segmentation", "ab_testing": True}, ["rpc Assign("]),
+        (
+            {"use_case": "segmentation", "ab_testing": True, "feature_store": "feast"},
+            ["rpc Assign(", "rpc PredictByCustomerIds("],
+        ),
     ],
     ids=[
         "assign",
@@ -75,6 +81,9 @@ def test_committed_stubs_match_the_proto(project: Path) -> None:
         "clv-assign",
         "clv-assign-and-lookup",
         "segmentation",
+        "segmentation-lookup",
+        "segmentation-assign",
+        "segmentation-assign-and-lookup",
     ],
 )
 def test_committed_stubs_with_more_rpcs_match_the_proto(

@@ -366,9 +366,10 @@ def test_customer_events_carry_the_planted_segments(tmp_path: Path) -> None:
     schema_tests = (tests / "test_events_schema.py").read_text()
     assert "def test_a_lapsed_event_must_report_low_engagement(" in schema_tests
     assert "def test_an_out_of_range_segment_is_invalid(" in schema_tests
-    assert "def test_events_carry_the_batch_datas_planted_segments(" in (
-        tests / "test_events_synthetic.py"
-    ).read_text()
+    assert (
+        "def test_events_carry_the_batch_datas_planted_segments("
+        in (tests / "test_events_synthetic.py").read_text()
+    )
     # Replay idempotence and the dead letters are the consumer's own, for every use case.
     consumer = (tests / "test_events_consumer.py").read_text()
     assert "def test_each_event_lands_once_and_a_replay_leaves_the_lake_byte_identical(" in (
@@ -381,13 +382,50 @@ def test_customer_events_carry_the_planted_segments(tmp_path: Path) -> None:
     assert "a `lapsed` event must\n  carry an `engagement_score` below 0.5" in adr
 
 
+@pytest.mark.parametrize("api_style", ["rest", "grpc", "graphql"])
+def test_the_experiment_decides_on_campaign_conversions(tmp_path: Path, api_style: str) -> None:
+    """ab_testing: segmentation's experiment is its own (segmentation-model), the conversion rate
+    of segment-targeted campaigns is its primary outcome (two-proportion z-test), revenue is
+    secondary, and every API style serves the assignments as with churn."""
+    answers = {**SEGMENTATION, "ab_testing": True, "api_style": api_style}
+    project = create_project(tmp_path / "p", answers).destination
+    assert_clean_output(project)
+    assert_only_chosen_files(project, answers)
+    run(["ruff", "check", "--no-cache", "."], cwd=project)
+    run(["ruff", "format", "--check", "--no-cache", "."], cwd=project)
+    if api_style != "grpc":  # gRPC's proto path holds "/v1/prediction.proto"
+        assert leftovers(project) == []
+    definition = (project / "experiments/segmentation-model.yaml").read_text()
+    metrics = definition.split("\nmetrics:\n", 1)[1]
+    assert metrics.startswith("  - name: converted\n    kind: conversion\n")
+    assert "segment-targeted campaigns" in definition
+    assert "APP_EXPERIMENT_NAME=segmentation-model" in (project / ".env.example").read_text()
+    tests = project / "services/experiments/tests"
+    analysis = (tests / "test_experiments_analysis.py").read_text()
+    for test in (
+        "def test_a_planted_effect_is_detected(",
+        "def test_a_harmful_treatment_is_reported_as_worse(",
+        "def test_an_aa_test_is_not_flagged(",
+        "def test_a_sample_ratio_mismatch_makes_the_verdict_invalid(",
+        "def test_a_revenue_effect_alone_does_not_decide(",
+    ):
+        assert test in analysis
+    serving_tests = {
+        "rest": "test_serving_assignments.py",
+        "grpc": "test_serving_grpc_assignments.py",
+        "graphql": "test_serving_graphql_assignments.py",
+    }[api_style]
+    assert "segmentation-model" in (project / "services/serving/tests" / serving_tests).read_text()
+    adr = (project / "docs/adr/0023-use-case.md").read_text()
+    assert "two-proportion z-test" in adr and "segmentation-model" in adr
+
+
 REFUSED = [
     ({"ml_framework": "pytorch"}, "ml_framework=pytorch is not offered with use_case=segmentation"),
     (
         {"ml_framework": "tensorflow"},
         "ml_framework=tensorflow is not offered with use_case=segmentation",
     ),
-    ({"ab_testing": True}, "ab_testing is not offered with use_case=segmentation"),
 ]
 
 
@@ -401,6 +439,8 @@ def test_aiarch_refuses_what_segmentation_does_not_cover_in_one_line(
     assert not (tmp_path / "p").exists()
 
 
-def test_plain_copier_refuses_segmentation_with_ab_testing(tmp_path: Path) -> None:
-    output = plain_refusal({"use_case": "segmentation", "ab_testing": True}, tmp_path / "plain")
-    assert "ab_testing is not offered with use_case=segmentation" in output
+def test_plain_copier_refuses_segmentation_with_pytorch(tmp_path: Path) -> None:
+    output = plain_refusal(
+        {"use_case": "segmentation", "ml_framework": "pytorch"}, tmp_path / "plain"
+    )
+    assert "ml_framework=pytorch is not offered with use_case=segmentation" in output
