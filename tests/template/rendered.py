@@ -269,6 +269,9 @@ OPTION_PATHS: dict[str, object] = {
     "experiments/clv-model.yaml": lambda a: (
         bool(a.get("ab_testing")) and a.get("use_case") == "clv"
     ),
+    "experiments/segmentation-model.yaml": lambda a: (
+        bool(a.get("ab_testing")) and a.get("use_case") == "segmentation"
+    ),
     "packages/contracts/src/contracts/experiments.py": lambda a: bool(a.get("ab_testing")),
     "packages/contracts/src/contracts/experiment_log.py": lambda a: bool(a.get("ab_testing")),
     "services/serving/src/serving/assignments.py": lambda a: bool(a.get("ab_testing")),

@@ -64,6 +64,13 @@ def test_committed_stubs_match_the_proto(project: Path) -> None:
             {"use_case": "clv", "ab_testing": True, "feature_store": "feast"},
             ["rpc Assign(", "rpc PredictByCustomerIds("],
         ),
+        ({"use_case": "segmentation"}, ["int64 segment = 4;", "string segment_name = 5;"]),
+        ({"use_case": "segmentation", "feature_store": "feast"}, ["rpc PredictByCustomerIds("]),
+        ({"use_case": "segmentation", "ab_testing": True}, ["rpc Assign("]),
+        (
+            {"use_case": "segmentation", "ab_testing": True, "feature_store": "feast"},
+            ["rpc Assign(", "rpc PredictByCustomerIds("],
+        ),
     ],
     ids=[
         "assign",
@@ -73,13 +80,18 @@ def test_committed_stubs_match_the_proto(project: Path) -> None:
         "clv-lookup",
         "clv-assign",
         "clv-assign-and-lookup",
+        "segmentation",
+        "segmentation-lookup",
+        "segmentation-assign",
+        "segmentation-assign-and-lookup",
     ],
 )
 def test_committed_stubs_with_more_rpcs_match_the_proto(
     tmp_path: Path, answers: dict[str, object], rpcs: list[str]
 ) -> None:
     """ab_testing adds the Assign rpc, feature_store=feast PredictByCustomerIds, use_case=clv
-    its own Prediction: each variant has its own committed stubs and descriptor set."""
+    and segmentation their own Prediction: each variant has its own committed stubs and
+    descriptor set."""
     project = create_project(tmp_path / "p", {"api_style": "grpc", **answers}).destination
     proto = (project / PROTO).read_text()
     assert all(rpc in proto for rpc in rpcs)

@@ -16,10 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from aiarch_scaffold.errors import UsageError
 from aiarch_scaffold.generate import create_project
 from aiarch_scaffold.questions import load_questions
-from tests.template.plain import plain_refusal
 from tests.template.rendered import (
     assert_clean_output,
     assert_only_chosen_files,
@@ -27,7 +25,14 @@ from tests.template.rendered import (
     missing_named_tests,
     text_files,
 )
-from tests.template.test_api_gateway_gcp_azure import _apim, _gateway_answer, _openapi
+from tests.template.test_api_gateway_gcp_azure import (
+    GRPC_APIM_TF,
+    _apim,
+    _gateway_answer,
+    _grpc_apim,
+    _grpc_config,
+    _openapi,
+)
 from tests.tools import run
 
 SEGMENTATION = {"use_case": "segmentation"}
@@ -62,6 +67,14 @@ def framework_projects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Pa
     }
 
 
+@pytest.fixture(scope="module")
+def grpc_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    answers = {**SEGMENTATION, "api_style": "grpc"}
+    return create_project(
+        tmp_path_factory.mktemp("render") / "segmentation-grpc", answers
+    ).destination
+
+
 def test_segmentation_is_a_choice_of_copier_yml_and_churn_stays_the_default() -> None:
     (question,) = (q for q in load_questions() if q.name == "use_case")
     assert "segmentation" in question.values
@@ -69,15 +82,17 @@ def test_segmentation_is_a_choice_of_copier_yml_and_churn_stays_the_default() ->
 
 
 def test_output_is_clean_and_has_only_the_chosen_files(
-    project: Path, graphql_project: Path
+    project: Path, graphql_project: Path, grpc_project: Path
 ) -> None:
     assert_clean_output(project)
     assert_only_chosen_files(project, SEGMENTATION)
     assert_clean_output(graphql_project)
+    assert_clean_output(grpc_project)
+    assert_only_chosen_files(grpc_project, {**SEGMENTATION, "api_style": "grpc"})
 
 
-def test_python_is_ruff_clean(project: Path, graphql_project: Path) -> None:
-    for root in (project, graphql_project):
+def test_python_is_ruff_clean(project: Path, graphql_project: Path, grpc_project: Path) -> None:
+    for root in (project, graphql_project, grpc_project):
         run(["ruff", "check", "--no-cache", "."], cwd=root)
         run(["ruff", "format", "--check", "--no-cache", "."], cwd=root)
 
@@ -102,10 +117,13 @@ def test_the_use_case_modules_are_segmentations_own(project: Path) -> None:
     assert "segmentation_assigned_segment" in (serving / "metrics.py").read_text()
 
 
-def test_no_churn_or_clv_model_code_is_left_in_the_services(project: Path) -> None:
-    assert_services_never_mention(
-        project, ("churn_probability", "predict_proba", "roc_auc", "churned", "predicted_value")
-    )
+def test_no_churn_or_clv_model_code_is_left_in_the_services(
+    project: Path, grpc_project: Path
+) -> None:
+    for root in (project, grpc_project):
+        assert_services_never_mention(
+            root, ("churn_probability", "predict_proba", "roc_auc", "churned", "predicted_value")
+        )
 
 
 def test_the_generated_tests_prove_the_baseline_the_gate_and_parity(project: Path) -> None:
@@ -131,6 +149,57 @@ def test_committed_api_documents_describe_the_segment(project: Path, graphql_pro
     assert prediction["properties"]["segment"]["minimum"] == 0
     schema = (graphql_project / "services/serving/schema.graphql").read_text()
     assert "segmentName: String!" in schema and "churnProbability" not in schema
+
+
+PROTO_DIR = "packages/contracts/src/contracts/proto/churn/serving/v1"
+
+
+def _prediction_message(project: Path) -> str:
+    proto = (project / PROTO_DIR / "prediction.proto").read_text()
+    return proto.split("message Prediction {", 1)[1].split("}", 1)[0]
+
+
+def test_the_proto_contract_carries_the_segment_and_its_name(grpc_project: Path) -> None:
+    """gRPC answers segmentation with a segment number and name per customer, on field numbers
+    no other use case uses; the request messages are churn's (same features)."""
+    prediction = _prediction_message(grpc_project)
+    assert "int64 segment = 4;" in prediction and "string segment_name = 5;" in prediction
+    assert "churn" not in prediction and "predicted_value" not in prediction
+    stubs = (grpc_project / PROTO_DIR / "prediction_pb2.pyi").read_text()
+    assert "segment_name: str" in stubs and "churn_probability" not in stubs
+    convert = (grpc_project / "services/serving/src/serving/grpc_convert.py").read_text()
+    assert "segment=prediction.segment, segment_name=prediction.segment_name" in convert
+    tests = (grpc_project / "services/serving/tests/test_serving_grpc.py").read_text()
+    for test in (
+        "def test_prediction_equals_the_models_own_output(",
+        "def test_validation_errors_name_the_field(",
+        "def test_predict_without_or_with_a_wrong_key_is_unauthenticated(",
+        "def test_oversize_message_is_refused(",
+    ):
+        assert test in tests
+    assert '_count(server, "segmentation_assignments_total") == 2' in tests
+    catalog = (grpc_project / "catalog-info.yaml").read_text()
+    assert "title: Customer segmentation API" in catalog and "Churn prob" not in catalog
+    adr = (grpc_project / "docs/adr/0023-use-case.md").read_text()
+    assert "`segment` (field 4) and `segment_name` (field 5)" in adr
+
+
+@pytest.mark.parametrize(
+    ("use_case", "fields"),
+    [
+        ("churn", "  double churn_probability = 2;\n  bool churn = 3;\n"),
+        ("clv", "  double predicted_value = 2;\n"),
+    ],
+)
+def test_churns_and_clvs_wire_format_is_unchanged(
+    tmp_path: Path, use_case: str, fields: str
+) -> None:
+    """Segmentation's fields are its own: churn's and clv's Prediction keep their fields and
+    numbers (their committed stubs, checked against the proto by test_grpc_stubs, are as before)."""
+    project = create_project(
+        tmp_path / "p", {"use_case": use_case, "api_style": "grpc"}
+    ).destination
+    assert _prediction_message(project) == f"\n  optional string customer_id = 1;\n{fields}"
 
 
 # Where churn's route or GraphQL field would show if one file still wrote it out.
@@ -193,6 +262,43 @@ def test_the_cloud_gateways_route_v1_segments_only(tmp_path: Path, gateway: dict
     else:
         stack = (project / "infra/cloudformation/api-gateway.yaml").read_text()
         assert "<url>/v1/segments with their key in X-API-Key" in stack
+
+
+GRPC_GATEWAYS = {
+    "gke-espv2": {"cloud": "gcp", "iac": "terraform", "deploy_target": "kubernetes"},
+    "aks-apim-self-hosted": {"cloud": "azure", "iac": "terraform", "deploy_target": "kubernetes"},
+}
+
+
+@pytest.mark.parametrize("gateway", GRPC_GATEWAYS.values(), ids=GRPC_GATEWAYS.keys())
+def test_the_grpc_gateways_route_predict_with_segmentations_contract(
+    tmp_path: Path, gateway: dict[str, str]
+) -> None:
+    """ESPv2 (Cloud Endpoints) validates calls against the descriptor set, API Management's
+    self-hosted gateway against the .proto: both must be segmentation's, and both route only
+    PredictionService/Predict."""
+    answers = {**SEGMENTATION, **gateway, "api_style": "grpc", "api_gateway": "cloud"}
+    project = create_project(tmp_path / "p", answers).destination
+    if gateway["cloud"] == "gcp":
+        config = _grpc_config(project)
+        assert [api["name"] for api in config["apis"]] == ["churn.serving.v1.PredictionService"]
+        costs = {r["selector"] for r in config["quota"]["metric_rules"]}
+        assert "churn.serving.v1.PredictionService.Predict" in costs
+        descriptor = project / "packages/contracts/src/contracts/proto/api_descriptor.pb"
+        serialized = descriptor.read_bytes()
+        # FieldDescriptorProto: name (field 1) then number (field 3), as protoc writes them.
+        assert b"\n\x07segment\x18\x04" in serialized
+        assert b"\n\x0csegment_name\x18\x05" in serialized
+        assert b"churn_probability" not in serialized
+    else:
+        api = _grpc_apim(project)[("azapi_resource", "api")]
+        assert api["body"]["properties"]["apiType"] == "grpc"
+        assert (project / GRPC_APIM_TF).is_file()
+        env = (project / "infra/terraform/envs/prod/main.tf").read_text()
+        proto = re.search(r'proto\s+= file\("\$\{path.module\}/([^"]+)"\)', env)
+        assert proto, "the environment does not pass the committed .proto"
+        path = (project / "infra/terraform/envs/prod" / proto.group(1)).resolve()
+        assert "int64 segment = 4;" in path.read_text()
 
 
 def test_monitoring_and_docs_cover_the_use_case(project: Path) -> None:
@@ -289,24 +395,124 @@ def test_the_framework_tests_prove_the_gate_parity_and_safe_files(
         assert not missing_named_tests(root), framework
 
 
-REFUSED = [
-    ({"api_style": "grpc"}, "api_style=grpc is not offered with use_case=segmentation"),
-    ({"ab_testing": True}, "ab_testing is not offered with use_case=segmentation"),
-    ({"streaming": "kafka"}, "streaming=kafka is not offered with use_case=segmentation"),
-    ({"feature_store": "feast"}, "feature_store=feast is not offered with use_case=segmentation"),
-]
+@pytest.mark.parametrize("api_style", ["rest", "grpc", "graphql"])
+def test_the_online_lookup_serves_named_segments(tmp_path: Path, api_style: str) -> None:
+    """feature_store=feast: customers given by id are segmented through serving.predict, the
+    same code as for features sent in the request, with every API style."""
+    answers = {**SEGMENTATION, "feature_store": "feast", "api_style": api_style}
+    project = create_project(tmp_path / "p", answers).destination
+    assert_clean_output(project)
+    assert_only_chosen_files(project, answers)
+    run(["ruff", "check", "--no-cache", "."], cwd=project)
+    run(["ruff", "format", "--check", "--no-cache", "."], cwd=project)
+    if api_style != "grpc":  # gRPC's proto path holds "/v1/prediction.proto"
+        assert leftovers(project) == []
+    serving = project / "services/serving/src/serving"
+    online = (serving / "online.py").read_text()
+    assert "from serving.predict import Scores, score_columns, scores_json, scores_response" in (
+        online
+    )
+    assert "churn" not in online
+    store = (project / "packages/contracts/src/contracts/feature_store.py").read_text()
+    assert 'FEATURE_SERVICE = "segmentation_model"' in store
+    e2e = (project / "tests/e2e/test_feature_store.py").read_text()
+    assert f"def test_{api_style}_scores_customer_ids_like_their_features(" in e2e
+    assert "[n for _, n in by_id] == [n for _, n in by_vector]" in e2e
+    assert "probabilities" not in e2e and "churnProbability" not in e2e
+    if api_style == "rest":
+        document = json.loads((project / "services/serving/openapi.json").read_text())
+        request = document["components"]["schemas"]["PredictionRequest"]
+        assert set(request["properties"]) == {"instances", "customer_ids"}
+        assert set(document["paths"]["/v1/segments"]["post"]["responses"]) >= {"404", "503"}
+    if api_style == "graphql":
+        schema = (project / "services/serving/schema.graphql").read_text()
+        assert "predictByCustomerIds(customerIds: [String!]!): PredictionResult!" in schema
+        assert "segmentName: String!" in schema and "shared with segments" in schema
+    if api_style == "grpc":
+        proto = project / "packages/contracts/src/contracts/proto/churn/serving/v1"
+        assert "rpc PredictByCustomerIds(" in (proto / "prediction.proto").read_text()
+        assert "PredictByCustomerIds" in (proto / "prediction_pb2_grpc.py").read_text()
 
 
-@pytest.mark.parametrize(("answers", "message"), REFUSED, ids=lambda v: str(v)[:30])
-def test_aiarch_refuses_what_segmentation_does_not_cover_in_one_line(
-    tmp_path: Path, answers: dict[str, object], message: str
-) -> None:
-    with pytest.raises(UsageError, match=message) as info:
-        create_project(tmp_path / "p", {**SEGMENTATION, **answers})
-    assert "\n" not in info.value.message
-    assert not (tmp_path / "p").exists()
+def test_customer_events_carry_the_planted_segments(tmp_path: Path) -> None:
+    """streaming=kafka: the event payload carries the attributes moved to the customer's planted
+    segment and segmentation's label, drawn by the batch's own model (contracts.labels), and a
+    `lapsed` event must report low engagement."""
+    answers = {**SEGMENTATION, "streaming": "kafka"}
+    project = create_project(tmp_path / "p", answers).destination
+    assert_clean_output(project)
+    assert_only_chosen_files(project, answers)
+    run(["ruff", "check", "--no-cache", "."], cwd=project)
+    run(["ruff", "format", "--check", "--no-cache", "."], cwd=project)
+    events = (project / "packages/contracts/src/contracts/events.py").read_text()
+    assert "known_segment: Annotated[int, _ATTRIBUTE]" in events
+    assert '"lapsed"' in events and "churn" not in events
+    assert "payload.engagement_score below 0.5" in events
+    synthetic = (project / "services/events/src/events/synthetic.py").read_text()
+    assert "from contracts.labels import SEGMENTS, draw_label" in synthetic
+    assert "attributes |= draw_label(attributes, rng)" in synthetic
+    assert "churn" not in synthetic
+    tests = project / "services/events/tests"
+    schema_tests = (tests / "test_events_schema.py").read_text()
+    assert "def test_a_lapsed_event_must_report_low_engagement(" in schema_tests
+    assert "def test_an_out_of_range_segment_is_invalid(" in schema_tests
+    assert (
+        "def test_events_carry_the_batch_datas_planted_segments("
+        in (tests / "test_events_synthetic.py").read_text()
+    )
+    # Replay idempotence and the dead letters are the consumer's own, for every use case.
+    consumer = (tests / "test_events_consumer.py").read_text()
+    assert "def test_each_event_lands_once_and_a_replay_leaves_the_lake_byte_identical(" in (
+        consumer
+    )
+    assert "def test_a_malformed_event_is_dead_lettered_with_its_reason_and_the_rest_flows(" in (
+        consumer
+    )
+    adr = (project / "docs/adr/0021-event-ingestion.md").read_text()
+    assert "a `lapsed` event must\n  carry an `engagement_score` below 0.5" in adr
 
 
-def test_plain_copier_refuses_segmentation_with_grpc(tmp_path: Path) -> None:
-    output = plain_refusal({"use_case": "segmentation", "api_style": "grpc"}, tmp_path / "plain")
-    assert "api_style=grpc is not offered with use_case=segmentation" in output
+@pytest.mark.parametrize("api_style", ["rest", "grpc", "graphql"])
+def test_the_experiment_decides_on_campaign_conversions(tmp_path: Path, api_style: str) -> None:
+    """ab_testing: segmentation's experiment is its own (segmentation-model), the conversion rate
+    of segment-targeted campaigns is its primary outcome (two-proportion z-test), revenue is
+    secondary, and every API style serves the assignments as with churn."""
+    answers = {**SEGMENTATION, "ab_testing": True, "api_style": api_style}
+    project = create_project(tmp_path / "p", answers).destination
+    assert_clean_output(project)
+    assert_only_chosen_files(project, answers)
+    run(["ruff", "check", "--no-cache", "."], cwd=project)
+    run(["ruff", "format", "--check", "--no-cache", "."], cwd=project)
+    if api_style != "grpc":  # gRPC's proto path holds "/v1/prediction.proto"
+        assert leftovers(project) == []
+    definition = (project / "experiments/segmentation-model.yaml").read_text()
+    metrics = definition.split("\nmetrics:\n", 1)[1]
+    assert metrics.startswith("  - name: converted\n    kind: conversion\n")
+    assert "segment-targeted campaigns" in definition
+    assert "APP_EXPERIMENT_NAME=segmentation-model" in (project / ".env.example").read_text()
+    tests = project / "services/experiments/tests"
+    analysis = (tests / "test_experiments_analysis.py").read_text()
+    for test in (
+        "def test_a_planted_effect_is_detected(",
+        "def test_a_harmful_treatment_is_reported_as_worse(",
+        "def test_an_aa_test_is_not_flagged(",
+        "def test_a_sample_ratio_mismatch_makes_the_verdict_invalid(",
+        "def test_a_revenue_effect_alone_does_not_decide(",
+    ):
+        assert test in analysis
+    serving_tests = {
+        "rest": "test_serving_assignments.py",
+        "grpc": "test_serving_grpc_assignments.py",
+        "graphql": "test_serving_graphql_assignments.py",
+    }[api_style]
+    assert "segmentation-model" in (project / "services/serving/tests" / serving_tests).read_text()
+    adr = (project / "docs/adr/0023-use-case.md").read_text()
+    assert "two-proportion z-test" in adr and "segmentation-model" in adr
+
+
+def test_copier_refuses_nothing_with_segmentation() -> None:
+    """Every ml_framework, API style, Feast, Kafka and A/B testing work with segmentation: no
+    validator of copier.yml names it any more."""
+    copier_yml = (Path(__file__).parents[2] / "copier.yml").read_text()
+    assert "with use_case=segmentation" not in copier_yml
+    assert "use_case == 'segmentation'" not in copier_yml
