@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+SPARK_TARGETS = ("containers", "kubernetes")
+
 
 def unquote(value: Any) -> Any:
     """python-hcl2 keeps quotes around strings; drop them, recursively (keys too)."""
@@ -32,6 +34,29 @@ def load_raw_hcl(path: Path) -> dict[str, Any]:
 def load_hcl(path: Path) -> dict[str, Any]:
     """A Terraform file as python-hcl2 parses it, strings unquoted."""
     return unquote(load_raw_hcl(path))  # type: ignore[no-any-return]
+
+
+def hcl_blocks(path: Path, kind: str = "resource") -> dict[tuple[str, str], dict[str, Any]]:
+    """The ``resource`` (or ``data``) blocks of a Terraform file by (type, name), unquoted."""
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for entry in load_hcl(path).get(kind, []):
+        for block_type, named in entry.items():
+            for name, body in named.items():
+                found[(block_type, name)] = body
+    return found
+
+
+def spark_projects(factory: pytest.TempPathFactory, cloud: str) -> dict[str, Path]:
+    """processing=spark on ``cloud``, rendered for each deploy target (its managed Spark)."""
+    from aiarch_scaffold.generate import create_project
+
+    return {
+        target: create_project(
+            factory.mktemp(target) / "p",
+            {"cloud": cloud, "deploy_target": target, "processing": "spark"},
+        ).destination
+        for target in SPARK_TARGETS
+    }
 
 
 def project_checks(project: Path, *names: str) -> subprocess.CompletedProcess[str]:

@@ -347,3 +347,19 @@ def assert_services_never_mention(root: Path, words: tuple[str, ...]) -> None:
         text = path.read_text()
         for word in words:
             assert word not in text, f"{path.relative_to(root)} mentions {word}"
+
+
+# Where churn's route or GraphQL field would show if one file of another use case still wrote it.
+PREDICT_LEFTOVERS = re.compile(
+    r'/v1/predict|\bpredict\(instances|\["predict"\]|operation="predict"|"predict_v1_'
+)
+
+
+def predict_route_leftovers(root: Path) -> list[str]:
+    """Lines of a rendered project that name churn's `/v1/predict` route or `predict` field."""
+    return [
+        f"{path.relative_to(root)}:{number}: {line.strip()}"
+        for path in text_files(root)
+        for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1)
+        if PREDICT_LEFTOVERS.search(line)
+    ]

@@ -27,7 +27,12 @@ import pytest
 
 from aiarch_scaffold.errors import UsageError
 from aiarch_scaffold.generate import create_project
-from tests.template.infra import load_hcl, project_checks
+from tests.template.infra import (
+    hcl_blocks,
+    load_hcl,
+    project_checks,
+    spark_projects,
+)
 from tests.template.rendered import (
     assert_clean_output,
     assert_only_chosen_files,
@@ -37,7 +42,6 @@ from tests.tools import require
 
 hcl2 = pytest.importorskip("hcl2", reason="python-hcl2 parses the rendered Terraform")
 
-TARGETS = ("containers", "kubernetes")
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
 LAKE = f"arn:aws:s3:::acme-dev-data-lake-{ACCOUNT}"
@@ -50,22 +54,7 @@ KEYS = {name: f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{name}" for name in ("lake", 
 
 @pytest.fixture(scope="module")
 def projects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return {
-        target: create_project(
-            tmp_path_factory.mktemp(target) / "p",
-            {"cloud": "aws", "deploy_target": target, "processing": "spark"},
-        ).destination
-        for target in TARGETS
-    }
-
-
-def _blocks(path: Path, kind: str = "resource") -> dict[tuple[str, str], dict[str, Any]]:
-    found: dict[tuple[str, str], dict[str, Any]] = {}
-    for entry in load_hcl(path).get(kind, []):
-        for block_type, named in entry.items():
-            for name, body in named.items():
-                found[(block_type, name)] = body
-    return found
+    return spark_projects(tmp_path_factory, "aws")
 
 
 def _module(project: Path) -> Path:
@@ -186,7 +175,7 @@ def _expand(value: Any, values: dict[str, str | list[str]]) -> list[str]:
 
 
 def _statements(project: Path) -> list[dict[str, Any]]:
-    document = _blocks(_module(project) / "main.tf", "data")[("aws_iam_policy_document", "job")]
+    document = hcl_blocks(_module(project) / "main.tf", "data")[("aws_iam_policy_document", "job")]
     values = _values(project)
     statements = []
     for statement in document["statement"]:
@@ -283,19 +272,21 @@ def test_the_job_role_holds_nothing_else(projects: dict[str, Path]) -> None:
         assert unrestricted == ["DescribeNetwork"]
         describe = [s for s in policy if s["sid"] in ("DescribeNetwork", "DescribeOwnVpc")]
         assert all(a.startswith("ec2:Describe") for s in describe for a in s["actions"])
-        trust = _blocks(_module(project) / "main.tf", "data")[("aws_iam_policy_document", "assume")]
+        trust = hcl_blocks(_module(project) / "main.tf", "data")[
+            ("aws_iam_policy_document", "assume")
+        ]
         (statement,) = trust["statement"]
         assert statement["principals"] == [
             {"type": "Service", "identifiers": ["glue.amazonaws.com"]}
         ]
         assert statement["condition"][0]["variable"] == "aws:SourceAccount"
-        role = _blocks(_module(project) / "main.tf")[("aws_iam_role", "job")]
+        role = hcl_blocks(_module(project) / "main.tf")[("aws_iam_role", "job")]
         assert role["permissions_boundary"] == "${var.permissions_boundary_arn}"
 
 
 def test_encrypted_private_and_bounded(projects: dict[str, Path]) -> None:
     project = projects["containers"]
-    resources = _blocks(_module(project) / "main.tf")
+    resources = hcl_blocks(_module(project) / "main.tf")
     encryption = resources[("aws_glue_security_configuration", "this")]["encryption_configuration"][
         0
     ]
@@ -354,7 +345,7 @@ def test_encrypted_private_and_bounded(projects: dict[str, Path]) -> None:
 
 def test_glue_installs_from_s3_only(projects: dict[str, Path]) -> None:
     project = projects["kubernetes"]
-    job = _blocks(_module(project) / "main.tf")[("aws_glue_job", "features")]
+    job = hcl_blocks(_module(project) / "main.tf")[("aws_glue_job", "features")]
     arguments = job["default_arguments"]
     assert arguments["--python-modules-installer-option"] == "--no-index --no-deps"
     assert "--additional-python-modules" not in arguments, "each run names its own wheels"

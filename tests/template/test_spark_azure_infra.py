@@ -30,7 +30,12 @@ from typing import Any
 import pytest
 
 from aiarch_scaffold.generate import create_project
-from tests.template.infra import load_hcl, project_checks
+from tests.template.infra import (
+    hcl_blocks,
+    load_hcl,
+    project_checks,
+    spark_projects,
+)
 from tests.template.rendered import (
     assert_clean_output,
     assert_only_chosen_files,
@@ -41,7 +46,6 @@ from tests.tools import require
 
 hcl2 = pytest.importorskip("hcl2", reason="python-hcl2 parses the rendered Terraform")
 
-TARGETS = ("containers", "kubernetes")
 TOKEN = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.fake-entra-token"  # noqa: S105  # pragma: allowlist secret
 HOST = "https://adb-1234567890123456.7.azuredatabricks.net"
 FOLDER = "/Workspace/Users/00000000-0000-0000-0000-00000000c1c1/build-features"
@@ -51,26 +55,11 @@ KEY_SECRET = "acme-dev-keys/acme-dev-pseudonymisation-key"  # noqa: S105 - a nam
 
 @pytest.fixture(scope="module")
 def projects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return {
-        target: create_project(
-            tmp_path_factory.mktemp(target) / "p",
-            {"cloud": "azure", "deploy_target": target, "processing": "spark"},
-        ).destination
-        for target in TARGETS
-    }
+    return spark_projects(tmp_path_factory, "azure")
 
 
 def _terraform(project: Path) -> Path:
     return project / "infra/terraform"
-
-
-def _blocks(path: Path, kind: str = "resource") -> dict[tuple[str, str], dict[str, Any]]:
-    found: dict[tuple[str, str], dict[str, Any]] = {}
-    for entry in load_hcl(path).get(kind, []):
-        for block_type, named in entry.items():
-            for name, body in named.items():
-                found[(block_type, name)] = body
-    return found
 
 
 def _module_call(project: Path, name: str) -> dict[str, Any]:
@@ -117,7 +106,7 @@ def test_no_workspace_without_spark(tmp_path: Path) -> None:
 
 def test_the_workspace_is_private_and_encrypted(projects: dict[str, Path]) -> None:
     for project in projects.values():
-        resources = _blocks(_terraform(project) / "modules/databricks/main.tf")
+        resources = hcl_blocks(_terraform(project) / "modules/databricks/main.tf")
         workspace = resources[("azurerm_databricks_workspace", "this")]
         assert workspace["sku"] == "premium"
         assert workspace["public_network_access_enabled"] is False
@@ -187,7 +176,7 @@ def _connector_allows(project: Path, mode: str, path: str) -> bool:
         "data_lake": list(dict.fromkeys(table["read"] + table["write"])),
         "data_lake_write": table["write"],
     }
-    iam = _blocks(_terraform(project) / "modules/iam/main.tf")
+    iam = hcl_blocks(_terraform(project) / "modules/iam/main.tf")
     blob = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs"
     action = "read" if mode == "read" else "write"
     for name in ("data_lake", "data_lake_write"):
@@ -230,10 +219,10 @@ def test_the_connector_and_the_runner_hold_nothing_else(projects: dict[str, Path
         assert identity["pulls_images"] is False and identity["in_kubernetes"] is False
         assert "secret_ids" not in identity, "the connector reads no secret"
         # No pod may federate into the connector's identity.
-        iam = _blocks(_terraform(project) / "modules/iam/main.tf")
+        iam = hcl_blocks(_terraform(project) / "modules/iam/main.tf")
         federation = iam[("azurerm_federated_identity_credential", "kubernetes")]["for_each"]
         assert "if service.in_kubernetes" in federation, target
-        module = _blocks(_terraform(project) / "modules/databricks/main.tf")
+        module = hcl_blocks(_terraform(project) / "modules/databricks/main.tf")
         reader = module[("azurerm_role_assignment", "key_secret_reader")]
         assert reader["scope"] == "${var.key_secret_id}"
         assert reader["role_definition_name"] == "Key Vault Secrets User"
@@ -247,7 +236,7 @@ def test_the_connector_and_the_runner_hold_nothing_else(projects: dict[str, Path
         }
         assert all(body["scope"].startswith("${var.") for body in roles)
 
-        jobs = _blocks(_terraform(project) / "modules/databricks_jobs/main.tf")
+        jobs = hcl_blocks(_terraform(project) / "modules/databricks_jobs/main.tf")
         runner = jobs[("databricks_service_principal", "runner")]
         assert runner["allow_cluster_create"] is False
         assert runner["databricks_sql_access"] is False

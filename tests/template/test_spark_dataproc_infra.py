@@ -18,12 +18,16 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from aiarch_scaffold.generate import create_project
-from tests.template.infra import load_hcl, project_checks
+from tests.template.infra import (
+    hcl_blocks,
+    load_hcl,
+    project_checks,
+    spark_projects,
+)
 from tests.template.rendered import (
     assert_clean_output,
     assert_only_chosen_files,
@@ -33,7 +37,6 @@ from tests.tools import require
 
 hcl2 = pytest.importorskip("hcl2", reason="python-hcl2 parses the rendered Terraform")
 
-TARGETS = ("containers", "kubernetes")
 BUCKET = "acme-dev-lake"
 OBJECTS = f"projects/_/buckets/{BUCKET}/objects/"
 DIGEST = "sha256:" + "a" * 64
@@ -41,22 +44,7 @@ DIGEST = "sha256:" + "a" * 64
 
 @pytest.fixture(scope="module")
 def projects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return {
-        target: create_project(
-            tmp_path_factory.mktemp(target) / "p",
-            {"cloud": "gcp", "deploy_target": target, "processing": "spark"},
-        ).destination
-        for target in TARGETS
-    }
-
-
-def _blocks(path: Path, kind: str = "resource") -> dict[tuple[str, str], dict[str, Any]]:
-    found: dict[tuple[str, str], dict[str, Any]] = {}
-    for entry in load_hcl(path).get(kind, []):
-        for block_type, named in entry.items():
-            for name, body in named.items():
-                found[(block_type, name)] = body
-    return found
+    return spark_projects(tmp_path_factory, "gcp")
 
 
 def _module(project: Path) -> Path:
@@ -112,7 +100,7 @@ def _features_prefixes(project: Path) -> dict[str, list[str]]:
 def _granted(project: Path) -> dict[str, list[str]]:
     """The object-name prefixes each lake grant of the batch account's module admits."""
     prefixes = _features_prefixes(project)
-    resources = _blocks(_module(project) / "main.tf")
+    resources = hcl_blocks(_module(project) / "main.tf")
     granted: dict[str, list[str]] = {}
     for name, source in (
         ("lake_read", "local.lake_read"),
@@ -160,7 +148,7 @@ def test_the_batch_account_reaches_the_features_prefixes_only(projects: dict[str
 
 def test_the_batch_account_holds_nothing_else(projects: dict[str, Path]) -> None:
     for project in projects.values():
-        resources = _blocks(_module(project) / "main.tf")
+        resources = hcl_blocks(_module(project) / "main.tf")
         project_roles = {
             body["role"]: body["member"]
             for (kind, _), body in resources.items()
@@ -190,7 +178,7 @@ def test_the_batch_account_holds_nothing_else(projects: dict[str, Path]) -> None
 
 def test_cmek_staging_bucket_and_private_network(projects: dict[str, Path]) -> None:
     project = projects["containers"]
-    resources = _blocks(_module(project) / "main.tf")
+    resources = hcl_blocks(_module(project) / "main.tf")
     staging = resources[("google_storage_bucket", "staging")]
     assert staging["encryption"][0]["default_kms_key_name"] == "${var.kms_key_id}"
     assert staging["uniform_bucket_level_access"] is True
@@ -212,7 +200,7 @@ def test_cmek_staging_bucket_and_private_network(projects: dict[str, Path]) -> N
     assert "source_ranges" not in ingress
     assert egress["target_service_accounts"] == account
     assert egress["destination_ranges"] == ["${var.subnet_cidr}"]
-    subnet = _blocks(project / "infra/terraform/modules/network/main.tf")[
+    subnet = hcl_blocks(project / "infra/terraform/modules/network/main.tf")[
         ("google_compute_subnetwork", "private")
     ]
     assert subnet["private_ip_google_access"] is True

@@ -26,7 +26,7 @@ import yaml
 
 from aiarch_scaffold.generate import create_project
 from aiarch_scaffold.questions import load_questions
-from tests.template.infra import load_hcl, project_checks
+from tests.template.infra import hcl_blocks, load_hcl, project_checks
 from tests.template.rendered import assert_clean_output, assert_only_chosen_files
 from tests.tools import require
 
@@ -46,16 +46,6 @@ def _render(tmp: Path, cloud: str, target: str, iac: str = "terraform") -> Path:
 def _answers(project: Path) -> dict[str, Any]:
     """The answers the project records (defaults included)."""
     return yaml.safe_load((project / ".copier-answers.yml").read_text())  # type: ignore[no-any-return]
-
-
-def _blocks(path: Path, kind: str) -> dict[tuple[str, str], dict[str, Any]]:
-    """resource/data blocks of a file by (type, name)."""
-    found: dict[tuple[str, str], dict[str, Any]] = {}
-    for entry in load_hcl(path).get(kind, []):
-        for block_type, named in entry.items():
-            for name, body in named.items():
-                found[(block_type, name)] = body
-    return found
 
 
 def _module_call(env: Path, name: str) -> dict[str, Any]:
@@ -151,7 +141,7 @@ def _msk_consumer_statements(module: Path, call: dict[str, Any]) -> list[dict[st
         assert "${" not in text, text
         return text
 
-    policy = _blocks(module / "main.tf", "data")[("aws_iam_policy_document", "consumer")]
+    policy = hcl_blocks(module / "main.tf", "data")[("aws_iam_policy_document", "consumer")]
     return [
         {"actions": s["actions"], "resources": [fill(r) for r in s["resources"]]}
         for s in policy["statement"]
@@ -165,7 +155,7 @@ def test_aws_msk_is_private_encrypted_and_iam_only(
     project = projects[("aws", "terraform", target)]
     module = project / "infra/terraform/modules/msk"
     env = project / "infra/terraform/envs/dev"
-    resources = _blocks(module / "main.tf", "resource")
+    resources = hcl_blocks(module / "main.tf", "resource")
     cluster = resources[("aws_msk_cluster", "this")]
     auth = _one(cluster, "client_authentication")
     assert auth["unauthenticated"] is False
@@ -222,7 +212,7 @@ def test_aws_ecs_events_task_reaches_the_brokers(
     projects: dict[tuple[str, str, str], Path],
 ) -> None:
     env = projects[("aws", "terraform", "containers")] / "infra/terraform/envs/dev"
-    rules = _blocks(env / "main.tf", "resource")
+    rules = hcl_blocks(env / "main.tf", "resource")
     egress = rules[("aws_vpc_security_group_egress_rule", "tasks_kafka")]
     assert (egress["from_port"], egress["to_port"]) == (9098, 9098)
     assert egress["referenced_security_group_id"] == "${module.kafka.security_group_id}"
@@ -310,7 +300,7 @@ def _acl_grants(module: Path, consumer: str) -> set[tuple[str, str, str]]:
         "${var.dead_letter_topic}": DLQ,
         "${var.consumer_group}": GROUP,
     }
-    for (kind, _), body in _blocks(module / "main.tf", "resource").items():
+    for (kind, _), body in hcl_blocks(module / "main.tf", "resource").items():
         if kind != "google_managed_kafka_acl":
             continue
         acl_id = body["acl_id"]
@@ -335,7 +325,7 @@ def test_gcp_managed_kafka(projects: dict[tuple[str, str, str], Path], target: s
     project = projects[("gcp", "terraform", target)]
     module = project / "infra/terraform/modules/managed_kafka"
     env = project / "infra/terraform/envs/dev"
-    resources = _blocks(module / "main.tf", "resource")
+    resources = hcl_blocks(module / "main.tf", "resource")
     cluster = resources[("google_managed_kafka_cluster", "this")]
     gcp_config = _one(cluster, "gcp_config")
     assert gcp_config["kms_key"] == "${var.kms_key_id}"
@@ -377,7 +367,7 @@ def test_azure_event_hubs(projects: dict[tuple[str, str, str], Path], target: st
     project = projects[("azure", "terraform", target)]
     module = project / "infra/terraform/modules/event_hubs"
     env = project / "infra/terraform/envs/dev"
-    resources = _blocks(module / "main.tf", "resource")
+    resources = hcl_blocks(module / "main.tf", "resource")
     namespace = resources[("azurerm_eventhub_namespace", "this")]
     assert namespace["sku"] == "Premium"  # the Kafka endpoint and customer-managed keys
     assert namespace["local_authentication_enabled"] is False  # no SAS keys: Entra ID only

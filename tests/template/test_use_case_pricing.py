@@ -11,7 +11,6 @@ variants' job (`slow`), which the matrix picks up from copier.yml.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
@@ -24,7 +23,7 @@ from tests.template.rendered import (
     assert_clean_output,
     assert_only_chosen_files,
     assert_services_never_mention,
-    text_files,
+    predict_route_leftovers,
 )
 from tests.template.test_api_gateway_gcp_azure import _apim, _gateway_answer, _openapi
 from tests.tools import run
@@ -133,25 +132,11 @@ def test_committed_api_documents_describe_the_quote(project: Path, graphql_proje
     assert "minPrice: Float" in schema
 
 
-# Where churn's route or GraphQL field would show if one file still wrote it out.
-PREDICT_LEFTOVERS = re.compile(
-    r'/v1/predict|\bpredict\(instances|\["predict"\]|operation="predict"|"predict_v1_'
-)
-
-
-def leftovers(root: Path) -> list[str]:
-    return [
-        f"{path.relative_to(root)}:{number}: {line.strip()}"
-        for path in text_files(root)
-        for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1)
-        if PREDICT_LEFTOVERS.search(line)
-    ]
-
-
 def test_the_api_is_post_v1_price_quote_and_the_price_quote_query(
     project: Path, graphql_project: Path
 ) -> None:
-    assert leftovers(project) == [] and leftovers(graphql_project) == []
+    assert predict_route_leftovers(project) == []
+    assert predict_route_leftovers(graphql_project) == []
     document = json.loads((project / "services/serving/openapi.json").read_text())
     operation = document["paths"]["/v1/price-quote"]["post"]
     assert operation["operationId"] == "priceQuote_v1_price_quote_post"
@@ -179,7 +164,7 @@ def test_the_cloud_gateways_route_v1_price_quote_only(
 ) -> None:
     answers = {**PRICING, **gateway, "api_gateway": "cloud"}
     project = create_project(tmp_path / "p", answers).destination
-    assert leftovers(project) == []
+    assert predict_route_leftovers(project) == []
     if gateway["cloud"] == "gcp":
         openapi = _openapi(project)
         key = {"x-goog-api-key": "c"}

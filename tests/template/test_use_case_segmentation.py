@@ -23,7 +23,7 @@ from tests.template.rendered import (
     assert_only_chosen_files,
     assert_services_never_mention,
     missing_named_tests,
-    text_files,
+    predict_route_leftovers,
 )
 from tests.template.test_api_gateway_gcp_azure import (
     GRPC_APIM_TF,
@@ -202,25 +202,11 @@ def test_churns_and_clvs_wire_format_is_unchanged(
     assert _prediction_message(project) == f"\n  optional string customer_id = 1;\n{fields}"
 
 
-# Where churn's route or GraphQL field would show if one file still wrote it out.
-PREDICT_LEFTOVERS = re.compile(
-    r'/v1/predict|\bpredict\(instances|\["predict"\]|operation="predict"|"predict_v1_'
-)
-
-
-def leftovers(root: Path) -> list[str]:
-    return [
-        f"{path.relative_to(root)}:{number}: {line.strip()}"
-        for path in text_files(root)
-        for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1)
-        if PREDICT_LEFTOVERS.search(line)
-    ]
-
-
 def test_the_api_is_post_v1_segments_and_the_segments_query(
     project: Path, graphql_project: Path
 ) -> None:
-    assert leftovers(project) == [] and leftovers(graphql_project) == []
+    assert predict_route_leftovers(project) == []
+    assert predict_route_leftovers(graphql_project) == []
     document = json.loads((project / "services/serving/openapi.json").read_text())
     operation = document["paths"]["/v1/segments"]["post"]
     assert operation["operationId"] == "segments_v1_segments_post"
@@ -247,7 +233,7 @@ GATEWAYS = {
 def test_the_cloud_gateways_route_v1_segments_only(tmp_path: Path, gateway: dict[str, str]) -> None:
     answers = {**SEGMENTATION, **gateway, "api_gateway": "cloud"}
     project = create_project(tmp_path / "p", answers).destination
-    assert leftovers(project) == []
+    assert predict_route_leftovers(project) == []
     if gateway["cloud"] == "gcp":
         openapi = _openapi(project)
         key = {"x-goog-api-key": "c"}
@@ -406,7 +392,7 @@ def test_the_online_lookup_serves_named_segments(tmp_path: Path, api_style: str)
     run(["ruff", "check", "--no-cache", "."], cwd=project)
     run(["ruff", "format", "--check", "--no-cache", "."], cwd=project)
     if api_style != "grpc":  # gRPC's proto path holds "/v1/prediction.proto"
-        assert leftovers(project) == []
+        assert predict_route_leftovers(project) == []
     serving = project / "services/serving/src/serving"
     online = (serving / "online.py").read_text()
     assert "from serving.predict import Scores, score_columns, scores_json, scores_response" in (
@@ -484,7 +470,7 @@ def test_the_experiment_decides_on_campaign_conversions(tmp_path: Path, api_styl
     run(["ruff", "check", "--no-cache", "."], cwd=project)
     run(["ruff", "format", "--check", "--no-cache", "."], cwd=project)
     if api_style != "grpc":  # gRPC's proto path holds "/v1/prediction.proto"
-        assert leftovers(project) == []
+        assert predict_route_leftovers(project) == []
     definition = (project / "experiments/segmentation-model.yaml").read_text()
     metrics = definition.split("\nmetrics:\n", 1)[1]
     assert metrics.startswith("  - name: converted\n    kind: conversion\n")
