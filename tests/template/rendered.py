@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -363,3 +364,22 @@ def predict_route_leftovers(root: Path) -> list[str]:
         for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1)
         if PREDICT_LEFTOVERS.search(line)
     ]
+
+
+def assert_serves_its_own_route(rest: Path, graphql: Path, route: str, field: str) -> None:
+    """A use case's REST project serves ``POST route`` and its GraphQL project the ``field``
+    query, in the code, OpenAPI, schema, alerts, README and tests, and churn's route nowhere."""
+    assert predict_route_leftovers(rest) == []
+    assert predict_route_leftovers(graphql) == []
+    document = json.loads((rest / "services/serving/openapi.json").read_text())
+    operation_slug = route.strip("/").replace("/", "_").replace("-", "_")
+    assert document["paths"][route]["post"]["operationId"] == f"{field}_{operation_slug}_post"
+    routes = (rest / "services/serving/src/serving/routes.py").read_text()
+    assert f'@router.post(\n    "{route}",' in routes
+    alerts = (rest / "services/monitoring/prometheus/alerts.test.yml").read_text()
+    assert f'route="{route}"' in alerts
+    assert f"curl -sS http://127.0.0.1:8000{route}" in (rest / "README.md").read_text()
+    schema = (graphql / "services/serving/schema.graphql").read_text()
+    assert f"{field}(instances: [CustomerInput!]!): PredictionResult!" in schema
+    graphql_tests = graphql / "services/serving/tests/test_serving_graphql.py"
+    assert f'operation="{field}",status="OK"' in graphql_tests.read_text()

@@ -22,6 +22,7 @@ from tests.template.plain import plain_refusal
 from tests.template.rendered import (
     assert_clean_output,
     assert_only_chosen_files,
+    assert_serves_its_own_route,
     assert_services_never_mention,
     predict_route_leftovers,
 )
@@ -135,20 +136,7 @@ def test_committed_api_documents_describe_the_quote(project: Path, graphql_proje
 def test_the_api_is_post_v1_price_quote_and_the_price_quote_query(
     project: Path, graphql_project: Path
 ) -> None:
-    assert predict_route_leftovers(project) == []
-    assert predict_route_leftovers(graphql_project) == []
-    document = json.loads((project / "services/serving/openapi.json").read_text())
-    operation = document["paths"]["/v1/price-quote"]["post"]
-    assert operation["operationId"] == "priceQuote_v1_price_quote_post"
-    routes = (project / "services/serving/src/serving/routes.py").read_text()
-    assert '@router.post(\n    "/v1/price-quote",' in routes
-    alerts = (project / "services/monitoring/prometheus/alerts.test.yml").read_text()
-    assert 'route="/v1/price-quote"' in alerts
-    assert "curl -sS http://127.0.0.1:8000/v1/price-quote" in (project / "README.md").read_text()
-    schema = (graphql_project / "services/serving/schema.graphql").read_text()
-    assert "priceQuote(instances: [CustomerInput!]!): PredictionResult!" in schema
-    graphql_tests = graphql_project / "services/serving/tests/test_serving_graphql.py"
-    assert 'operation="priceQuote",status="OK"' in graphql_tests.read_text()
+    assert_serves_its_own_route(project, graphql_project, "/v1/price-quote", "priceQuote")
 
 
 GATEWAYS = {

@@ -21,6 +21,7 @@ from aiarch_scaffold.questions import load_questions
 from tests.template.rendered import (
     assert_clean_output,
     assert_only_chosen_files,
+    assert_serves_its_own_route,
     assert_services_never_mention,
     missing_named_tests,
     predict_route_leftovers,
@@ -205,20 +206,7 @@ def test_churns_and_clvs_wire_format_is_unchanged(
 def test_the_api_is_post_v1_segments_and_the_segments_query(
     project: Path, graphql_project: Path
 ) -> None:
-    assert predict_route_leftovers(project) == []
-    assert predict_route_leftovers(graphql_project) == []
-    document = json.loads((project / "services/serving/openapi.json").read_text())
-    operation = document["paths"]["/v1/segments"]["post"]
-    assert operation["operationId"] == "segments_v1_segments_post"
-    routes = (project / "services/serving/src/serving/routes.py").read_text()
-    assert '@router.post(\n    "/v1/segments",' in routes
-    alerts = (project / "services/monitoring/prometheus/alerts.test.yml").read_text()
-    assert 'route="/v1/segments"' in alerts
-    assert "curl -sS http://127.0.0.1:8000/v1/segments" in (project / "README.md").read_text()
-    schema = (graphql_project / "services/serving/schema.graphql").read_text()
-    assert "segments(instances: [CustomerInput!]!): PredictionResult!" in schema
-    graphql_tests = graphql_project / "services/serving/tests/test_serving_graphql.py"
-    assert 'operation="segments",status="OK"' in graphql_tests.read_text()
+    assert_serves_its_own_route(project, graphql_project, "/v1/segments", "segments")
 
 
 GATEWAYS = {
