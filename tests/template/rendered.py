@@ -6,6 +6,8 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 # Our own Jinja would reference an answer or copier itself; `${{ }}` (GitHub Actions) and
 # `{{ $labels }}` (Prometheus) are the target languages' syntax, not leftovers.
 LEFTOVER = re.compile(
@@ -383,3 +385,21 @@ def assert_serves_its_own_route(rest: Path, graphql: Path, route: str, field: st
     assert f"{field}(instances: [CustomerInput!]!): PredictionResult!" in schema
     graphql_tests = graphql / "services/serving/tests/test_serving_graphql.py"
     assert f'operation="{field}",status="OK"' in graphql_tests.read_text()
+
+
+def framework_renders(
+    factory: pytest.TempPathFactory, answers: dict[str, object], stem: str
+) -> dict[str, Path]:
+    """``answers`` rendered with each ml_framework besides scikit-learn (read from copier.yml)."""
+    from aiarch_scaffold.generate import create_project
+    from aiarch_scaffold.questions import load_questions
+
+    (question,) = (q for q in load_questions() if q.name == "ml_framework")
+    return {
+        framework: create_project(
+            factory.mktemp("render") / f"{stem}-{framework}",
+            {**answers, "ml_framework": framework},
+        ).destination
+        for framework in question.values
+        if framework != "sklearn"
+    }

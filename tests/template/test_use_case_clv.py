@@ -20,6 +20,7 @@ from tests.template.rendered import (
     assert_clean_output,
     assert_only_chosen_files,
     assert_services_never_mention,
+    framework_renders,
 )
 from tests.tools import run
 
@@ -45,16 +46,7 @@ def graphql_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def framework_projects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """clv with each ml_framework besides scikit-learn (read from copier.yml)."""
-    (question,) = (q for q in load_questions() if q.name == "ml_framework")
-    return {
-        framework: create_project(
-            tmp_path_factory.mktemp("render") / f"clv-{framework}",
-            {**CLV, "ml_framework": framework},
-        ).destination
-        for framework in question.values
-        if framework != "sklearn"
-    }
+    return framework_renders(tmp_path_factory, CLV, "clv")
 
 
 def test_clv_is_a_choice_of_copier_yml_and_churn_stays_the_default() -> None:

@@ -23,6 +23,7 @@ from tests.template.rendered import (
     assert_only_chosen_files,
     assert_serves_its_own_route,
     assert_services_never_mention,
+    framework_renders,
     missing_named_tests,
     predict_route_leftovers,
 )
@@ -56,16 +57,7 @@ def graphql_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def framework_projects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """segmentation with each ml_framework besides scikit-learn (read from copier.yml)."""
-    (question,) = (q for q in load_questions() if q.name == "ml_framework")
-    return {
-        framework: create_project(
-            tmp_path_factory.mktemp("render") / f"segmentation-{framework}",
-            {**SEGMENTATION, "ml_framework": framework},
-        ).destination
-        for framework in question.values
-        if framework != "sklearn"
-    }
+    return framework_renders(tmp_path_factory, SEGMENTATION, "segmentation")
 
 
 @pytest.fixture(scope="module")
