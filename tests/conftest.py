@@ -57,6 +57,17 @@ def _no_user_config(
 
 
 @pytest.fixture(autouse=True)
+def _copier_mirrors_per_worker(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """copier keeps one mirror per template URL, refreshed (with --prune) on every run from
+    whatever that URL is redirected to. Tests on other xdist workers redirect the kit's stable
+    URLs to caches of their own at the same time; one worker's refresh must not move refs
+    under another's render. Within a worker, tests run one at a time, which copier handles."""
+    monkeypatch.setenv("COPIER_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "copier-mirrors"))
+
+
+@pytest.fixture(autouse=True)
 def _drop_bytecode_of_test_folder(request: pytest.FixtureRequest) -> Iterator[None]:
     """Bytecode of a test folder's virtualenv goes with the folder.
 

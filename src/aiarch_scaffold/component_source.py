@@ -168,8 +168,12 @@ def _derive(repo: Path, name: str, commit: str, tag: str) -> None:
             repo, "read-tree", "--prefix=template/includes/", f"{commit}:template/includes", env=env
         )
         tree = _git(repo, "write-tree", env=env)
+    # One kit commit derives one commit everywhere: every input of its hash is fixed by the kit
+    # commit, so two caches (two machines, or a cache rebuilt) agree on what a tag names.
+    date = _git(repo, "log", "-1", "--format=%cd", "--date=raw", commit)
+    dated = {"GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date}
     message = f"{name} component of aiarch-scaffold {commit}"
-    derived = _git(repo, "commit-tree", tree, "-m", message)
+    derived = _git(repo, "commit-tree", "--no-gpg-sign", tree, "-m", message, env=dated)
     _git(repo, "tag", tag, derived)
 
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
-from aiarch_scaffold import components, service_wiring
+from aiarch_scaffold import component_source, components, service_wiring
 from aiarch_scaffold.errors import ScaffoldError, UsageError
 from aiarch_scaffold.generate import create_project
 from aiarch_scaffold.template_source import TemplateSource
@@ -122,6 +123,22 @@ def test_service_is_rendered_and_wired_in(project: Path, kind: str) -> None:
     assert not (project / "deploy" / "kubernetes").exists()  # a local project has no manifests
     assert "pyproject.toml" in added.edited and no_staging_left(project)
     assert added.unwired == []
+
+
+def test_two_caches_derive_one_commit_per_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """copier keeps one mirror per URL, refreshed from whichever cache a run redirects it to:
+    if two caches named different commits with one tag, a render started from one and
+    described after the other's refresh records a bare SHA instead of the version."""
+    history = component_source.KitHistory(REPO_ROOT, "HEAD")
+    named = set()
+    for machine in ("a", "b"):
+        monkeypatch.setenv("AIARCH_COMPONENT_CACHE", str(tmp_path / machine))
+        repo, tag = component_source.prepare(components.SERVICE_COMPONENT, history)
+        named.add((tag, git(repo, "rev-parse", f"refs/tags/{tag}").strip()))
+        time.sleep(1.1)  # commit timestamps have one-second resolution
+    assert len(named) == 1, named
 
 
 def test_a_hand_edited_shared_file_is_named_for_wiring_by_hand(project: Path) -> None:
