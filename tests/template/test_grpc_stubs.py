@@ -72,6 +72,7 @@ def test_committed_stubs_match_the_proto(project: Path) -> None:
             ["rpc Assign(", "rpc PredictByCustomerIds("],
         ),
         ({"use_case": "pricing"}, ["optional double unit_price = 8;", "string bound = 10;"]),
+        ({"use_case": "pricing", "ab_testing": True}, ["rpc Assign("]),
     ],
     ids=[
         "assign",
@@ -86,6 +87,7 @@ def test_committed_stubs_match_the_proto(project: Path) -> None:
         "segmentation-assign",
         "segmentation-assign-and-lookup",
         "pricing",
+        "pricing-assign",
     ],
 )
 def test_committed_stubs_with_more_rpcs_match_the_proto(

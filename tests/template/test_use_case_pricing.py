@@ -318,13 +318,51 @@ def test_monitoring_and_docs_cover_the_use_case(project: Path) -> None:
     assert "`CustomerRecord.unit_price`" in governance
 
 
+@pytest.mark.parametrize("api_style", ["rest", "grpc", "graphql"])
+def test_the_experiment_decides_on_margin_per_exposure(tmp_path: Path, api_style: str) -> None:
+    """ab_testing: pricing's experiment is its own (pricing-model): a challenger price policy
+    against the champion's, decided on margin per exposed customer (Welch's t-test), purchases
+    secondary, and every API style serves the assignments as with churn."""
+    answers = {**PRICING, "ab_testing": True, "api_style": api_style}
+    project = create_project(tmp_path / "p", answers).destination
+    assert_clean_output(project)
+    assert_only_chosen_files(project, answers)
+    run(["ruff", "check", "--no-cache", "."], cwd=project)
+    run(["ruff", "format", "--check", "--no-cache", "."], cwd=project)
+    if api_style != "grpc":  # gRPC's proto path holds "/v1/prediction.proto"
+        assert predict_route_leftovers(project) == []
+    definition = (project / "experiments/pricing-model.yaml").read_text()
+    metrics = definition.split("\nmetrics:\n", 1)[1]
+    assert metrics.startswith("  - name: margin\n    kind: continuous\n")
+    assert "Challenger price policy" in definition and "pricing test would add" not in definition
+    assert "APP_EXPERIMENT_NAME=pricing-model" in (project / ".env.example").read_text()
+    tests = project / "services/experiments/tests"
+    analysis = (tests / "test_experiments_analysis.py").read_text()
+    for test in (
+        "def test_a_planted_effect_is_detected(",
+        "def test_a_price_that_loses_margin_is_reported_as_worse(",
+        "def test_an_aa_test_is_not_flagged(",
+        "def test_a_sample_ratio_mismatch_makes_the_verdict_invalid(",
+        "def test_more_purchases_alone_do_not_decide(",
+    ):
+        assert test in analysis
+    assert 'margin.test == "Welch\'s t-test"' in analysis
+    serving_tests = {
+        "rest": "test_serving_assignments.py",
+        "grpc": "test_serving_grpc_assignments.py",
+        "graphql": "test_serving_graphql_assignments.py",
+    }[api_style]
+    assert "pricing-model" in (project / "services/serving/tests" / serving_tests).read_text()
+    adr = (project / "docs/adr/0023-use-case.md").read_text()
+    assert "It decides on the **margin per exposed\n  customer**" in adr and "pricing-model" in adr
+
+
 REFUSED = [
     ({"ml_framework": "pytorch"}, "ml_framework=pytorch is not offered with use_case=pricing"),
     (
         {"ml_framework": "tensorflow"},
         "ml_framework=tensorflow is not offered with use_case=pricing",
     ),
-    ({"ab_testing": True}, "ab_testing is not offered with use_case=pricing"),
     ({"streaming": "kafka"}, "streaming=kafka is not offered with use_case=pricing"),
     ({"feature_store": "feast"}, "feature_store=feast is not offered with use_case=pricing"),
 ]
