@@ -357,13 +357,40 @@ def test_the_experiment_decides_on_margin_per_exposure(tmp_path: Path, api_style
     assert "It decides on the **margin per exposed\n  customer**" in adr and "pricing-model" in adr
 
 
+def test_events_are_sales_at_a_price(tmp_path: Path) -> None:
+    """streaming=kafka: an event carries the product's price and cost and the units sold
+    (churn's, clv's and segmentation's payloads keep their own labels), the synthetic events
+    follow the batch's demand curve, and replay / dead-letter tests are the shared ones."""
+    answers = {**PRICING, "streaming": "kafka"}
+    project = create_project(tmp_path / "p", answers).destination
+    assert_clean_output(project)
+    run(["ruff", "check", "--no-cache", "."], cwd=project)
+    run(["ruff", "format", "--check", "--no-cache", "."], cwd=project)
+    events = (project / "packages/contracts/src/contracts/events.py").read_text()
+    assert 'EventType = Literal["profile_updated", "support_ticket_opened", "sale"]' in events
+    # The payload is the customer's features (pricing's include the product's price and cost).
+    assert "class CustomerEventPayload(CustomerFeatures):" in events
+    assert "units_sold: Annotated[int, _ATTRIBUTE]" in events
+    tests = project / "services/events/tests"
+    schema = (tests / "test_events_schema.py").read_text()
+    assert "def test_a_sale_event_must_sell_something(" in schema
+    assert "def test_a_price_or_cost_that_is_not_positive_is_invalid(" in schema
+    synthetic = (tests / "test_events_synthetic.py").read_text()
+    assert "def test_sales_follow_the_batch_datas_demand_curve(" in synthetic
+    consumer = (tests / "test_events_consumer.py").read_text()
+    assert "def test_each_event_lands_once_and_a_replay_leaves_the_lake_byte_identical(" in (
+        consumer
+    )
+    adr = (project / "docs/adr/0021-event-ingestion.md").read_text()
+    assert "a `sale` event must\n  carry `units_sold` of at least 1" in adr
+
+
 REFUSED = [
     ({"ml_framework": "pytorch"}, "ml_framework=pytorch is not offered with use_case=pricing"),
     (
         {"ml_framework": "tensorflow"},
         "ml_framework=tensorflow is not offered with use_case=pricing",
     ),
-    ({"streaming": "kafka"}, "streaming=kafka is not offered with use_case=pricing"),
     ({"feature_store": "feast"}, "feature_store=feast is not offered with use_case=pricing"),
 ]
 
