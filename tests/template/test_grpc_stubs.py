@@ -73,6 +73,11 @@ def test_committed_stubs_match_the_proto(project: Path) -> None:
         ),
         ({"use_case": "pricing"}, ["optional double unit_price = 8;", "string bound = 10;"]),
         ({"use_case": "pricing", "ab_testing": True}, ["rpc Assign("]),
+        ({"use_case": "pricing", "feature_store": "feast"}, ["rpc PredictByCustomerIds("]),
+        (
+            {"use_case": "pricing", "ab_testing": True, "feature_store": "feast"},
+            ["rpc Assign(", "rpc PredictByCustomerIds("],
+        ),
     ],
     ids=[
         "assign",
@@ -88,6 +93,8 @@ def test_committed_stubs_match_the_proto(project: Path) -> None:
         "segmentation-assign-and-lookup",
         "pricing",
         "pricing-assign",
+        "pricing-lookup",
+        "pricing-assign-and-lookup",
     ],
 )
 def test_committed_stubs_with_more_rpcs_match_the_proto(

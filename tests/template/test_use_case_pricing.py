@@ -385,13 +385,56 @@ def test_events_are_sales_at_a_price(tmp_path: Path) -> None:
     assert "a `sale` event must\n  carry `units_sold` of at least 1" in adr
 
 
+@pytest.mark.parametrize("api_style", ["rest", "grpc", "graphql"])
+def test_lookups_by_customer_id_quote_the_stored_product(tmp_path: Path, api_style: str) -> None:
+    """feature_store=feast: a lookup by id quotes the product of the customer's online row
+    through serving.predict's seams (the one implementation serving.online calls), a stored
+    product that leaves no price is refused at the id, and each API style's lookup tests
+    (happy, unknown, stale, bounds, unauthenticated = zero reads) are rendered."""
+    answers = {**PRICING, "feature_store": "feast", "api_style": api_style}
+    project = create_project(tmp_path / "p", answers).destination
+    assert_clean_output(project)
+    assert_only_chosen_files(project, answers)
+    run(["ruff", "check", "--no-cache", "."], cwd=project)
+    run(["ruff", "format", "--check", "--no-cache", "."], cwd=project)
+    serving = project / "services/serving/src/serving"
+    predict = (serving / "predict.py").read_text()
+    assert "def score_columns(" in predict and "Scores: TypeAlias = Quote" in predict
+    assert 'return _quote(columns, handle, metrics, lookup="customer_ids")' in predict
+    online = (serving / "online.py").read_text()
+    assert "from serving.predict import Scores, score_columns, scores_json, scores_response" in (
+        online
+    )
+    store = project / "packages/contracts/src/contracts/feature_store.py"
+    assert 'FEATURE_SERVICE = "pricing_model"' in store.read_text()
+    tests = (project / "tests/e2e/test_feature_store.py").read_text()
+    assert "def test_materialised_features_score_by_id_until_the_customer_is_forgotten(" in tests
+    assert "assert by_id.bound.tolist() == by_vector.bound.tolist()" in tests
+    assert f"def test_{api_style}_scores_customer_ids_like_their_features(" in tests
+    adr = (project / "docs/adr/0023-use-case.md").read_text()
+    assert "The feature service is `pricing_model`" in adr
+
+
+def test_copier_refuses_nothing_but_a_framework_with_pricing() -> None:
+    """Every API style, Feast, Kafka and A/B testing work with pricing: no validator of
+    copier.yml names it, except (until its demand model has them) ml_framework's."""
+    import yaml
+
+    copier_yml = yaml.safe_load((Path(__file__).parents[2] / "copier.yml").read_text())
+    refusing = {
+        name
+        for name, question in copier_yml.items()
+        if isinstance(question, dict) and "pricing" in str(question.get("validator", ""))
+    }
+    assert refusing <= {"ml_framework"}
+
+
 REFUSED = [
     ({"ml_framework": "pytorch"}, "ml_framework=pytorch is not offered with use_case=pricing"),
     (
         {"ml_framework": "tensorflow"},
         "ml_framework=tensorflow is not offered with use_case=pricing",
     ),
-    ({"feature_store": "feast"}, "feature_store=feast is not offered with use_case=pricing"),
 ]
 
 
