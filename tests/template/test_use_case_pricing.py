@@ -354,7 +354,7 @@ def test_the_experiment_decides_on_margin_per_exposure(tmp_path: Path, api_style
     }[api_style]
     assert "pricing-model" in (project / "services/serving/tests" / serving_tests).read_text()
     adr = (project / "docs/adr/0023-use-case.md").read_text()
-    assert "It decides on the **margin per exposed\n  customer**" in adr and "pricing-model" in adr
+    assert "It decides on the\n  **margin per exposed customer**" in adr and "pricing-model" in adr
 
 
 def test_events_are_sales_at_a_price(tmp_path: Path) -> None:
