@@ -106,6 +106,9 @@ def test_the_demand_network_keeps_a_negative_log_log_price_term(torch_project: P
     torch_tests = (tests / "test_training_torch.py").read_text()
     assert "def test_onnx_export_answers_like_torch_on_the_holdout(" in torch_tests
     assert "def test_a_pickle_planted_as_the_weights_is_never_unpickled(" in torch_tests
+    assert "def test_a_tampered_target_scale_is_refused(" in torch_tests
+    security = (torch_project / "docs/security.md").read_text()
+    assert "::test_the_networks_elasticities_are_negative_whatever_its_weights`" in security
     assert "DemandRegressor.load(" in (tests / "test_training_mlflow.py").read_text()
     assert "PyTorch demand network" in (torch_project / "docs/adr/0023-use-case.md").read_text()
 
