@@ -163,6 +163,18 @@ def test_plain_copier_offers_segmentation_with_every_ml_framework(
     assert segmenter in source.read_text(encoding="utf-8")
 
 
+def test_plain_copier_offers_pricing_with_pytorch_and_refuses_tensorflow(tmp_path: Path) -> None:
+    """Copier itself renders use_case=pricing with PyTorch (a demand network with a structural
+    price term) and refuses it with TensorFlow in one line until the Keras model exists."""
+    answers = {"use_case": "pricing", "ml_framework": "pytorch"}
+    project = plain_render(answers, tmp_path / "plain")
+    source = project / "services/training/src/training/torch_model.py"
+    assert "class DemandRegressor(TorchMLP):" in source.read_text(encoding="utf-8")
+    refused = {"use_case": "pricing", "ml_framework": "tensorflow"}
+    output = plain_refusal(refused, tmp_path / "refused")
+    assert "ml_framework=tensorflow is not offered with use_case=pricing" in output
+
+
 @pytest.mark.parametrize(
     ("answers", "expected"),
     [

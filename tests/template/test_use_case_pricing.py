@@ -1,4 +1,5 @@
-"""use_case=pricing: a log-log demand model and a guard-railed price optimiser (issue 11).
+"""use_case=pricing: a log-log demand model and a guard-railed price optimiser (issue 11),
+with scikit-learn or PyTorch.
 
 Renders only (fast): the output is clean and ruff-clean, the use case's own modules are the ones
 rendered, churn's, clv's and segmentation's are not, and copier refuses what pricing does not
@@ -60,6 +61,14 @@ def grpc_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return create_project(destination, answers).destination
 
 
+@pytest.fixture(scope="module")
+def torch_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """PyTorch's render (framework_renders once copier offers TensorFlow with pricing too)."""
+    answers = {**PRICING, "ml_framework": "pytorch"}
+    destination = tmp_path_factory.mktemp("render") / "pricing-pytorch"
+    return create_project(destination, answers).destination
+
+
 def test_pricing_is_a_choice_of_copier_yml_and_churn_stays_the_default() -> None:
     (question,) = (q for q in load_questions() if q.name == "use_case")
     assert "pricing" in question.values
@@ -81,6 +90,58 @@ def test_python_is_ruff_clean(project: Path, graphql_project: Path, grpc_project
     for root in (project, graphql_project, grpc_project):
         run(["ruff", "check", "--no-cache", "."], cwd=root)
         run(["ruff", "format", "--check", "--no-cache", "."], cwd=root)
+
+
+def test_the_pytorch_variant_renders_clean_with_only_its_files(torch_project: Path) -> None:
+    assert_clean_output(torch_project)
+    assert_only_chosen_files(torch_project, {**PRICING, "ml_framework": "pytorch"})
+    run(["ruff", "check", "--no-cache", "."], cwd=torch_project)
+    run(["ruff", "format", "--check", "--no-cache", "."], cwd=torch_project)
+
+
+def test_the_demand_network_keeps_a_negative_log_log_price_term(torch_project: Path) -> None:
+    """PyTorch: log demand = MLP(every feature but the price) + elasticity * log(markup), the
+    elasticity -softplus per channel; Poisson deviance; safetensors; exported with the
+    scikit-learn export's ``units`` output."""
+    training = torch_project / "services/training/src/training"
+    torch_model = (training / "torch_model.py").read_text()
+    assert "class DemandNetwork(nn.Module):" in torch_model
+    assert "class DemandRegressor(TorchMLP):" in torch_model
+    assert "return -nn.functional.softplus(" in torch_model
+    assert "mask[self.price] = 0.0" in torch_model
+    assert "nn.PoissonNLLLoss(log_input=True)" in torch_model
+    assert "load_file" in torch_model and "torch.save" not in torch_model
+    model = (training / "model.py").read_text()
+    assert 'DEFAULT_MODEL_KIND: ModelKind = "mlp"' in model
+    assert "Ridge" not in model and "SKOPS" not in model
+    onnx_export = (training / "onnx_export.py").read_text()
+    assert "torch_to_onnx(model, UNITS_OUTPUT)" in onnx_export
+    assert 'UNITS_OUTPUT = "units"' in onnx_export
+    tests = torch_project / "services/training/tests"
+    units = (tests / "test_training_units.py").read_text()
+    assert "def test_the_networks_elasticities_are_negative_whatever_its_weights(" in units
+    assert "def test_a_model_with_its_elasticities_flipped_does_not_pass_the_gate(" in units
+    assert "def test_a_model_fitted_on_shuffled_prices_does_not_pass_the_gate(" in units
+    torch_tests = (tests / "test_training_torch.py").read_text()
+    assert "def test_onnx_export_answers_like_torch_on_the_holdout(" in torch_tests
+    assert "def test_a_pickle_planted_as_the_weights_is_never_unpickled(" in torch_tests
+    assert "def test_a_tampered_target_scale_is_refused(" in torch_tests
+    security = (torch_project / "docs/security.md").read_text()
+    assert "::test_the_networks_elasticities_are_negative_whatever_its_weights`" in security
+    assert "DemandRegressor.load(" in (tests / "test_training_mlflow.py").read_text()
+    assert "PyTorch demand network" in (torch_project / "docs/adr/0023-use-case.md").read_text()
+
+
+def test_serving_and_the_optimiser_are_the_same_for_every_framework(
+    project: Path, torch_project: Path
+) -> None:
+    """One code path: the PyTorch variant's serving package and price optimiser are the
+    scikit-learn variant's, file for file."""
+    for part in ("services/serving/src", "packages/contracts/src/contracts/pricing.py"):
+        sklearn_files = sorted((project / part).rglob("*.py")) or [project / part]
+        for path in sklearn_files:
+            twin = torch_project / path.relative_to(project)
+            assert twin.read_text() == path.read_text(), path.relative_to(project)
 
 
 def test_the_use_case_modules_are_pricings_own(project: Path) -> None:
@@ -430,7 +491,6 @@ def test_copier_refuses_nothing_but_a_framework_with_pricing() -> None:
 
 
 REFUSED = [
-    ({"ml_framework": "pytorch"}, "ml_framework=pytorch is not offered with use_case=pricing"),
     (
         {"ml_framework": "tensorflow"},
         "ml_framework=tensorflow is not offered with use_case=pricing",
@@ -448,6 +508,7 @@ def test_aiarch_refuses_what_pricing_does_not_cover_in_one_line(
     assert not (tmp_path / "p").exists()
 
 
-def test_plain_copier_refuses_pricing_with_pytorch(tmp_path: Path) -> None:
-    output = plain_refusal({"use_case": "pricing", "ml_framework": "pytorch"}, tmp_path / "plain")
-    assert "ml_framework=pytorch is not offered with use_case=pricing" in output
+def test_plain_copier_refuses_pricing_with_tensorflow(tmp_path: Path) -> None:
+    answers = {"use_case": "pricing", "ml_framework": "tensorflow"}
+    output = plain_refusal(answers, tmp_path / "plain")
+    assert "ml_framework=tensorflow is not offered with use_case=pricing" in output

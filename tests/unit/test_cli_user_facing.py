@@ -232,7 +232,8 @@ def test_options_show_the_rendered_slug_default_and_where_it_comes_from() -> Non
     }
     assert rows["project_slug"]["default"] == "customer_churn_platform"
     assert rows["project_slug"]["derived_from"] == ["project_name"]
-    assert rows["project_name"]["derived_from"] == []
+    assert rows["project_name"]["derived_from"] == ["use_case"]
+    assert "Customer Churn Platform (from use_case)" in table.stdout
     # Not asked with the default answers (no cloud): derived, never its raw template.
     assert "derived from cloud" in table.stdout
     assert (rows["cloud_region"]["default"], rows["cloud_region"]["derived_from"]) == (

@@ -23,6 +23,24 @@ def test_defaults_render_a_project_with_an_answers_file(tmp_path: Path) -> None:
     assert not leftover_staging(tmp_path)
 
 
+@pytest.mark.parametrize(
+    ("use_case", "slug", "says"),
+    [
+        ("clv", "customer_value_platform", "Predict customer lifetime value"),
+        ("segmentation", "customer_segments_platform", "Segment customers"),
+        ("pricing", "dynamic_pricing_platform", "Propose guard-railed prices"),
+    ],
+)
+def test_the_default_name_and_description_follow_the_use_case(
+    tmp_path: Path, use_case: str, slug: str, says: str
+) -> None:
+    create_project(tmp_path / "proj", {"use_case": use_case})
+    recorded = yaml.safe_load((tmp_path / "proj" / ".copier-answers.yml").read_text())
+    assert recorded["project_slug"] == slug
+    assert recorded["description"].startswith(says)
+    assert "churn" not in (tmp_path / "proj" / "README.md").read_text().splitlines()[0].lower()
+
+
 def test_destination_defaults_to_the_slug(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     result = create_project(None, {"project_name": "Lead Scoring"})

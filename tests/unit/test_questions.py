@@ -10,7 +10,8 @@ from aiarch_scaffold.questions import computed_names, load_config, load_question
 
 def test_questions_come_from_copier_yml_in_order() -> None:
     names = question_names()
-    assert names[:4] == ["project_name", "project_slug", "description", "organisation"]
+    # The use case first: the default name and description follow from it.
+    assert names[:5] == ["use_case", "project_name", "project_slug", "description", "organisation"]
     assert not any(name.startswith("_") for name in names)
 
 
