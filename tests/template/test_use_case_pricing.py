@@ -84,6 +84,7 @@ def test_output_is_clean_and_has_only_the_chosen_files(
     assert_clean_output(grpc_project)
     assert_only_chosen_files(grpc_project, {**PRICING, "api_style": "grpc"})
     assert missing_named_tests(grpc_project) == []
+    assert missing_named_tests(graphql_project) == []
 
 
 def test_python_is_ruff_clean(project: Path, graphql_project: Path, grpc_project: Path) -> None:
