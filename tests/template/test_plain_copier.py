@@ -179,10 +179,6 @@ def test_plain_copier_offers_segmentation_with_every_ml_framework(
             r"orchestration=kubeflow is not offered with processing=spark on aws yet",
         ),
         (
-            {"cloud": "gcp", "orchestration": "airflow"},
-            r"orchestration=airflow is not offered with processing=spark on gcp yet",
-        ),
-        (
             {"cloud": "gcp", "deploy_target": "kubernetes", "orchestration": "kubeflow"},
             r"orchestration=kubeflow is not offered with processing=spark on gcp yet",
         ),
