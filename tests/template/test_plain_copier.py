@@ -171,10 +171,6 @@ def test_plain_copier_offers_segmentation_with_every_ml_framework(
             r"processing=spark on aws needs iac=terraform for now",
         ),
         (
-            {"cloud": "aws", "orchestration": "airflow"},
-            r"orchestration=airflow is not offered with processing=spark on aws yet",
-        ),
-        (
             {"cloud": "aws", "deploy_target": "kubernetes", "orchestration": "kubeflow"},
             r"orchestration=kubeflow is not offered with processing=spark on aws yet",
         ),

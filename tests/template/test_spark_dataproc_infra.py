@@ -374,7 +374,7 @@ def test_composer_submits_the_batch_with_exactly_the_iam_it_needs(airflow_projec
         "${module.serverless_spark.service_account_email}"
     )
     secret = environment["APP_PSEUDONYMISATION_KEY_SECRET"]
-    assert secret == "${local.key_secret_version}"  # noqa: S105 - a reference, not a value
+    assert secret == "${local.pseudonymisation_key_version}"  # noqa: S105 - a reference, not a value
     assert "APP_PSEUDONYMISATION_KEY" not in environment, "the key is named, never passed"
     dags = (project / "scripts/deploy/dags.sh").read_text()
     assert 'cp "$PROJECT_ROOT/scripts/deploy/dataproc_batch.py" "$1/"' in dags
