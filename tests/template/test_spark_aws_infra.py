@@ -581,3 +581,49 @@ def test_mwaa_with_the_glue_job_passes_the_project_checks(airflow_project: Path)
         airflow_project, "checkov", "terraform-refs", "iam-escalation", "shellcheck"
     )
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+
+
+def test_dags_deploy_ships_the_script_and_the_staged_wheels(
+    airflow_project: Path, tmp_path: Path
+) -> None:
+    """`scripts/deploy.sh dags` run through bash with the AWS and uv commands replaced by
+    recorders (no AWS here): it reads each Terraform output of the environment by name, stages
+    the wheels for IMAGE_TAG and syncs the DAGs, glue_job.py, image_tag.txt and spark_run.json."""
+    require("bash")
+    calls, synced = tmp_path / "calls", tmp_path / "synced"
+    stubs = f"""
+infra_output() {{ echo "infra_output $*" >>{calls}; echo "out-$1"; }}
+aws_region() {{ echo "{REGION}"; }}
+uv() {{ echo "uv $*" >>{calls}; echo '["s3://out-spark_artifacts_bucket/code/v1/x.whl"]'; }}
+aws() {{ echo "aws $*" >>{calls}; cp -r "${{@: -2:1}}" {synced}; }}
+"""
+    script = f"{stubs}\nsource scripts/deploy/dags.sh\nsync_dags dev\n"
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=airflow_project,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "PROJECT_ROOT": str(airflow_project), "IMAGE_TAG": "v1"},
+    )
+    assert result.returncode == 0, result.stderr
+    recorded = calls.read_text().splitlines()
+    assert "infra_output spark_job_name dev" in recorded
+    assert "infra_output spark_artifacts_bucket dev" in recorded
+    assert "infra_output airflow_dag_bucket dev" in recorded
+    stage = next(line for line in recorded if line.startswith("uv "))
+    assert "--stage-only" in stage and "--job out-spark_job_name" in stage
+    assert "--code-version v1" in stage
+    assert any(
+        line.startswith("aws s3 sync") and "s3://out-airflow_dag_bucket/dags/" in line
+        for line in recorded
+    )
+    assert {path.name for path in synced.iterdir()} >= {
+        "pipeline.py",
+        "glue_job.py",
+        "image_tag.txt",
+        "spark_run.json",
+    }
+    assert json.loads((synced / "spark_run.json").read_text()) == [
+        "s3://out-spark_artifacts_bucket/code/v1/x.whl"
+    ]

@@ -433,3 +433,39 @@ variable "spark_service_account" {"""
     wide = subprocess.run(scan, capture_output=True, text=True, check=False, timeout=900)
     assert wide.returncode != 0
     assert "CKV_GCP_41" in wide.stdout + wide.stderr
+
+
+def test_dags_deploy_ships_the_batch_script_and_the_verified_digest(
+    airflow_project: Path, tmp_path: Path
+) -> None:
+    """`scripts/deploy.sh dags` run through bash with gcloud and the signature check replaced by
+    recorders (no Google Cloud here): the DAGs go out with dataproc_batch.py and the digest
+    verify_image returned for the features-dataproc image of IMAGE_TAG."""
+    require("bash")
+    calls, synced = tmp_path / "calls", tmp_path / "synced"
+    stubs = f"""
+infra_output() {{ echo "infra_output $*" >>{calls}; echo "out-$1"; }}
+registry_url() {{ echo "europe-docker.pkg.dev/acme/images"; }}
+image_name() {{ echo "acme-$1"; }}
+verify_image() {{ echo "verify_image $*" >>{calls}; echo "${{1%:*}}@{DIGEST}"; }}
+gcloud() {{ echo "gcloud $*" >>{calls}; cp -r "${{@: -2:1}}" {synced}; }}
+"""
+    script = f"{stubs}\nsource scripts/deploy/dags.sh\nsync_dags dev\n"
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=airflow_project,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "PROJECT_ROOT": str(airflow_project), "IMAGE_TAG": "v1"},
+    )
+    assert result.returncode == 0, result.stderr
+    recorded = calls.read_text().splitlines()
+    assert "verify_image europe-docker.pkg.dev/acme/images/acme-features-dataproc:v1" in recorded
+    assert "infra_output airflow_dag_bucket dev" in recorded
+    assert any("gs://out-airflow_dag_bucket/dags" in line for line in recorded)
+    assert {"pipeline.py", "dataproc_batch.py", "image_tag.txt", "spark_image.txt"} <= {
+        path.name for path in synced.iterdir()
+    }
+    image = (synced / "spark_image.txt").read_text().strip()
+    assert image == f"europe-docker.pkg.dev/acme/images/acme-features-dataproc@{DIGEST}"
