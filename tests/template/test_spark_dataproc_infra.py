@@ -383,7 +383,7 @@ def test_composer_submits_the_batch_with_exactly_the_iam_it_needs(airflow_projec
     )
     dag = (project / "orchestration/dags/pipeline.py").read_text()
     assert "DataprocCreateBatchOperator(" in dag
-    assert "dataproc_batch.batch_spec(" in dag
+    assert 'deployed_script("dataproc_batch").batch_spec(' in dag
 
 
 def test_composer_checkov_passes_and_catches_a_project_wide_act_as(
