@@ -183,16 +183,8 @@ def test_plain_copier_offers_pricing_with_pytorch_and_refuses_tensorflow(tmp_pat
             r"processing=spark on aws needs iac=terraform for now",
         ),
         (
-            {"cloud": "aws", "orchestration": "airflow"},
-            r"orchestration=airflow is not offered with processing=spark on aws yet",
-        ),
-        (
             {"cloud": "aws", "deploy_target": "kubernetes", "orchestration": "kubeflow"},
             r"orchestration=kubeflow is not offered with processing=spark on aws yet",
-        ),
-        (
-            {"cloud": "gcp", "orchestration": "airflow"},
-            r"orchestration=airflow is not offered with processing=spark on gcp yet",
         ),
         (
             {"cloud": "gcp", "deploy_target": "kubernetes", "orchestration": "kubeflow"},

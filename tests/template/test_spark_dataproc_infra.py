@@ -323,3 +323,149 @@ def test_checkov_passes_and_catches_a_public_capable_staging_bucket(
     public = subprocess.run(scan, capture_output=True, text=True, check=False, timeout=900)
     assert public.returncode != 0
     assert "CKV_GCP_114" in public.stdout + public.stderr
+
+
+@pytest.fixture(scope="module")
+def airflow_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    answers = {"cloud": "gcp", "deploy_target": "containers", "processing": "spark"}
+    return create_project(
+        tmp_path_factory.mktemp("airflow") / "p", {**answers, "orchestration": "airflow"}
+    ).destination
+
+
+BATCH_PERMISSIONS = [
+    "dataproc.batches.create",
+    "dataproc.batches.get",
+    "dataproc.operations.cancel",
+    "dataproc.operations.get",
+]
+
+
+def test_composer_submits_the_batch_with_exactly_the_iam_it_needs(airflow_project: Path) -> None:
+    """The Composer DAG's features task is the Serverless Spark batch: its service account may
+    create and follow batches, act as the batches' service account only, and no longer runs the
+    features Cloud Run job; the DAG gets the batch's settings and the deploy stages the spec's
+    script and the verified digest beside the DAGs."""
+    project = airflow_project
+    assert_clean_output(project)
+    assert missing_named_tests(project) == []
+    composer = hcl_blocks(project / "infra/terraform/modules/composer/main.tf")
+    role = composer[("google_project_iam_custom_role", "spark_batches")]
+    assert sorted(role["permissions"]) == BATCH_PERMISSIONS
+    grant = composer[("google_project_iam_member", "spark_batches")]
+    assert grant["role"] == "${google_project_iam_custom_role.spark_batches[0].name}"
+    act_as = composer[("google_service_account_iam_member", "spark_act_as")]
+    assert act_as["service_account_id"] == "${var.spark_service_account}"
+    assert act_as["role"] == "roles/iam.serviceAccountUser"
+    project_roles = [
+        body["role"] for (kind, _), body in composer.items() if kind == "google_project_iam_member"
+    ]
+    assert "roles/iam.serviceAccountUser" not in project_roles
+    assert not [role for role in project_roles if role.startswith("roles/dataproc.")]
+    call = next(
+        m["composer"] for m in load_hcl(_env(project) / "main.tf")["module"] if "composer" in m
+    )
+    assert call["spark_batches"] is True
+    assert call["spark_service_account"] == "${module.serverless_spark.service_account_name}"
+    assert "features" not in call["cloud_run_jobs"]
+    assert "ingestion" in call["cloud_run_jobs"]
+    environment = call["pipeline_environment"]
+    assert environment["PIPELINE_SPARK_SERVICE_ACCOUNT"] == (
+        "${module.serverless_spark.service_account_email}"
+    )
+    secret = environment["APP_PSEUDONYMISATION_KEY_SECRET"]
+    assert secret == "${local.pseudonymisation_key_version}"  # noqa: S105 - a reference, not a value
+    assert "APP_PSEUDONYMISATION_KEY" not in environment, "the key is named, never passed"
+    dags = (project / "scripts/deploy/dags.sh").read_text()
+    assert 'cp "$PROJECT_ROOT/scripts/deploy/dataproc_batch.py" "$1/"' in dags
+    assert re.search(
+        r'verify_image "[^\n]*features-dataproc\):\$IMAGE_TAG" >"\$1/spark_image.txt"', dags
+    )
+    dag = (project / "orchestration/dags/pipeline.py").read_text()
+    assert "DataprocCreateBatchOperator(" in dag
+    assert 'deployed_script("dataproc_batch").batch_spec(' in dag
+
+
+def test_composer_checkov_passes_and_catches_a_project_wide_act_as(
+    airflow_project: Path, tmp_path: Path
+) -> None:
+    """As generated, checkov passes; granting actAs on every service account of the project
+    (not on the batches' one) is what CKV_GCP_41 catches."""
+    require("uv")
+    project = airflow_project
+    result = project_checks(project, "checkov", "terraform-refs")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    pin = re.search(r'"(checkov==[0-9.]+)"', (project / "tools/check.py").read_text())
+    assert pin is not None
+    module = tmp_path / "composer"
+    shutil.copytree(project / "infra/terraform/modules/composer", module)
+    # The module as the environment calls it with processing=spark.
+    variables = module / "variables.tf"
+    off = """  type        = bool
+  default     = false
+}
+
+variable "spark_service_account" {"""
+    assert off in variables.read_text()
+    variables.write_text(variables.read_text().replace(off, off.replace("false", "true")))
+    scan = ["uv", "tool", "run", "--from", pin.group(1), "checkov", "--quiet", "--compact"]
+    scan += ["--framework", "terraform", "--skip-download", "--directory", str(module)]
+    clean = subprocess.run(scan, capture_output=True, text=True, check=False, timeout=900)
+    assert clean.returncode == 0, (clean.stdout + clean.stderr)[-4000:]
+    main = module / "main.tf"
+    scoped = """resource "google_service_account_iam_member" "spark_act_as" {
+  count = var.spark_batches ? 1 : 0
+
+  service_account_id = var.spark_service_account
+"""
+    text = main.read_text()
+    assert scoped in text
+    main.write_text(
+        text.replace(
+            scoped,
+            """resource "google_project_iam_member" "spark_act_as" {
+  count = var.spark_batches ? 1 : 0
+
+  project = var.project_id
+""",
+        )
+    )
+    wide = subprocess.run(scan, capture_output=True, text=True, check=False, timeout=900)
+    assert wide.returncode != 0
+    assert "CKV_GCP_41" in wide.stdout + wide.stderr
+
+
+def test_dags_deploy_ships_the_batch_script_and_the_verified_digest(
+    airflow_project: Path, tmp_path: Path
+) -> None:
+    """`scripts/deploy.sh dags` run through bash with gcloud and the signature check replaced by
+    recorders (no Google Cloud here): the DAGs go out with dataproc_batch.py and the digest
+    verify_image returned for the features-dataproc image of IMAGE_TAG."""
+    require("bash")
+    calls, synced = tmp_path / "calls", tmp_path / "synced"
+    stubs = f"""
+infra_output() {{ echo "infra_output $*" >>{calls}; echo "out-$1"; }}
+registry_url() {{ echo "europe-docker.pkg.dev/acme/images"; }}
+image_name() {{ echo "acme-$1"; }}
+verify_image() {{ echo "verify_image $*" >>{calls}; echo "${{1%:*}}@{DIGEST}"; }}
+gcloud() {{ echo "gcloud $*" >>{calls}; cp -r "${{@: -2:1}}" {synced}; }}
+"""
+    script = f"{stubs}\nsource scripts/deploy/dags.sh\nsync_dags dev\n"
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=airflow_project,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "PROJECT_ROOT": str(airflow_project), "IMAGE_TAG": "v1"},
+    )
+    assert result.returncode == 0, result.stderr
+    recorded = calls.read_text().splitlines()
+    assert "verify_image europe-docker.pkg.dev/acme/images/acme-features-dataproc:v1" in recorded
+    assert "infra_output airflow_dag_bucket dev" in recorded
+    assert any("gs://out-airflow_dag_bucket/dags" in line for line in recorded)
+    assert {"pipeline.py", "dataproc_batch.py", "image_tag.txt", "spark_image.txt"} <= {
+        path.name for path in synced.iterdir()
+    }
+    image = (synced / "spark_image.txt").read_text().strip()
+    assert image == f"europe-docker.pkg.dev/acme/images/acme-features-dataproc@{DIGEST}"

@@ -3,7 +3,7 @@ tests share them, so the migration's seconds are paid once."""
 
 import importlib.util
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -20,6 +20,12 @@ def load(path: Path, name: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="session")
+def load_file() -> Callable[[Path, str], ModuleType]:
+    """``load``, for the tests that import a copy of the DAG folder as it is deployed."""
+    return load
 
 
 @pytest.fixture(scope="session")

@@ -225,6 +225,18 @@ data "aws_iam_policy_document" "execution" {
     }
   }
 
+  # processing=spark: the features task starts a run of the features Glue job, follows it and
+  # stops it when it outlasts the task's wait; that job only (no PassRole: the job has its role).
+  dynamic "statement" {
+    for_each = var.glue_job_arn != null ? [1] : []
+
+    content {
+      sid       = "RunFeaturesGlueJob"
+      actions   = ["glue:StartJobRun", "glue:GetJobRun", "glue:BatchStopJobRun"]
+      resources = [var.glue_job_arn]
+    }
+  }
+
   dynamic "statement" {
     for_each = var.ecs_cluster_arn != null ? [1] : []
 

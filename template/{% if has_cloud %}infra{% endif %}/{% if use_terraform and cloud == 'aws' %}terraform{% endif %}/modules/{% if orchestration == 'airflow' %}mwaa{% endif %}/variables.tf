@@ -86,6 +86,12 @@ variable "ecs_pass_role_arns" {
   default     = []
 }
 
+variable "glue_job_arn" {
+  type        = string
+  description = "Glue job whose runs the features task starts, follows and stops (processing=spark; null otherwise)."
+  default     = null
+}
+
 variable "permissions_boundary_arn" {
   type        = string
   description = "Permissions boundary of the execution role."

@@ -3,6 +3,11 @@ output "job_name" {
   value       = aws_glue_job.features.name
 }
 
+output "job_arn" {
+  description = "ARN of that job (the only job whose runs the pipeline DAG may start)."
+  value       = aws_glue_job.features.arn
+}
+
 output "artifacts_bucket" {
   description = "Bucket of the job's script and wheels (code/<version>/) and temporary files (tmp/)."
   value       = module.artifacts.id

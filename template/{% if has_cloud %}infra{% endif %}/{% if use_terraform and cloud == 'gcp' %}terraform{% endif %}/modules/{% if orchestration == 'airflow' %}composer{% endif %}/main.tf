@@ -35,6 +35,41 @@ resource "google_cloud_run_v2_job_iam_member" "execute" {
   member   = "serviceAccount:${google_service_account.composer.email}"
 }
 
+# processing=spark: the features task submits a Serverless Spark batch and waits for it. A
+# custom role holds exactly what DataprocCreateBatchOperator calls (create the batch, poll its
+# operation, read its end state, cancel it when the task is killed), and actAs is granted on the
+# batches' own service account only, so the DAGs cannot run a batch as any other identity.
+resource "google_project_iam_custom_role" "spark_batches" {
+  count = var.spark_batches ? 1 : 0
+
+  project     = var.project_id
+  role_id     = "${replace(var.name, "-", "_")}_airflow_spark_batches"
+  title       = "${var.name} Airflow: submit the features batch"
+  description = "Create a Serverless for Apache Spark batch and wait for it (Cloud Composer's DAGs)."
+  permissions = [
+    "dataproc.batches.create",
+    "dataproc.batches.get",
+    "dataproc.operations.get",
+    "dataproc.operations.cancel",
+  ]
+}
+
+resource "google_project_iam_member" "spark_batches" {
+  count = var.spark_batches ? 1 : 0
+
+  project = var.project_id
+  role    = google_project_iam_custom_role.spark_batches[0].name
+  member  = google_service_account.composer.member
+}
+
+resource "google_service_account_iam_member" "spark_act_as" {
+  count = var.spark_batches ? 1 : 0
+
+  service_account_id = var.spark_service_account
+  role               = "roles/iam.serviceAccountUser"
+  member             = google_service_account.composer.member
+}
+
 resource "google_composer_environment" "this" {
   project = var.project_id
   region  = var.region

@@ -66,3 +66,15 @@ variable "labels" {
   type        = map(string)
   default     = {}
 }
+
+variable "spark_batches" {
+  description = "The features task submits Serverless for Apache Spark batches (processing=spark) and waits for them."
+  type        = bool
+  default     = false
+}
+
+variable "spark_service_account" {
+  description = "Resource name of the batches' service account, which the environment acts as when it submits one (spark_batches)."
+  type        = string
+  default     = null
+}

@@ -12,3 +12,8 @@ output "staging_bucket" {
   description = "Staging bucket of the batches (gcloud --staging-bucket)."
   value       = google_storage_bucket.staging.name
 }
+
+output "service_account_name" {
+  description = "Resource name of that service account (projects/.../serviceAccounts/...), for grants on it."
+  value       = google_service_account.batch.name
+}
