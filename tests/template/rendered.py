@@ -275,6 +275,9 @@ OPTION_PATHS: dict[str, object] = {
     "experiments/segmentation-model.yaml": lambda a: (
         bool(a.get("ab_testing")) and a.get("use_case") == "segmentation"
     ),
+    "experiments/pricing-model.yaml": lambda a: (
+        bool(a.get("ab_testing")) and a.get("use_case") == "pricing"
+    ),
     "packages/contracts/src/contracts/experiments.py": lambda a: bool(a.get("ab_testing")),
     "packages/contracts/src/contracts/experiment_log.py": lambda a: bool(a.get("ab_testing")),
     "services/serving/src/serving/assignments.py": lambda a: bool(a.get("ab_testing")),

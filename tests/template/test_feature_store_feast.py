@@ -175,6 +175,9 @@ def test_each_cloud_gets_its_online_store_and_its_client(
         ("segmentation", "rest"),
         ("segmentation", "grpc"),
         ("segmentation", "graphql"),
+        ("pricing", "rest"),
+        ("pricing", "grpc"),
+        ("pricing", "graphql"),
     ],
 )
 def test_feast_project_materialises_and_serves_by_customer_id(
@@ -183,7 +186,7 @@ def test_feast_project_materialises_and_serves_by_customer_id(
     """The generated project's own feature-store tests: feast apply, materialisation, online
     lookup, prediction by id equal to prediction by features, erasure from the online store,
     and the lookup through the API style's own adapter (unknown, stale, bounds, no key), for
-    churn scores, lifetime values and segments alike."""
+    churn scores, lifetime values, segments and price quotes alike."""
     require("uv")
     project = _render(tmp_path, use_case=use_case, api_style=api_style)
     run(["uv", "sync"], cwd=project)

@@ -71,6 +71,13 @@ def test_committed_stubs_match_the_proto(project: Path) -> None:
             {"use_case": "segmentation", "ab_testing": True, "feature_store": "feast"},
             ["rpc Assign(", "rpc PredictByCustomerIds("],
         ),
+        ({"use_case": "pricing"}, ["optional double unit_price = 8;", "string bound = 10;"]),
+        ({"use_case": "pricing", "ab_testing": True}, ["rpc Assign("]),
+        ({"use_case": "pricing", "feature_store": "feast"}, ["rpc PredictByCustomerIds("]),
+        (
+            {"use_case": "pricing", "ab_testing": True, "feature_store": "feast"},
+            ["rpc Assign(", "rpc PredictByCustomerIds("],
+        ),
     ],
     ids=[
         "assign",
@@ -84,14 +91,18 @@ def test_committed_stubs_match_the_proto(project: Path) -> None:
         "segmentation-lookup",
         "segmentation-assign",
         "segmentation-assign-and-lookup",
+        "pricing",
+        "pricing-assign",
+        "pricing-lookup",
+        "pricing-assign-and-lookup",
     ],
 )
 def test_committed_stubs_with_more_rpcs_match_the_proto(
     tmp_path: Path, answers: dict[str, object], rpcs: list[str]
 ) -> None:
-    """ab_testing adds the Assign rpc, feature_store=feast PredictByCustomerIds, use_case=clv
-    and segmentation their own Prediction: each variant has its own committed stubs and
-    descriptor set."""
+    """ab_testing adds the Assign rpc, feature_store=feast PredictByCustomerIds, use_case=clv,
+    segmentation and pricing their own Prediction (pricing also its product's request fields):
+    each variant has its own committed stubs and descriptor set."""
     project = create_project(tmp_path / "p", {"api_style": "grpc", **answers}).destination
     proto = (project / PROTO).read_text()
     assert all(rpc in proto for rpc in rpcs)

@@ -114,10 +114,11 @@ def test_without_kafka_nothing_of_it_is_rendered(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("use_case", ["churn", "clv", "segmentation"])
+@pytest.mark.parametrize("use_case", ["churn", "clv", "segmentation", "pricing"])
 def test_the_generated_events_tests_and_commands_pass(tmp_path: Path, use_case: str) -> None:
-    """Every use case's events (churn outcomes, lifetime values, planted segments) go through
-    the same consumer: appended once, folded into the day's customers, a replay adds nothing."""
+    """Every use case's events (churn outcomes, lifetime values, planted segments, sales at a
+    price) go through the same consumer: appended once, folded into the day's customers, a
+    replay adds nothing."""
     require("uv")
     project = _render(tmp_path, use_case=use_case)
     run(["uv", "sync"], cwd=project)

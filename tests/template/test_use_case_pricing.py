@@ -12,6 +12,7 @@ variants' job (`slow`), which the matrix picks up from copier.yml.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -25,9 +26,17 @@ from tests.template.rendered import (
     assert_only_chosen_files,
     assert_serves_its_own_route,
     assert_services_never_mention,
+    missing_named_tests,
     predict_route_leftovers,
 )
-from tests.template.test_api_gateway_gcp_azure import _apim, _gateway_answer, _openapi
+from tests.template.test_api_gateway_gcp_azure import (
+    GRPC_APIM_TF,
+    _apim,
+    _gateway_answer,
+    _grpc_apim,
+    _grpc_config,
+    _openapi,
+)
 from tests.tools import run
 
 PRICING = {"use_case": "pricing"}
@@ -46,6 +55,13 @@ def graphql_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def grpc_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    answers = {**PRICING, "api_style": "grpc"}
+    destination = tmp_path_factory.mktemp("render") / "pricing-grpc"
+    return create_project(destination, answers).destination
+
+
+@pytest.fixture(scope="module")
 def torch_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """PyTorch's render (framework_renders once copier offers TensorFlow with pricing too)."""
     answers = {**PRICING, "ml_framework": "pytorch"}
@@ -60,15 +76,19 @@ def test_pricing_is_a_choice_of_copier_yml_and_churn_stays_the_default() -> None
 
 
 def test_output_is_clean_and_has_only_the_chosen_files(
-    project: Path, graphql_project: Path
+    project: Path, graphql_project: Path, grpc_project: Path
 ) -> None:
     assert_clean_output(project)
     assert_only_chosen_files(project, PRICING)
     assert_clean_output(graphql_project)
+    assert_clean_output(grpc_project)
+    assert_only_chosen_files(grpc_project, {**PRICING, "api_style": "grpc"})
+    assert missing_named_tests(grpc_project) == []
+    assert missing_named_tests(graphql_project) == []
 
 
-def test_python_is_ruff_clean(project: Path, graphql_project: Path) -> None:
-    for root in (project, graphql_project):
+def test_python_is_ruff_clean(project: Path, graphql_project: Path, grpc_project: Path) -> None:
+    for root in (project, graphql_project, grpc_project):
         run(["ruff", "check", "--no-cache", "."], cwd=root)
         run(["ruff", "format", "--check", "--no-cache", "."], cwd=root)
 
@@ -200,6 +220,83 @@ def test_the_api_is_post_v1_price_quote_and_the_price_quote_query(
     assert_serves_its_own_route(project, graphql_project, "/v1/price-quote", "priceQuote")
 
 
+PROTO_DIR = "packages/contracts/src/contracts/proto/churn/serving/v1"
+
+
+def _message(project: Path, name: str) -> str:
+    proto = (project / PROTO_DIR / "prediction.proto").read_text()
+    return proto.split(f"message {name} {{", 1)[1].split("}", 1)[0]
+
+
+def test_the_proto_contract_carries_the_product_and_the_quote(grpc_project: Path) -> None:
+    """gRPC takes the product's price, cost and the caller's bounds after churn's customer
+    attributes, and answers a quote on field numbers no other use case uses."""
+    instance = _message(grpc_project, "PredictionInstance")
+    assert "  optional string region = 7;" in instance
+    for field in (
+        "optional double unit_price = 8;",
+        "optional double unit_cost = 9;",
+        "optional double min_price = 10;",
+        "optional double max_price = 11;",
+    ):
+        assert field in instance
+    prediction = _message(grpc_project, "Prediction")
+    for field in (
+        "double proposed_price = 6;",
+        "double expected_units = 7;",
+        "double expected_revenue = 8;",
+        "double expected_margin = 9;",
+        "string bound = 10;",
+    ):
+        assert field in prediction
+    assert "churn" not in prediction and "segment" not in prediction
+    stubs = (grpc_project / PROTO_DIR / "prediction_pb2.pyi").read_text()
+    assert "proposed_price: float" in stubs and "churn_probability" not in stubs
+    convert = (grpc_project / "services/serving/src/serving/grpc_convert.py").read_text()
+    assert "proposed_price=prediction.proposed_price," in convert
+    assert "def refused(exc: ValidationError) -> InvalidRequest:" in convert
+    tests = (grpc_project / "services/serving/tests/test_serving_grpc.py").read_text()
+    for test in (
+        "def test_prediction_equals_the_models_own_output(",
+        "def test_validation_errors_name_the_field(",
+        "def test_predict_without_or_with_a_wrong_key_is_unauthenticated(",
+        "def test_oversize_message_is_refused(",
+        "def test_invalid_product_fields_are_refused_with_the_field_named(",
+        "def test_attack_wide_caller_bounds_never_move_a_price_beyond_one_step(",
+        "def test_attack_guard_rails_that_leave_no_price_are_refused_never_answered(",
+    ):
+        assert test in tests
+    assert '"unit_price": st.floats(10, 1_000),' in tests  # fuzzed valid requests are quotes
+    catalog = (grpc_project / "catalog-info.yaml").read_text()
+    assert "title: Dynamic pricing API" in catalog and "Churn prob" not in catalog
+    adr = (grpc_project / "docs/adr/0023-use-case.md").read_text()
+    assert "`proposed_price` (6)" in adr and "INVALID_ARGUMENT naming the field" in adr
+
+
+@pytest.mark.parametrize(
+    ("use_case", "fields"),
+    [
+        ("churn", "  double churn_probability = 2;\n  bool churn = 3;\n"),
+        ("clv", "  double predicted_value = 2;\n"),
+        ("segmentation", "  int64 segment = 4; // >= 0\n"),
+    ],
+)
+def test_the_other_use_cases_wire_format_is_unchanged(
+    tmp_path: Path, use_case: str, fields: str
+) -> None:
+    """Pricing's fields are its own: the other use cases' messages keep their fields and numbers
+    (their committed stubs, checked against the proto by test_grpc_stubs, are as before)."""
+    project = create_project(
+        tmp_path / "p", {"use_case": use_case, "api_style": "grpc"}
+    ).destination
+    assert _message(project, "Prediction").startswith(
+        f"\n  optional string customer_id = 1;\n{fields}"
+    )
+    instance = _message(project, "PredictionInstance")
+    assert instance.rstrip().endswith("optional string region = 7; // north | south | east | west")
+    assert "unit_price" not in (project / PROTO_DIR / "prediction_pb2.pyi").read_text()
+
+
 GATEWAYS = {
     "gcp-api-gateway": {"cloud": "gcp", "iac": "terraform", "deploy_target": "containers"},
     "azure-apim": {"cloud": "azure", "iac": "terraform", "deploy_target": "containers"},
@@ -228,6 +325,43 @@ def test_the_cloud_gateways_route_v1_price_quote_only(
         assert "<url>/v1/price-quote with their key in X-API-Key" in stack
 
 
+GRPC_GATEWAYS = {
+    "gke-espv2": {"cloud": "gcp", "iac": "terraform", "deploy_target": "kubernetes"},
+    "aks-apim-self-hosted": {"cloud": "azure", "iac": "terraform", "deploy_target": "kubernetes"},
+}
+
+
+@pytest.mark.parametrize("gateway", GRPC_GATEWAYS.values(), ids=GRPC_GATEWAYS.keys())
+def test_the_grpc_gateways_route_predict_with_pricings_contract(
+    tmp_path: Path, gateway: dict[str, str]
+) -> None:
+    """ESPv2 (Cloud Endpoints) validates calls against the descriptor set, API Management's
+    self-hosted gateway against the .proto: both must be pricing's (a quote request carries the
+    product's price), and both route only PredictionService/Predict."""
+    answers = {**PRICING, **gateway, "api_style": "grpc", "api_gateway": "cloud"}
+    project = create_project(tmp_path / "p", answers).destination
+    if gateway["cloud"] == "gcp":
+        config = _grpc_config(project)
+        assert [api["name"] for api in config["apis"]] == ["churn.serving.v1.PredictionService"]
+        costs = {r["selector"] for r in config["quota"]["metric_rules"]}
+        assert "churn.serving.v1.PredictionService.Predict" in costs
+        descriptor = project / "packages/contracts/src/contracts/proto/api_descriptor.pb"
+        serialized = descriptor.read_bytes()
+        # FieldDescriptorProto: name (field 1) then number (field 3), as protoc writes them.
+        assert b"\n\nunit_price\x18\x08" in serialized
+        assert b"\n\x0eproposed_price\x18\x06" in serialized
+        assert b"churn_probability" not in serialized
+    else:
+        api = _grpc_apim(project)[("azapi_resource", "api")]
+        assert api["body"]["properties"]["apiType"] == "grpc"
+        assert (project / GRPC_APIM_TF).is_file()
+        env = (project / "infra/terraform/envs/prod/main.tf").read_text()
+        proto = re.search(r'proto\s+= file\("\$\{path.module\}/([^"]+)"\)', env)
+        assert proto, "the environment does not pass the committed .proto"
+        path = (project / "infra/terraform/envs/prod" / proto.group(1)).resolve()
+        assert "optional double unit_price = 8;" in path.read_text()
+
+
 def test_monitoring_and_docs_cover_the_use_case(project: Path) -> None:
     dashboard = json.loads(
         (project / "services/monitoring/grafana/dashboards/model-serving.json").read_text()
@@ -246,15 +380,122 @@ def test_monitoring_and_docs_cover_the_use_case(project: Path) -> None:
     assert "`CustomerRecord.unit_price`" in governance
 
 
+@pytest.mark.parametrize("api_style", ["rest", "grpc", "graphql"])
+def test_the_experiment_decides_on_margin_per_exposure(tmp_path: Path, api_style: str) -> None:
+    """ab_testing: pricing's experiment is its own (pricing-model): a challenger price policy
+    against the champion's, decided on margin per exposed customer (Welch's t-test), purchases
+    secondary, and every API style serves the assignments as with churn."""
+    answers = {**PRICING, "ab_testing": True, "api_style": api_style}
+    project = create_project(tmp_path / "p", answers).destination
+    assert_clean_output(project)
+    assert_only_chosen_files(project, answers)
+    run(["ruff", "check", "--no-cache", "."], cwd=project)
+    run(["ruff", "format", "--check", "--no-cache", "."], cwd=project)
+    if api_style != "grpc":  # gRPC's proto path holds "/v1/prediction.proto"
+        assert predict_route_leftovers(project) == []
+    definition = (project / "experiments/pricing-model.yaml").read_text()
+    metrics = definition.split("\nmetrics:\n", 1)[1]
+    assert metrics.startswith("  - name: margin\n    kind: continuous\n")
+    assert "Challenger price policy" in definition and "pricing test would add" not in definition
+    assert "APP_EXPERIMENT_NAME=pricing-model" in (project / ".env.example").read_text()
+    tests = project / "services/experiments/tests"
+    analysis = (tests / "test_experiments_analysis.py").read_text()
+    for test in (
+        "def test_a_planted_effect_is_detected(",
+        "def test_a_price_that_loses_margin_is_reported_as_worse(",
+        "def test_an_aa_test_is_not_flagged(",
+        "def test_a_sample_ratio_mismatch_makes_the_verdict_invalid(",
+        "def test_more_purchases_alone_do_not_decide(",
+    ):
+        assert test in analysis
+    assert 'margin.test == "Welch\'s t-test"' in analysis
+    serving_tests = {
+        "rest": "test_serving_assignments.py",
+        "grpc": "test_serving_grpc_assignments.py",
+        "graphql": "test_serving_graphql_assignments.py",
+    }[api_style]
+    assert "pricing-model" in (project / "services/serving/tests" / serving_tests).read_text()
+    adr = (project / "docs/adr/0023-use-case.md").read_text()
+    assert "It decides on the\n  **margin per exposed customer**" in adr and "pricing-model" in adr
+
+
+def test_events_are_sales_at_a_price(tmp_path: Path) -> None:
+    """streaming=kafka: an event carries the product's price and cost and the units sold
+    (churn's, clv's and segmentation's payloads keep their own labels), the synthetic events
+    follow the batch's demand curve, and replay / dead-letter tests are the shared ones."""
+    answers = {**PRICING, "streaming": "kafka"}
+    project = create_project(tmp_path / "p", answers).destination
+    assert_clean_output(project)
+    run(["ruff", "check", "--no-cache", "."], cwd=project)
+    run(["ruff", "format", "--check", "--no-cache", "."], cwd=project)
+    events = (project / "packages/contracts/src/contracts/events.py").read_text()
+    assert 'EventType = Literal["profile_updated", "support_ticket_opened", "sale"]' in events
+    # The payload is the customer's features (pricing's include the product's price and cost).
+    assert "class CustomerEventPayload(CustomerFeatures):" in events
+    assert "units_sold: Annotated[int, _ATTRIBUTE]" in events
+    tests = project / "services/events/tests"
+    schema = (tests / "test_events_schema.py").read_text()
+    assert "def test_a_sale_event_must_sell_something(" in schema
+    assert "def test_a_price_or_cost_that_is_not_positive_is_invalid(" in schema
+    synthetic = (tests / "test_events_synthetic.py").read_text()
+    assert "def test_sales_follow_the_batch_datas_demand_curve(" in synthetic
+    consumer = (tests / "test_events_consumer.py").read_text()
+    assert "def test_each_event_lands_once_and_a_replay_leaves_the_lake_byte_identical(" in (
+        consumer
+    )
+    adr = (project / "docs/adr/0021-event-ingestion.md").read_text()
+    assert "a `sale` event must\n  carry `units_sold` of at least 1" in adr
+
+
+@pytest.mark.parametrize("api_style", ["rest", "grpc", "graphql"])
+def test_lookups_by_customer_id_quote_the_stored_product(tmp_path: Path, api_style: str) -> None:
+    """feature_store=feast: a lookup by id quotes the product of the customer's online row
+    through serving.predict's seams (the one implementation serving.online calls), a stored
+    product that leaves no price is refused at the id, and each API style's lookup tests
+    (happy, unknown, stale, bounds, unauthenticated = zero reads) are rendered."""
+    answers = {**PRICING, "feature_store": "feast", "api_style": api_style}
+    project = create_project(tmp_path / "p", answers).destination
+    assert_clean_output(project)
+    assert_only_chosen_files(project, answers)
+    run(["ruff", "check", "--no-cache", "."], cwd=project)
+    run(["ruff", "format", "--check", "--no-cache", "."], cwd=project)
+    serving = project / "services/serving/src/serving"
+    predict = (serving / "predict.py").read_text()
+    assert "def score_columns(" in predict and "Scores: TypeAlias = Quote" in predict
+    assert 'return _quote(columns, handle, metrics, lookup="customer_ids")' in predict
+    online = (serving / "online.py").read_text()
+    assert "from serving.predict import Scores, score_columns, scores_json, scores_response" in (
+        online
+    )
+    store = project / "packages/contracts/src/contracts/feature_store.py"
+    assert 'FEATURE_SERVICE = "pricing_model"' in store.read_text()
+    tests = (project / "tests/e2e/test_feature_store.py").read_text()
+    assert "def test_materialised_features_score_by_id_until_the_customer_is_forgotten(" in tests
+    assert "assert by_id.bound.tolist() == by_vector.bound.tolist()" in tests
+    assert f"def test_{api_style}_scores_customer_ids_like_their_features(" in tests
+    adr = (project / "docs/adr/0023-use-case.md").read_text()
+    assert "The feature service is `pricing_model`" in adr
+
+
+def test_copier_refuses_nothing_but_a_framework_with_pricing() -> None:
+    """Every API style, Feast, Kafka and A/B testing work with pricing: no validator of
+    copier.yml names it, except (until its demand model has them) ml_framework's."""
+    import yaml
+
+    copier_yml = yaml.safe_load((Path(__file__).parents[2] / "copier.yml").read_text())
+    refusing = {
+        name
+        for name, question in copier_yml.items()
+        if isinstance(question, dict) and "pricing" in str(question.get("validator", ""))
+    }
+    assert refusing <= {"ml_framework"}
+
+
 REFUSED = [
     (
         {"ml_framework": "tensorflow"},
         "ml_framework=tensorflow is not offered with use_case=pricing",
     ),
-    ({"api_style": "grpc"}, "api_style=grpc is not offered with use_case=pricing"),
-    ({"ab_testing": True}, "ab_testing is not offered with use_case=pricing"),
-    ({"streaming": "kafka"}, "streaming=kafka is not offered with use_case=pricing"),
-    ({"feature_store": "feast"}, "feature_store=feast is not offered with use_case=pricing"),
 ]
 
 
@@ -268,6 +509,7 @@ def test_aiarch_refuses_what_pricing_does_not_cover_in_one_line(
     assert not (tmp_path / "p").exists()
 
 
-def test_plain_copier_refuses_pricing_with_grpc(tmp_path: Path) -> None:
-    output = plain_refusal({"use_case": "pricing", "api_style": "grpc"}, tmp_path / "plain")
-    assert "api_style=grpc is not offered with use_case=pricing" in output
+def test_plain_copier_refuses_pricing_with_tensorflow(tmp_path: Path) -> None:
+    answers = {"use_case": "pricing", "ml_framework": "tensorflow"}
+    output = plain_refusal(answers, tmp_path / "plain")
+    assert "ml_framework=tensorflow is not offered with use_case=pricing" in output
