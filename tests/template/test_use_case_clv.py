@@ -300,7 +300,7 @@ def test_the_experiment_decides_on_revenue(tmp_path: Path, api_style: str) -> No
     for test in (
         "def test_a_planted_effect_is_detected(",
         "def test_a_harmful_treatment_is_reported_as_worse(",
-        "def test_an_aa_test_is_not_flagged(",
+        "def test_aa_tests_are_flagged_no_more_often_than_alpha(",
         "def test_a_retention_effect_alone_does_not_decide(",
     ):
         assert test in analysis

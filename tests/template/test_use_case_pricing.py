@@ -403,7 +403,7 @@ def test_the_experiment_decides_on_margin_per_exposure(tmp_path: Path, api_style
     for test in (
         "def test_a_planted_effect_is_detected(",
         "def test_a_price_that_loses_margin_is_reported_as_worse(",
-        "def test_an_aa_test_is_not_flagged(",
+        "def test_aa_tests_are_flagged_no_more_often_than_alpha(",
         "def test_a_sample_ratio_mismatch_makes_the_verdict_invalid(",
         "def test_more_purchases_alone_do_not_decide(",
     ):

@@ -461,7 +461,7 @@ def test_the_experiment_decides_on_campaign_conversions(tmp_path: Path, api_styl
     for test in (
         "def test_a_planted_effect_is_detected(",
         "def test_a_harmful_treatment_is_reported_as_worse(",
-        "def test_an_aa_test_is_not_flagged(",
+        "def test_aa_tests_are_flagged_no_more_often_than_alpha(",
         "def test_a_sample_ratio_mismatch_makes_the_verdict_invalid(",
         "def test_a_revenue_effect_alone_does_not_decide(",
     ):
