@@ -70,3 +70,24 @@ def project_checks(project: Path, *names: str) -> subprocess.CompletedProcess[st
         env={**os.environ, "CHECK_REQUIRE_ALL": os.environ.get("CHECK_REQUIRE_ALL", "0")},
         timeout=900,
     )
+
+
+def sync_dags_recorded(project: Path, calls: Path, stubs: str) -> list[str]:
+    """`scripts/deploy.sh dags` (``sync_dags dev``) run through bash with the cloud CLIs replaced
+    by the shell functions ``stubs`` (no cloud here); ``infra_output`` is always recorded into
+    ``calls`` and answers ``out-<name>``. Returns the recorded calls, one per line."""
+    from tests.tools import require
+
+    require("bash")
+    recorder = f'infra_output() {{ echo "infra_output $*" >>{calls}; echo "out-$1"; }}\n'
+    script = f"{recorder}{stubs}\nsource scripts/deploy/dags.sh\nsync_dags dev\n"
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "PROJECT_ROOT": str(project), "IMAGE_TAG": "v1"},
+    )
+    assert result.returncode == 0, result.stderr
+    return calls.read_text().splitlines()

@@ -33,6 +33,7 @@ from tests.template.infra import (
     load_hcl,
     project_checks,
     spark_projects,
+    sync_dags_recorded,
 )
 from tests.template.rendered import (
     assert_clean_output,
@@ -589,25 +590,13 @@ def test_dags_deploy_ships_the_script_and_the_staged_wheels(
     """`scripts/deploy.sh dags` run through bash with the AWS and uv commands replaced by
     recorders (no AWS here): it reads each Terraform output of the environment by name, stages
     the wheels for IMAGE_TAG and syncs the DAGs, glue_job.py, image_tag.txt and spark_run.json."""
-    require("bash")
     calls, synced = tmp_path / "calls", tmp_path / "synced"
     stubs = f"""
-infra_output() {{ echo "infra_output $*" >>{calls}; echo "out-$1"; }}
 aws_region() {{ echo "{REGION}"; }}
 uv() {{ echo "uv $*" >>{calls}; echo '["s3://out-spark_artifacts_bucket/code/v1/x.whl"]'; }}
 aws() {{ echo "aws $*" >>{calls}; cp -r "${{@: -2:1}}" {synced}; }}
 """
-    script = f"{stubs}\nsource scripts/deploy/dags.sh\nsync_dags dev\n"
-    result = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", script],
-        cwd=airflow_project,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={"PATH": "/usr/bin:/bin", "PROJECT_ROOT": str(airflow_project), "IMAGE_TAG": "v1"},
-    )
-    assert result.returncode == 0, result.stderr
-    recorded = calls.read_text().splitlines()
+    recorded = sync_dags_recorded(airflow_project, calls, stubs)
     assert "infra_output spark_job_name dev" in recorded
     assert "infra_output spark_artifacts_bucket dev" in recorded
     assert "infra_output airflow_dag_bucket dev" in recorded

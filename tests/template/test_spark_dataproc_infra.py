@@ -27,6 +27,7 @@ from tests.template.infra import (
     load_hcl,
     project_checks,
     spark_projects,
+    sync_dags_recorded,
 )
 from tests.template.rendered import (
     assert_clean_output,
@@ -441,26 +442,14 @@ def test_dags_deploy_ships_the_batch_script_and_the_verified_digest(
     """`scripts/deploy.sh dags` run through bash with gcloud and the signature check replaced by
     recorders (no Google Cloud here): the DAGs go out with dataproc_batch.py and the digest
     verify_image returned for the features-dataproc image of IMAGE_TAG."""
-    require("bash")
     calls, synced = tmp_path / "calls", tmp_path / "synced"
     stubs = f"""
-infra_output() {{ echo "infra_output $*" >>{calls}; echo "out-$1"; }}
 registry_url() {{ echo "europe-docker.pkg.dev/acme/images"; }}
 image_name() {{ echo "acme-$1"; }}
 verify_image() {{ echo "verify_image $*" >>{calls}; echo "${{1%:*}}@{DIGEST}"; }}
 gcloud() {{ echo "gcloud $*" >>{calls}; cp -r "${{@: -2:1}}" {synced}; }}
 """
-    script = f"{stubs}\nsource scripts/deploy/dags.sh\nsync_dags dev\n"
-    result = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", script],
-        cwd=airflow_project,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={"PATH": "/usr/bin:/bin", "PROJECT_ROOT": str(airflow_project), "IMAGE_TAG": "v1"},
-    )
-    assert result.returncode == 0, result.stderr
-    recorded = calls.read_text().splitlines()
+    recorded = sync_dags_recorded(airflow_project, calls, stubs)
     assert "verify_image europe-docker.pkg.dev/acme/images/acme-features-dataproc:v1" in recorded
     assert "infra_output airflow_dag_bucket dev" in recorded
     assert any("gs://out-airflow_dag_bucket/dags" in line for line in recorded)

@@ -11,13 +11,13 @@ copier.yml.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
 
 from aiarch_scaffold.generate import create_project
 from aiarch_scaffold.questions import load_questions
+from tests.template.grpc_gateways import GRPC_GATEWAYS, assert_gateway_carries_the_contract
 from tests.template.rendered import (
     assert_clean_output,
     assert_only_chosen_files,
@@ -28,11 +28,8 @@ from tests.template.rendered import (
     predict_route_leftovers,
 )
 from tests.template.test_api_gateway_gcp_azure import (
-    GRPC_APIM_TF,
     _apim,
     _gateway_answer,
-    _grpc_apim,
-    _grpc_config,
     _openapi,
 )
 from tests.tools import run
@@ -230,41 +227,13 @@ def test_the_cloud_gateways_route_v1_segments_only(tmp_path: Path, gateway: dict
         assert "<url>/v1/segments with their key in X-API-Key" in stack
 
 
-GRPC_GATEWAYS = {
-    "gke-espv2": {"cloud": "gcp", "iac": "terraform", "deploy_target": "kubernetes"},
-    "aks-apim-self-hosted": {"cloud": "azure", "iac": "terraform", "deploy_target": "kubernetes"},
-}
-
-
 @pytest.mark.parametrize("gateway", GRPC_GATEWAYS.values(), ids=GRPC_GATEWAYS.keys())
 def test_the_grpc_gateways_route_predict_with_segmentations_contract(
     tmp_path: Path, gateway: dict[str, str]
 ) -> None:
-    """ESPv2 (Cloud Endpoints) validates calls against the descriptor set, API Management's
-    self-hosted gateway against the .proto: both must be segmentation's, and both route only
-    PredictionService/Predict."""
-    answers = {**SEGMENTATION, **gateway, "api_style": "grpc", "api_gateway": "cloud"}
-    project = create_project(tmp_path / "p", answers).destination
-    if gateway["cloud"] == "gcp":
-        config = _grpc_config(project)
-        assert [api["name"] for api in config["apis"]] == ["churn.serving.v1.PredictionService"]
-        costs = {r["selector"] for r in config["quota"]["metric_rules"]}
-        assert "churn.serving.v1.PredictionService.Predict" in costs
-        descriptor = project / "packages/contracts/src/contracts/proto/api_descriptor.pb"
-        serialized = descriptor.read_bytes()
-        # FieldDescriptorProto: name (field 1) then number (field 3), as protoc writes them.
-        assert b"\n\x07segment\x18\x04" in serialized
-        assert b"\n\x0csegment_name\x18\x05" in serialized
-        assert b"churn_probability" not in serialized
-    else:
-        api = _grpc_apim(project)[("azapi_resource", "api")]
-        assert api["body"]["properties"]["apiType"] == "grpc"
-        assert (project / GRPC_APIM_TF).is_file()
-        env = (project / "infra/terraform/envs/prod/main.tf").read_text()
-        proto = re.search(r'proto\s+= file\("\$\{path.module\}/([^"]+)"\)', env)
-        assert proto, "the environment does not pass the committed .proto"
-        path = (project / "infra/terraform/envs/prod" / proto.group(1)).resolve()
-        assert "int64 segment = 4;" in path.read_text()
+    fields = (b"\n\x07segment\x18\x04", b"\n\x0csegment_name\x18\x05")
+    answers = {**SEGMENTATION, **gateway}
+    assert_gateway_carries_the_contract(tmp_path / "p", answers, fields, "int64 segment = 4;")
 
 
 def test_monitoring_and_docs_cover_the_use_case(project: Path) -> None:
