@@ -406,3 +406,17 @@ def framework_renders(
         for framework in question.values
         if framework != "sklearn"
     }
+
+
+def render_clean(destination: Path, answers: dict[str, object]) -> Path:
+    """``answers`` rendered to ``destination``: no leftover Jinja or empty folders, only the
+    chosen files, and ruff-clean (lint and format) as the project's own `make lint` checks."""
+    from aiarch_scaffold.generate import create_project
+    from tests.tools import run
+
+    project = create_project(destination, answers).destination
+    assert_clean_output(project)
+    assert_only_chosen_files(project, answers)
+    run(["ruff", "check", "--no-cache", "."], cwd=project)
+    run(["ruff", "format", "--check", "--no-cache", "."], cwd=project)
+    return project

@@ -21,6 +21,7 @@ from tests.template.rendered import (
     assert_only_chosen_files,
     assert_services_never_mention,
     framework_renders,
+    render_clean,
 )
 from tests.tools import run
 
@@ -221,11 +222,7 @@ def test_the_online_lookup_serves_lifetime_values(tmp_path: Path, api_style: str
     """feature_store=feast: customers given by id are valued through serving.predict, the same
     code as for features sent in the request, with every API style."""
     answers = {**CLV, "feature_store": "feast", "api_style": api_style}
-    project = create_project(tmp_path / "p", answers).destination
-    assert_clean_output(project)
-    assert_only_chosen_files(project, answers)
-    run(["ruff", "check", "--no-cache", "."], cwd=project)
-    run(["ruff", "format", "--check", "--no-cache", "."], cwd=project)
+    project = render_clean(tmp_path / "p", answers)
     serving = project / "services/serving/src/serving"
     online = (serving / "online.py").read_text()
     assert "from serving.predict import Scores, score_columns, scores_json, scores_response" in (
@@ -251,11 +248,7 @@ def test_customer_events_carry_the_lifetime_value(tmp_path: Path) -> None:
     """streaming=kafka: the event payload carries clv's label, drawn by the batch's own model
     (contracts.labels), and a `lapsed` event must bring no revenue."""
     answers = {**CLV, "streaming": "kafka"}
-    project = create_project(tmp_path / "p", answers).destination
-    assert_clean_output(project)
-    assert_only_chosen_files(project, answers)
-    run(["ruff", "check", "--no-cache", "."], cwd=project)
-    run(["ruff", "format", "--check", "--no-cache", "."], cwd=project)
+    project = render_clean(tmp_path / "p", answers)
     events = (project / "packages/contracts/src/contracts/events.py").read_text()
     assert "value_next_12m: Annotated[float, _ATTRIBUTE]" in events
     assert '"lapsed"' in events and "churn" not in events
@@ -286,11 +279,7 @@ def test_the_experiment_decides_on_revenue(tmp_path: Path, api_style: str) -> No
     """ab_testing: clv's experiment is its own (clv-model), revenue is its primary outcome
     (Welch's t-test), and every API style serves the assignments as with churn."""
     answers = {**CLV, "ab_testing": True, "api_style": api_style}
-    project = create_project(tmp_path / "p", answers).destination
-    assert_clean_output(project)
-    assert_only_chosen_files(project, answers)
-    run(["ruff", "check", "--no-cache", "."], cwd=project)
-    run(["ruff", "format", "--check", "--no-cache", "."], cwd=project)
+    project = render_clean(tmp_path / "p", answers)
     definition = (project / "experiments/clv-model.yaml").read_text()
     metrics = definition.split("\nmetrics:\n", 1)[1]
     assert metrics.startswith("  - name: revenue\n    kind: continuous\n")

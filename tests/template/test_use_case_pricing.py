@@ -28,6 +28,7 @@ from tests.template.rendered import (
     assert_services_never_mention,
     missing_named_tests,
     predict_route_leftovers,
+    render_clean,
 )
 from tests.template.test_api_gateway_gcp_azure import (
     _apim,
@@ -355,11 +356,7 @@ def test_the_experiment_decides_on_margin_per_exposure(tmp_path: Path, api_style
     against the champion's, decided on margin per exposed customer (Welch's t-test), purchases
     secondary, and every API style serves the assignments as with churn."""
     answers = {**PRICING, "ab_testing": True, "api_style": api_style}
-    project = create_project(tmp_path / "p", answers).destination
-    assert_clean_output(project)
-    assert_only_chosen_files(project, answers)
-    run(["ruff", "check", "--no-cache", "."], cwd=project)
-    run(["ruff", "format", "--check", "--no-cache", "."], cwd=project)
+    project = render_clean(tmp_path / "p", answers)
     if api_style != "grpc":  # gRPC's proto path holds "/v1/prediction.proto"
         assert predict_route_leftovers(project) == []
     definition = (project / "experiments/pricing-model.yaml").read_text()
@@ -423,11 +420,7 @@ def test_lookups_by_customer_id_quote_the_stored_product(tmp_path: Path, api_sty
     product that leaves no price is refused at the id, and each API style's lookup tests
     (happy, unknown, stale, bounds, unauthenticated = zero reads) are rendered."""
     answers = {**PRICING, "feature_store": "feast", "api_style": api_style}
-    project = create_project(tmp_path / "p", answers).destination
-    assert_clean_output(project)
-    assert_only_chosen_files(project, answers)
-    run(["ruff", "check", "--no-cache", "."], cwd=project)
-    run(["ruff", "format", "--check", "--no-cache", "."], cwd=project)
+    project = render_clean(tmp_path / "p", answers)
     serving = project / "services/serving/src/serving"
     predict = (serving / "predict.py").read_text()
     assert "def score_columns(" in predict and "Scores: TypeAlias = Quote" in predict

@@ -26,6 +26,7 @@ from tests.template.rendered import (
     framework_renders,
     missing_named_tests,
     predict_route_leftovers,
+    render_clean,
 )
 from tests.template.test_api_gateway_gcp_azure import (
     _apim,
@@ -335,11 +336,7 @@ def test_the_online_lookup_serves_named_segments(tmp_path: Path, api_style: str)
     """feature_store=feast: customers given by id are segmented through serving.predict, the
     same code as for features sent in the request, with every API style."""
     answers = {**SEGMENTATION, "feature_store": "feast", "api_style": api_style}
-    project = create_project(tmp_path / "p", answers).destination
-    assert_clean_output(project)
-    assert_only_chosen_files(project, answers)
-    run(["ruff", "check", "--no-cache", "."], cwd=project)
-    run(["ruff", "format", "--check", "--no-cache", "."], cwd=project)
+    project = render_clean(tmp_path / "p", answers)
     if api_style != "grpc":  # gRPC's proto path holds "/v1/prediction.proto"
         assert predict_route_leftovers(project) == []
     serving = project / "services/serving/src/serving"
@@ -374,11 +371,7 @@ def test_customer_events_carry_the_planted_segments(tmp_path: Path) -> None:
     segment and segmentation's label, drawn by the batch's own model (contracts.labels), and a
     `lapsed` event must report low engagement."""
     answers = {**SEGMENTATION, "streaming": "kafka"}
-    project = create_project(tmp_path / "p", answers).destination
-    assert_clean_output(project)
-    assert_only_chosen_files(project, answers)
-    run(["ruff", "check", "--no-cache", "."], cwd=project)
-    run(["ruff", "format", "--check", "--no-cache", "."], cwd=project)
+    project = render_clean(tmp_path / "p", answers)
     events = (project / "packages/contracts/src/contracts/events.py").read_text()
     assert "known_segment: Annotated[int, _ATTRIBUTE]" in events
     assert '"lapsed"' in events and "churn" not in events
@@ -413,11 +406,7 @@ def test_the_experiment_decides_on_campaign_conversions(tmp_path: Path, api_styl
     of segment-targeted campaigns is its primary outcome (two-proportion z-test), revenue is
     secondary, and every API style serves the assignments as with churn."""
     answers = {**SEGMENTATION, "ab_testing": True, "api_style": api_style}
-    project = create_project(tmp_path / "p", answers).destination
-    assert_clean_output(project)
-    assert_only_chosen_files(project, answers)
-    run(["ruff", "check", "--no-cache", "."], cwd=project)
-    run(["ruff", "format", "--check", "--no-cache", "."], cwd=project)
+    project = render_clean(tmp_path / "p", answers)
     if api_style != "grpc":  # gRPC's proto path holds "/v1/prediction.proto"
         assert predict_route_leftovers(project) == []
     definition = (project / "experiments/segmentation-model.yaml").read_text()

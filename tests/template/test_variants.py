@@ -57,6 +57,30 @@ def test_each_variant_renders_clean(tmp_path: Path, answers: dict[str, object]) 
         raise AssertionError(f"variant fails; reproduce with: {reproduce(answers)}") from exc
 
 
+# The longest answers copier.yml accepts: every generated line that holds a name must still
+# be ruff-clean (a 26-character default slug once pushed a Feast SQL line past 100 columns).
+LONGEST_NAMES = {
+    "project_name": "Acme Marketing Analytics " + "x" * 39,
+    "project_slug": "acme_marketing_analytics_" + "x" * 15,
+    "organisation": "acme-marketing-analytics-" + "x" * 14,
+}
+
+
+@pytest.mark.parametrize("answers", PAIRWISE, ids=[row_id(r) for r in PAIRWISE])
+def test_pairwise_variant_renders_clean_with_the_longest_names(
+    tmp_path: Path, answers: dict[str, object]
+) -> None:
+    assert [len(value) for value in LONGEST_NAMES.values()] == [64, 40, 39]
+    answers = {**answers, **LONGEST_NAMES}
+    project = create_project(tmp_path / "v", answers).destination
+    try:
+        assert_clean_output(project)
+        run(["ruff", "check", "--no-cache", "."], cwd=project)
+        run(["ruff", "format", "--check", "--no-cache", "."], cwd=project)
+    except BaseException as exc:
+        raise AssertionError(f"variant fails; reproduce with: {reproduce(answers)}") from exc
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "answers",
