@@ -25,6 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from aiarch_scaffold.errors import UsageError
 from aiarch_scaffold.generate import create_project
 from aiarch_scaffold.questions import load_questions
 
@@ -102,7 +103,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-pipeline-") as scratch:
         work = Path(scratch)
         for framework, use_case in chosen:
-            result = measure(framework, use_case, extra, args.runs, not args.skip_test, work)
+            try:
+                result = measure(framework, use_case, extra, args.runs, not args.skip_test, work)
+            except UsageError as refused:  # copier.yml refuses the pair: say so, measure the rest
+                print(f"{framework} x {use_case}: refused ({refused})", flush=True)
+                continue
             print(json.dumps(result), flush=True)
             results.append(result)
     report = {
