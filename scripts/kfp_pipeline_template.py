@@ -6,9 +6,10 @@ compile: this script renders the kubeflow variant without and with ab_testing, c
 with the project's own `make kfp-compile`, and merges the two outputs into one Jinja file
 (names and pins replaced by the answers and pins.jinja, KFP's own `{{$...}}` placeholders
 escaped, the ab_testing lines in `{%- if ab_testing %}` blocks). processing=spark on Google Cloud
-changes the features step (it submits the Serverless Spark batch): that variant is compiled and
-merged the same way, its lines in `{%- if spark_on_dataproc %}` blocks. Run it after changing
-the pipeline code, then commit:
+and on AWS changes the features step (it submits the Serverless Spark batch, or starts the Glue
+job run): those variants are compiled and merged the same way, their lines in
+`{%- if spark_on_dataproc %}` and `{%- if spark_on_glue %}` blocks. Run it after changing the
+pipeline code, then commit:
 
     python scripts/kfp_pipeline_template.py
 
@@ -42,6 +43,7 @@ ANSWERS = {"cloud": "aws", "deploy_target": "kubernetes", "orchestration": "kube
 VARIANTS: tuple[tuple[str, dict[str, object]], ...] = (
     ("", {}),
     ("spark_on_dataproc", {"cloud": "gcp", "processing": "spark"}),
+    ("spark_on_glue", {"cloud": "aws", "processing": "spark"}),
 )
 ORGANISATION, SLUG = "acme", "customer-churn-platform"
 # Pins the compiled YAML holds (the lightweight components' image and packages), as pins.jinja
@@ -51,6 +53,7 @@ PINS = (
         re.compile(r"python:[0-9.]+-slim[a-z-]*@sha256:[0-9a-f]{64}"),
         "{{ tool_versions.python_image }}",
     ),
+    (re.compile(r"'botocore>=[0-9.]+'"), "'{{ python_deps['botocore'] }}'"),
     (
         re.compile(r"google-auth\[requests\]>=[0-9.]+"),
         "google-auth[requests]{{ python_deps['google-auth'][11:] }}",
@@ -112,12 +115,52 @@ def variant(folder: Path, answers: dict[str, object]) -> list[str]:
     return merge(plain, with_ab, "ab_testing")
 
 
+def _at(ops: list[tuple[str, int, int, int, int]], a: int, start: bool) -> int:
+    """The variant's line index at the base's line index ``a``, a boundary of a changed region:
+    the first candidate for its start, the last for its end (an insertion there is inside)."""
+    found = [b0 + a - a0 for tag, a0, a1, b0, _ in ops if tag == "equal" and a0 <= a <= a1]
+    found += [b0 for tag, a0, _, b0, _ in ops if tag != "equal" and a0 == a]
+    found += [b1 for tag, _, a1, _, b1 in ops if tag != "equal" and a1 == a]
+    return min(found) if start else max(found)
+
+
+def merge_variants(base: list[str], variants: list[tuple[str, list[str]]]) -> list[str]:
+    """The base's lines, and where a variant differs one `{%- if %}/{%- elif %}/{%- else %}`
+    block per changed region of the base (regions that overlap or touch are one)."""
+    ops = [
+        difflib.SequenceMatcher(a=base, b=lines, autojunk=False).get_opcodes()
+        for _, lines in variants
+    ]
+    regions: list[list[int]] = []
+    for a0, a1 in sorted((o[1], o[2]) for each in ops for o in each if o[0] != "equal"):
+        if regions and a0 <= regions[-1][1]:
+            regions[-1][1] = max(regions[-1][1], a1)
+        else:
+            regions.append([a0, a1])
+    out: list[str] = []
+    done = 0
+    for a0, a1 in regions:
+        out += base[done:a0]
+        keyword = "if"
+        for (condition, lines), each in zip(variants, ops, strict=True):
+            changed = lines[_at(each, a0, start=True) : _at(each, a1, start=False)]
+            if changed != base[a0:a1]:
+                out += [f"{{%- {keyword} {condition} %}}\n", *changed]
+                keyword = "elif"
+        if a1 > a0:
+            out += ["{%- else %}\n", *base[a0:a1]]
+        out.append("{%- endif %}\n")
+        done = a1
+    return out + base[done:]
+
+
 def main() -> int:
-    merged: list[str] = []
     with tempfile.TemporaryDirectory() as folder:
-        for index, (condition, answers) in enumerate(VARIANTS):
-            lines = variant(Path(folder) / str(index), answers)
-            merged = merge(merged, lines, condition) if merged else lines
+        lines = [
+            (condition, variant(Path(folder) / str(index), answers))
+            for index, (condition, answers) in enumerate(VARIANTS)
+        ]
+    merged = merge_variants(lines[0][1], lines[1:])
     TARGET.write_text(HEADER + "".join(merged))
     print(f"wrote {TARGET.relative_to(ROOT)}")
     return 0
