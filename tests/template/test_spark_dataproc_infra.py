@@ -513,11 +513,13 @@ def test_the_kubeflow_run_submits_the_batch_with_exactly_the_iam_it_needs(
     assert re.search(
         r"spark_image=\$\(verify_image [^\n]*features-dataproc\):\$IMAGE_TAG\"\)", deploy
     )
-    assert 'dataproc_batch "$env_name" "$spark_image" "" --json >"$spark_batch"' in deploy
-    assert '--spark-batch "$spark_batch"' in deploy
+    assert 'dataproc_batch "$env_name" "$spark_image" "" --json >"$spark_run"' in deploy
+    assert '--spark-run "$spark_run"' in deploy
     printed = _batch(project, "--json")
     assert printed.returncode == 0, printed.stderr
-    batch = json.loads(printed.stdout)
+    request = json.loads(printed.stdout)
+    assert (request["project"], request["region"]) == ("acme-dev", "europe-west4")
+    batch = request["batch"]
     assert batch["runtime_config"]["container_image"].endswith(f"@{DIGEST}")
     environment = batch["runtime_config"]["properties"]
     assert "spark.dataproc.driverEnv.APP_PSEUDONYMISATION_KEY" not in environment
@@ -526,7 +528,7 @@ def test_the_kubeflow_run_submits_the_batch_with_exactly_the_iam_it_needs(
     )
     assert (project / "orchestration/src/kfp_pipeline/managed_spark.py").is_file()
     pipeline = (project / "orchestration/pipeline.yaml").read_text()
-    assert "componentInputParameter: spark_batch" in pipeline
+    assert "componentInputParameter: spark_run" in pipeline
 
 
 def test_the_kubeflow_grant_checkov_passes_and_catches_a_project_wide_act_as(
