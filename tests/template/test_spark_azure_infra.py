@@ -11,7 +11,9 @@ policy, one volume and one secret scope. checkov runs on one render as generated
 and on the workspace module with public network access turned on (it must fail). The run script
 (scripts/deploy/databricks_run.py) is driven against a fake Databricks REST API: what it
 uploads and submits, that it waits at most its timeout and cancels, and that the key is named,
-never passed.
+never passed. With orchestration=airflow, Airflow's workload identity is a second runner with
+the same limits and its own cluster policy and folder, and `scripts/deploy.sh dags` stages the
+run script and the wheels beside the DAGs (driven with az and the wheel build recorded).
 """
 
 from __future__ import annotations
