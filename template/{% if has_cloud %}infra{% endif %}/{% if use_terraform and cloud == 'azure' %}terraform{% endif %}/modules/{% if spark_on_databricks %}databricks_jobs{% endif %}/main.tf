@@ -1,6 +1,7 @@
 # Inside the workspace: the identities that submit the features runs (CI's `make spark-run`
-# and, with Airflow, the pipeline DAG's features task), the one cluster policy each may use, the lake it reaches (a Unity Catalog volume over the access connector, whose Azure
-# roles allow the features prefixes only) and the one secret scope it may read
+# and, with Airflow, the pipeline DAG's features task), the one cluster policy each may use,
+# the lake they reach (a Unity Catalog volume over the access connector, whose Azure roles
+# allow the features prefixes only) and the one secret scope they may read
 # (docs/adr/0024-managed-spark.md).
 
 locals {
