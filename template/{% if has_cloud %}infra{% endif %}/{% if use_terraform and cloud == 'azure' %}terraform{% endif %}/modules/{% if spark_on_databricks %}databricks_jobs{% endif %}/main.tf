@@ -1,7 +1,7 @@
-# Inside the workspace: the identities that submit the features runs (CI's `make spark-run`
-# and, with Airflow, the pipeline DAG's features task), the one cluster policy each may use,
-# the lake they reach (a Unity Catalog volume over the access connector, whose Azure roles
-# allow the features prefixes only) and the one secret scope they may read
+# Inside the workspace: the identities that submit the features runs (CI's `make spark-run`,
+# and an orchestrator's features task where one submits them), the one cluster policy each
+# may use, the lake they reach (a Unity Catalog volume over the access connector, whose Azure
+# roles allow the features prefixes only) and the one secret scope they may read
 # (docs/adr/0024-managed-spark.md).
 
 locals {
@@ -158,7 +158,7 @@ resource "databricks_secret_acl" "runner" {
   permission = "READ"
 }
 
-# Projects from before Airflow could submit runs had one runner, CI's: the same objects now.
+# Before runners were keyed by role there was one, CI's: its objects keep their identity.
 moved {
   from = databricks_service_principal.runner
   to   = databricks_service_principal.runner["ci"]

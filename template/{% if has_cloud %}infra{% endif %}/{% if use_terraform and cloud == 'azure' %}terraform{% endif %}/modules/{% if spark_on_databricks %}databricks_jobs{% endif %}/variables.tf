@@ -4,7 +4,7 @@ variable "name" {
 }
 
 variable "runner_application_ids" {
-  description = "Client IDs of the Entra identities that submit the features runs, by role: ci (`make spark-run` in CI) and, with Airflow, airflow (the DAG's features task). Each is added to the workspace as a service principal that can do nothing else."
+  description = "Client IDs of the Entra identities that submit the features runs, by role: ci (`make spark-run` in CI) and the orchestrator's, where its features task submits runs. Each is added to the workspace as a service principal that can do nothing else."
   type        = map(string)
 
   validation {
