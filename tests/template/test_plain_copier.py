@@ -183,10 +183,6 @@ def test_plain_copier_offers_pricing_with_pytorch_and_refuses_tensorflow(tmp_pat
             r"processing=spark on aws needs iac=terraform for now",
         ),
         (
-            {"cloud": "azure", "deploy_target": "kubernetes", "orchestration": "airflow"},
-            r"orchestration=airflow is not offered with processing=spark on azure yet",
-        ),
-        (
             {"cloud": "azure", "deploy_target": "kubernetes", "orchestration": "kubeflow"},
             r"orchestration=kubeflow is not offered with processing=spark on azure yet",
         ),
