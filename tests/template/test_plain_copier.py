@@ -183,14 +183,6 @@ def test_plain_copier_offers_pricing_with_pytorch_and_refuses_tensorflow(tmp_pat
             r"processing=spark on aws needs iac=terraform for now",
         ),
         (
-            {"cloud": "aws", "deploy_target": "kubernetes", "orchestration": "kubeflow"},
-            r"orchestration=kubeflow is not offered with processing=spark on aws yet",
-        ),
-        (
-            {"cloud": "gcp", "deploy_target": "kubernetes", "orchestration": "kubeflow"},
-            r"orchestration=kubeflow is not offered with processing=spark on gcp yet",
-        ),
-        (
             {"cloud": "azure", "deploy_target": "kubernetes", "orchestration": "kubeflow"},
             r"orchestration=kubeflow is not offered with processing=spark on azure yet",
         ),
