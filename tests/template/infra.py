@@ -46,14 +46,15 @@ def hcl_blocks(path: Path, kind: str = "resource") -> dict[tuple[str, str], dict
     return found
 
 
-def spark_projects(factory: pytest.TempPathFactory, cloud: str) -> dict[str, Path]:
-    """processing=spark on ``cloud``, rendered for each deploy target (its managed Spark)."""
+def spark_projects(factory: pytest.TempPathFactory, cloud: str, **answers: str) -> dict[str, Path]:
+    """processing=spark on ``cloud`` (and ``answers``), rendered for each deploy target (its
+    managed Spark)."""
     from aiarch_scaffold.generate import create_project
 
     return {
         target: create_project(
             factory.mktemp(target) / "p",
-            {"cloud": cloud, "deploy_target": target, "processing": "spark"},
+            {"cloud": cloud, "deploy_target": target, "processing": "spark", **answers},
         ).destination
         for target in SPARK_TARGETS
     }

@@ -137,7 +137,14 @@ OPTION_PATHS: dict[str, object] = {
     ),
     # processing=spark on AWS: the features job on AWS Glue (ADR 24).
     "infra/terraform/modules/glue_spark": lambda a: (
-        a.get("cloud") == "aws" and a.get("processing") == "spark"
+        a.get("cloud") == "aws"
+        and a.get("processing") == "spark"
+        and a.get("iac", "terraform") == "terraform"
+    ),
+    "infra/cloudformation/spark.yaml": lambda a: (
+        a.get("cloud") == "aws"
+        and a.get("processing") == "spark"
+        and a.get("iac") == "cloudformation"
     ),
     "services/features/glue": lambda a: a.get("cloud") == "aws" and a.get("processing") == "spark",
     "services/features/src/features/glue.py": lambda a: (

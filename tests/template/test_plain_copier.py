@@ -179,8 +179,13 @@ def test_plain_copier_offers_pricing_with_pytorch_and_refuses_tensorflow(tmp_pat
     ("answers", "expected"),
     [
         (
-            {"cloud": "aws", "iac": "cloudformation"},
-            r"processing=spark on aws needs iac=terraform for now",
+            {
+                "cloud": "aws",
+                "iac": "cloudformation",
+                "deploy_target": "kubernetes",
+                "orchestration": "kubeflow",
+            },
+            r"kubeflow is not offered with processing=spark on aws with iac=cloudformation",
         ),
         (
             {"cloud": "azure", "deploy_target": "kubernetes", "orchestration": "kubeflow"},
@@ -191,18 +196,20 @@ def test_plain_copier_offers_pricing_with_pytorch_and_refuses_tensorflow(tmp_pat
 def test_spark_is_refused_where_its_managed_spark_is_not_built(
     tmp_path: Path, answers: dict[str, str], expected: str
 ) -> None:
-    """Serverless for Apache Spark on Google Cloud, AWS Glue (Terraform) on AWS and Azure
-    Databricks are the managed Sparks built (ADR 0024)."""
+    """Serverless for Apache Spark on Google Cloud, AWS Glue on AWS (Terraform or
+    CloudFormation) and Azure Databricks are the managed Sparks built (ADR 0024)."""
     with pytest.raises(UsageError, match=expected) as info:
         create_project(tmp_path / "p", {**answers, "processing": "spark"})
     assert "\n" not in info.value.message
     assert not (tmp_path / "p").exists()
 
 
-def test_plain_copier_refuses_spark_on_aws_with_cloudformation(tmp_path: Path) -> None:
+def test_plain_copier_renders_spark_on_aws_with_cloudformation(tmp_path: Path) -> None:
     answers = {"cloud": "aws", "iac": "cloudformation", "processing": "spark"}
-    output = plain_refusal(answers, tmp_path / "plain")
-    assert "processing=spark on aws needs iac=terraform for now" in output
+    project = plain_render(answers, tmp_path / "plain")
+    assert (project / "infra/cloudformation/spark.yaml").is_file()
+    assert not (project / "infra/terraform").exists()
+    assert (project / "scripts/deploy/glue_job.py").is_file()
 
 
 def test_plain_copier_renders_spark_on_aws_as_a_glue_job(tmp_path: Path) -> None:

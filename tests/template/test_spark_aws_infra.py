@@ -1,8 +1,10 @@
 """Issue 12, processing=spark on AWS: the features job as an AWS Glue 5.0 job (generated
-docs/adr/0024-managed-spark.md).
+docs/adr/0024-managed-spark.md), under Terraform (modules/glue_spark) and CloudFormation (the
+spark stack).
 
-Renders AWS with Terraform on both deploy targets and reads the infrastructure with
-python-hcl2: the job role's policy is replayed as requests (the features service's lake
+Renders AWS with each IaC on both deploy targets and reads the infrastructure (python-hcl2,
+YAML with CloudFormation's intrinsic functions evaluated): the job role's policy is replayed as
+requests (the features service's lake
 prefixes allowed, every other prefix, secret and key refused) and is trusted by this account's
 Glue only; the security configuration encrypts S3, CloudWatch logs and bookmarks with the
 project's keys; the job runs in a private subnet through a NETWORK connection, bounded, and
@@ -59,6 +61,11 @@ def projects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return spark_projects(tmp_path_factory, "aws")
 
 
+@pytest.fixture(scope="module")
+def cfn_projects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return spark_projects(tmp_path_factory, "aws", iac="cloudformation")
+
+
 def _module(project: Path) -> Path:
     return project / "infra/terraform/modules/glue_spark"
 
@@ -103,7 +110,10 @@ def test_no_glue_job_without_spark(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("answers", "expected"),
     [
-        ({"iac": "cloudformation"}, "processing=spark on aws needs iac=terraform for now"),
+        (
+            {"iac": "cloudformation", "deploy_target": "kubernetes", "orchestration": "kubeflow"},
+            "kubeflow is not offered with processing=spark on aws with iac=cloudformation",
+        ),
     ],
 )
 def test_what_is_not_built_is_refused(
@@ -218,9 +228,106 @@ def _allowed(statements: list[dict[str, Any]], action: str, resource: str, **con
     return False
 
 
-def test_the_job_role_reaches_the_features_prefixes_only(projects: dict[str, Path]) -> None:
-    for project in projects.values():
-        policy = _statements(project)
+def _stack(project: Path) -> dict[str, Any]:
+    import yaml
+
+    document: dict[str, Any] = yaml.safe_load(
+        (project / "infra/cloudformation/spark.yaml").read_text()
+    )
+    return document
+
+
+# What the spark stack's references evaluate to in account ACCOUNT, REGION, for project acme
+# in dev: the other stacks' exports by name, its own resources by logical id.
+CFN_NAMES: dict[str, Any] = {
+    "AWS::Partition": "aws",
+    "AWS::Region": REGION,
+    "AWS::AccountId": ACCOUNT,
+    "Project": "acme",
+    "Environment": "dev",
+    "ArtifactsBucket": "acme-dev-123456789012-glue",
+    "ArtifactsBucket.Arn": ARTIFACTS,
+    "JobSecurityGroup": "sg-1",
+    "JobSecurityGroup.GroupId": "sg-1",
+    "NetworkConnection": "acme-dev-build-features-network",
+    "FeaturesJob": "acme-dev-build-features",
+    "export:acme-dev-data-lake-bucket": "acme-dev-123456789012-lake",
+    "export:acme-dev-data-lake-bucket-arn": LAKE,
+    "export:acme-dev-data-lake-key-arn": KEYS["lake"],
+    "export:acme-dev-secrets-key-arn": KEYS["secrets"],
+    "export:acme-dev-logs-key-arn": KEYS["logs"],
+    "export:acme-dev-pseudonymisation-key-secret-arn": KEY_SECRET,
+    "export:acme-dev-vpc-id": "vpc-1",
+    "export:acme-dev-private-subnet-ids": "subnet-1,subnet-2,subnet-3",
+}
+
+
+def _cfn(value: Any, names: dict[str, Any] = CFN_NAMES) -> Any:
+    """A CloudFormation value with its intrinsic functions evaluated (those the stack uses)."""
+    if isinstance(value, list):
+        return [_cfn(item, names) for item in value]
+    if not isinstance(value, dict) or len(value) != 1:
+        return value
+    ((function, argument),) = value.items()
+    if function == "Ref":
+        return names[argument]
+    if function == "Fn::GetAtt":
+        return names[argument if isinstance(argument, str) else ".".join(argument)]
+    if function == "Fn::ImportValue":
+        return names[f"export:{_cfn(argument, names)}"]
+    if function == "Fn::Select":
+        return _cfn(argument[1], names)[int(argument[0])]
+    if function == "Fn::Split":
+        return _cfn(argument[1], names).split(argument[0])
+    if function == "Fn::GetAZs":
+        return [f"{REGION}{zone}" for zone in "abc"]
+    if function == "Fn::Sub":
+        text, local = (argument, {}) if isinstance(argument, str) else argument
+        scope = {**names, **{key: _cfn(item, names) for key, item in local.items()}}
+        return re.sub(r"\$\{([\w:.]+)\}", lambda match: str(scope[match[1]]), text)
+    return value
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _cfn_statements(project: Path) -> list[dict[str, Any]]:
+    """The job role's one policy in the spark stack, evaluated (as _statements reads Terraform)."""
+    role = _stack(project)["Resources"]["JobRole"]["Properties"]
+    (policy,) = role["Policies"]
+    statements = []
+    for statement in policy["PolicyDocument"]["Statement"]:
+        assert statement["Effect"] == "Allow"
+        conditions = {
+            (test, variable): [str(item) for item in _as_list(_cfn(values))]
+            for test, pairs in statement.get("Condition", {}).items()
+            for variable, values in pairs.items()
+        }
+        statements.append(
+            {
+                "sid": statement["Sid"],
+                "actions": _as_list(statement["Action"]),
+                "resources": [str(_cfn(item)) for item in _as_list(statement["Resource"])],
+                "conditions": conditions,
+            }
+        )
+    return statements
+
+
+def _policies(
+    projects: dict[str, Path], cfn_projects: dict[str, Path]
+) -> list[list[dict[str, Any]]]:
+    """The job role's policy of every render, Terraform and CloudFormation."""
+    return [_statements(p) for p in projects.values()] + [
+        _cfn_statements(p) for p in cfn_projects.values()
+    ]
+
+
+def test_the_job_role_reaches_the_features_prefixes_only(
+    projects: dict[str, Path], cfn_projects: dict[str, Path]
+) -> None:
+    for policy in _policies(projects, cfn_projects):
         raw = f"{LAKE}/lake/raw/customers/ingestion_date=2026-01-15/part-0.parquet"
         # What the job does.
         assert _allowed(policy, "s3:GetObject", raw)
@@ -242,9 +349,10 @@ def test_the_job_role_reaches_the_features_prefixes_only(projects: dict[str, Pat
         assert not _allowed(policy, "s3:PutObject", f"{ARTIFACTS}/code/build_features.py")
 
 
-def test_the_job_role_holds_nothing_else(projects: dict[str, Path]) -> None:
-    for project in projects.values():
-        policy = _statements(project)
+def test_the_job_role_holds_nothing_else(
+    projects: dict[str, Path], cfn_projects: dict[str, Path]
+) -> None:
+    for policy in _policies(projects, cfn_projects):
         assert _allowed(policy, "secretsmanager:GetSecretValue", KEY_SECRET)
         assert not _allowed(policy, "secretsmanager:GetSecretValue", API_KEY_SECRET)
         assert not _allowed(policy, "secretsmanager:ListSecrets", "*")
@@ -273,6 +381,7 @@ def test_the_job_role_holds_nothing_else(projects: dict[str, Path]) -> None:
         assert unrestricted == ["DescribeNetwork"]
         describe = [s for s in policy if s["sid"] in ("DescribeNetwork", "DescribeOwnVpc")]
         assert all(a.startswith("ec2:Describe") for s in describe for a in s["actions"])
+    for project in projects.values():
         trust = hcl_blocks(_module(project) / "main.tf", "data")[
             ("aws_iam_policy_document", "assume")
         ]
@@ -283,6 +392,13 @@ def test_the_job_role_holds_nothing_else(projects: dict[str, Path]) -> None:
         assert statement["condition"][0]["variable"] == "aws:SourceAccount"
         role = hcl_blocks(_module(project) / "main.tf")[("aws_iam_role", "job")]
         assert role["permissions_boundary"] == "${var.permissions_boundary_arn}"
+    for project in cfn_projects.values():
+        role = _stack(project)["Resources"]["JobRole"]["Properties"]
+        (statement,) = role["AssumeRolePolicyDocument"]["Statement"]
+        assert statement["Principal"] == {"Service": "glue.amazonaws.com"}
+        assert statement["Action"] == "sts:AssumeRole"
+        assert _cfn(statement["Condition"]["StringEquals"]["aws:SourceAccount"]) == ACCOUNT
+        assert "ManagedPolicyArns" not in role, "its one inline policy is all it holds"
 
 
 def test_encrypted_private_and_bounded(projects: dict[str, Path]) -> None:
@@ -344,7 +460,21 @@ def test_encrypted_private_and_bounded(projects: dict[str, Path]) -> None:
     assert re.search(r'"pyspark>=3\.5\.\d+,<3\.6"', pyproject), "Glue 5's Spark line"
 
 
-def test_glue_installs_from_s3_only(projects: dict[str, Path]) -> None:
+def test_glue_installs_from_s3_only(
+    projects: dict[str, Path], cfn_projects: dict[str, Path]
+) -> None:
+    for cfn in cfn_projects.values():
+        job = _stack(cfn)["Resources"]["FeaturesJob"]["Properties"]
+        arguments = {name: _cfn(value) for name, value in job["DefaultArguments"].items()}
+        assert arguments["--python-modules-installer-option"] == "--no-index --no-deps"
+        assert "--additional-python-modules" not in arguments, "each run names its own wheels"
+        assert _cfn(job["Command"]["ScriptLocation"]) == (
+            "s3://acme-dev-123456789012-glue/code/build_features.py"
+        )
+        assert arguments["--APP_PSEUDONYMISATION_KEY_SECRET"] == KEY_SECRET
+        assert not any(
+            name in arguments for name in ("--APP_PSEUDONYMISATION_KEY", "--APP_API_KEY")
+        )
     project = projects["kubernetes"]
     job = hcl_blocks(_module(project) / "main.tf")[("aws_glue_job", "features")]
     arguments = job["default_arguments"]
@@ -363,6 +493,189 @@ def test_glue_installs_from_s3_only(projects: dict[str, Path]) -> None:
     assert modules == uris and all(m.startswith("s3://") for m in modules), "no PyPI name"
     with pytest.raises(ValueError, match="S3 URI without a comma"):
         script.run_arguments(["s3://b/code/a,pandas==2.2"], "abc", None)
+
+
+def test_cloudformation_renders_clean(cfn_projects: dict[str, Path]) -> None:
+    for target, project in cfn_projects.items():
+        assert_clean_output(project)
+        answers = {"cloud": "aws", "iac": "cloudformation", "deploy_target": target}
+        assert_only_chosen_files(project, {**answers, "processing": "spark"})
+        adr = (project / "docs/adr/0024-managed-spark.md").read_text()
+        assert "the `spark` stack, `infra/cloudformation/spark.yaml`" in adr
+        assert "modules/glue_spark" not in adr and "permissions boundary" not in adr
+        assert "iac=cloudformation" not in adr, "no longer a refusal"
+        security = (project / "docs/security.md").read_text()
+        assert (
+            "| `CKV_AWS_18` (S3 access logging) | `spark.yaml` `ArtifactsAccessLogsBucket` |"
+            in (security)
+        )
+        assert "test_the_job_role_reaches_the_features_prefixes_only" in security
+        assert missing_named_tests(project) == []
+        deploy = (project / "docs/deploy.md").read_text()
+        assert "make spark-run ENV=dev" in deploy and "modules/glue_spark" not in deploy
+        assert "spark-run:" in (project / "Makefile").read_text()
+
+
+def test_cloudformation_job_is_encrypted_private_and_bounded(
+    cfn_projects: dict[str, Path],
+) -> None:
+    for project in cfn_projects.values():
+        stack = _stack(project)
+        resources = stack["Resources"]
+        encryption = resources["SecurityConfiguration"]["Properties"]["EncryptionConfiguration"]
+        (s3,) = encryption["S3Encryptions"]
+        assert (s3["S3EncryptionMode"], _cfn(s3["KmsKeyArn"])) == ("SSE-KMS", KEYS["lake"])
+        logs = encryption["CloudWatchEncryption"]
+        assert (logs["CloudWatchEncryptionMode"], _cfn(logs["KmsKeyArn"])) == (
+            "SSE-KMS",
+            KEYS["logs"],
+        )
+        bookmarks = encryption["JobBookmarksEncryption"]
+        assert (bookmarks["JobBookmarksEncryptionMode"], _cfn(bookmarks["KmsKeyArn"])) == (
+            "CSE-KMS",
+            KEYS["lake"],
+        )
+        job = resources["FeaturesJob"]["Properties"]
+        assert job["SecurityConfiguration"] == {"Ref": "SecurityConfiguration"}
+        assert job["Connections"] == {"Connections": [{"Ref": "NetworkConnection"}]}
+        assert job["MaxRetries"] == 0 and job["ExecutionProperty"]["MaxConcurrentRuns"] == 1
+        assert job["Role"] == {"Fn::GetAtt": "JobRole.Arn"}
+        # The job's logs land in the stack's log groups: retention and the logs key.
+        prefix = _cfn(job["DefaultArguments"]["--custom-logGroup-prefix"])
+        groups = [resources[name]["Properties"] for name in ("OutputLogGroup", "ErrorLogGroup")]
+        assert sorted(_cfn(g["LogGroupName"]) for g in groups) == [
+            f"{prefix}/error",
+            f"{prefix}/output",
+        ]
+        for group in groups:
+            assert _cfn(group["KmsKeyId"]) == KEYS["logs"]
+            assert group["RetentionInDays"] == {
+                "Fn::ImportValue": {"Fn::Sub": "${Project}-${Environment}-log-retention-days"}
+            }
+        # Workers in the first private subnet, behind a group only they can reach.
+        connection = resources["NetworkConnection"]["Properties"]["ConnectionInput"]
+        assert connection["ConnectionType"] == "NETWORK"
+        requirements = connection["PhysicalConnectionRequirements"]
+        assert _cfn(requirements["SubnetId"]) == "subnet-1"
+        assert requirements["SecurityGroupIdList"] == [{"Ref": "JobSecurityGroup"}]
+        group = resources["JobSecurityGroup"]["Properties"]
+        assert "SecurityGroupIngress" not in group
+        assert [rule["FromPort"] for rule in group["SecurityGroupEgress"]] == [443]
+        ingress = [r for r in resources.values() if r["Type"] == "AWS::EC2::SecurityGroupIngress"]
+        assert [r["Properties"]["SourceSecurityGroupId"] for r in ingress] == [
+            {"Ref": "JobSecurityGroup"}
+        ]
+        # The artifacts bucket: the lake key, private, versioned, TLS only.
+        bucket = resources["ArtifactsBucket"]["Properties"]
+        (rule,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+        default = rule["ServerSideEncryptionByDefault"]
+        assert default["SSEAlgorithm"] == "aws:kms"
+        assert _cfn(default["KMSMasterKeyID"]) == KEYS["lake"]
+        assert set(bucket["PublicAccessBlockConfiguration"].values()) == {True}
+        assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+        (deny,) = resources["ArtifactsBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+        assert deny["Effect"] == "Deny" and deny["Condition"]["Bool"]["aws:SecureTransport"] == (
+            "false"
+        )
+        parameters = stack["Parameters"]
+        assert parameters["NumberOfWorkers"]["MaxValue"] == 32
+        assert parameters["TimeoutMinutes"]["MaxValue"] == 480
+        assert re.fullmatch(parameters["GlueVersion"]["AllowedPattern"], "5.0")
+        assert not re.fullmatch(parameters["GlueVersion"]["AllowedPattern"], "4.0")
+        for env in ("dev", "prod"):
+            params = json.loads((project / f"infra/cloudformation/params/{env}.json").read_text())
+            assert params["Stacks"]["spark"]["GlueVersion"] == "5.0"
+
+
+def test_one_job_spec_for_both_iacs(
+    projects: dict[str, Path], cfn_projects: dict[str, Path]
+) -> None:
+    """Terraform and CloudFormation define the same job: command, script, arguments, bounds."""
+    tf = hcl_blocks(_module(projects["containers"]) / "main.tf")[("aws_glue_job", "features")]
+    cfn = _stack(cfn_projects["containers"])["Resources"]["FeaturesJob"]["Properties"]
+    tf_arguments, cfn_arguments = tf["default_arguments"], cfn["DefaultArguments"]
+    assert set(cfn_arguments) - set(tf_arguments) == {"--custom-logGroup-prefix"}
+    assert set(tf_arguments) <= set(cfn_arguments)
+    fixed = {name: value for name, value in cfn_arguments.items() if isinstance(value, str)}
+    assert fixed and all(tf_arguments[name] == value for name, value in fixed.items())
+    assert tf["command"][0]["name"] == cfn["Command"]["Name"] == "glueetl"
+    script = tf["command"][0]["script_location"].removeprefix("${local.artifacts}/")
+    assert cfn["Command"]["ScriptLocation"]["Fn::Sub"].endswith(f"/{script}")
+    assert tf["execution_property"][0]["max_concurrent_runs"] == 1
+    assert tf["max_retries"] == cfn["MaxRetries"] == 0
+    variables = {
+        name: body
+        for v in load_hcl(_module(projects["containers"]) / "variables.tf")["variable"]
+        for name, body in v.items()
+    }
+    parameters = _stack(cfn_projects["containers"])["Parameters"]
+    assert variables["worker_type"]["default"] == parameters["WorkerType"]["Default"]
+    assert variables["number_of_workers"]["default"] == parameters["NumberOfWorkers"]["Default"]
+    assert variables["timeout_minutes"]["default"] == parameters["TimeoutMinutes"]["Default"]
+
+
+def test_cloudformation_outputs_are_the_terraform_contract(cfn_projects: dict[str, Path]) -> None:
+    """`make spark-run` and `scripts/deploy.sh dags` read spark_job_name and
+    spark_artifacts_bucket through infra_output: the CloudFormation path maps them to the spark
+    stack's outputs, deployed after the stacks it imports from."""
+    for project in cfn_projects.values():
+        outputs = _stack(project)["Outputs"]
+        infra = (project / "scripts/deploy/infra.sh").read_text()
+        for name, output in (
+            ("spark_job_name", "JobName"),
+            ("spark_artifacts_bucket", "ArtifactsBucketName"),
+        ):
+            assert f'{name}) _cfn_stack_output spark "$env_name" {output} ;;' in infra
+            assert output in outputs
+        deploy = (project / "scripts/deploy.sh").read_text()
+        assert '--job "$(infra_output spark_job_name "$env_name")"' in deploy
+        assert _cfn(outputs["JobArn"]["Value"]) == (
+            f"arn:aws:glue:{REGION}:{ACCOUNT}:job/acme-dev-build-features"
+        )
+        stacks = infra[infra.index("_cfn_stacks() {") :]
+        stacks = stacks[: stacks.index("\n}\n")]
+        order = re.findall(r"\becho ([a-z -]+)", stacks)
+        flat = " ".join(order).split()
+        for before in ("audit", "network", "data-lake", "secrets"):
+            assert flat.index(before) < flat.index("spark")
+
+
+def _checkov_findings(pin: str, stack: Path) -> str:
+    scan = ["uv", "tool", "run", "--from", pin, "checkov", "--quiet", "--compact"]
+    scan += ["--framework", "cloudformation", "--skip-download", "--file", str(stack)]
+    result = subprocess.run(scan, capture_output=True, text=True, check=False, timeout=900)
+    return result.stdout + result.stderr
+
+
+def test_cloudformation_checks_pass_and_catch_unencrypted_glue_logs(
+    cfn_projects: dict[str, Path], tmp_path: Path
+) -> None:
+    require("uv")
+    project = cfn_projects["kubernetes"]
+    checks = ("cfn-lint", "checkov", "yamllint", "shellcheck")
+    result = project_checks(project, *checks)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    for check in checks:  # ran, not skipped for a missing tool
+        assert re.search(rf"^{check}\s+passed", result.stdout, re.MULTILINE), result.stdout
+    pin = re.search(r'"(checkov==[0-9.]+)"', (project / "tools/check.py").read_text())
+    assert pin is not None
+    text = (project / "infra/cloudformation/spark.yaml").read_text()
+    clean = tmp_path / "spark.yaml"
+    clean.write_text(text)
+    found = _checkov_findings(pin.group(1), clean)
+    assert "Passed checks" in found and "Failed checks: 0" in found, found[-4000:]
+    line = "CloudWatchEncryptionMode: SSE-KMS"
+    assert text.count(line) == 1
+    weakened = tmp_path / "weakened" / "spark.yaml"
+    weakened.parent.mkdir()
+    weakened.write_text(text.replace(line, "CloudWatchEncryptionMode: DISABLED"))
+    assert "CKV_AWS_99" in _checkov_findings(pin.group(1), weakened)
+    key = re.compile(r"(  ErrorLogGroup:\n(?:.*\n)*?)      KmsKeyId:\n.*\n.*\n")
+    assert key.search(text)
+    unkeyed = tmp_path / "unkeyed" / "spark.yaml"
+    unkeyed.parent.mkdir()
+    unkeyed.write_text(key.sub(r"\1", text, count=1))
+    assert "CKV_AWS_158" in _checkov_findings(pin.group(1), unkeyed)
 
 
 def _glue_job(project: Path) -> ModuleType:
@@ -691,4 +1004,65 @@ def test_kubeflow_with_the_glue_job_passes_the_project_checks(kubeflow_project: 
     result = project_checks(
         kubeflow_project, "checkov", "terraform-refs", "iam-escalation", "shellcheck"
     )
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+
+
+@pytest.fixture(scope="module")
+def cfn_airflow_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    answers = {"cloud": "aws", "iac": "cloudformation", "deploy_target": "containers"}
+    answers |= {"processing": "spark", "orchestration": "airflow"}
+    return create_project(tmp_path_factory.mktemp("cfn-airflow") / "p", answers).destination
+
+
+def test_cloudformation_mwaa_runs_the_glue_job_with_exactly_the_iam_it_needs(
+    cfn_airflow_project: Path, tmp_path: Path
+) -> None:
+    """With CloudFormation the MWAA execution role may start, follow and stop the spark stack's
+    job only (its exported ARN), MWAA hands the DAGs the job's name, the spark stack is deployed
+    before the orchestration stack that imports it, and the checks pass."""
+    import yaml
+
+    project = cfn_airflow_project
+    assert_clean_output(project)
+    assert missing_named_tests(project) == []
+    stack = yaml.safe_load((project / "infra/cloudformation/orchestration.yaml").read_text())
+    role = stack["Resources"]["ExecutionRole"]["Properties"]
+    (policy,) = role["Policies"]
+    statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
+    glue = statements.pop("RunFeaturesGlueJob")
+    assert glue["Action"] == ["glue:StartJobRun", "glue:GetJobRun", "glue:BatchStopJobRun"]
+    export = {"Fn::Sub": "${Project}-${Environment}-spark-job-arn"}
+    assert glue["Resource"] == {"Fn::ImportValue": export}
+    others = [action for s in statements.values() for action in _as_list(s["Action"])]
+    assert not [action for action in others if action.startswith("glue:")]
+    # Every step's ECS task but the features one, which the Glue job replaces.
+    names = dict(CFN_NAMES, **{"AWS::Partition": "aws"})
+    families = [_cfn(item, names) for item in statements["RunServiceTasks"]["Resource"]]
+    prefix = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/acme-dev-"
+    assert families == [f"{prefix}{name}:*" for name in ("ingestion", "training", "monitoring")]
+    spark = _stack(project)
+    assert spark["Outputs"]["JobArn"]["Export"]["Name"] == export
+    name_export = spark["Outputs"]["JobName"]["Export"]["Name"]
+    options = stack["Resources"]["AirflowEnvironment"]["Properties"]["AirflowConfigurationOptions"]
+    assert options["pipeline.spark_job"] == {"Fn::ImportValue": name_export}
+    dag = (project / "orchestration/dags/pipeline.py").read_text()
+    required = set(re.findall(r'setting\("([A-Z_]+)"\)', dag))
+    assert "PIPELINE_SPARK_JOB" in required
+    assert {f"pipeline.{name.removeprefix('PIPELINE_').lower()}" for name in required} <= set(
+        options
+    )
+    infra = (project / "scripts/deploy/infra.sh").read_text()
+    assert infra.index("echo spark") < infra.index("echo orchestration")
+    calls = tmp_path / "calls"
+    stubs = f"""
+aws_region() {{ echo "{REGION}"; }}
+uv() {{ echo "uv $*" >>{calls}; echo '["s3://out-spark_artifacts_bucket/code/v1/x.whl"]'; }}
+aws() {{ echo "aws $*" >>{calls}; }}
+"""
+    recorded = sync_dags_recorded(project, calls, stubs)
+    assert "infra_output spark_job_name dev" in recorded
+    assert "infra_output spark_artifacts_bucket dev" in recorded
+    require("uv")
+    checks = ("cfn-lint", "checkov", "shellcheck")
+    result = project_checks(project, *checks)
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
