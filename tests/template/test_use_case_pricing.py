@@ -104,6 +104,7 @@ def test_every_framework_renders_clean_with_only_its_files(
     for framework, root in framework_projects.items():
         assert_clean_output(root)
         assert_only_chosen_files(root, {**PRICING, "ml_framework": framework})
+        assert missing_named_tests(root) == []
         run(["ruff", "check", "--no-cache", "."], cwd=root)
         run(["ruff", "format", "--check", "--no-cache", "."], cwd=root)
 
