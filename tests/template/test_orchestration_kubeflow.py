@@ -33,7 +33,9 @@ def test_kubeflow_is_refused_without_a_cluster(tmp_path: Path, answers: dict[str
 
 def test_kubeflow_is_refused_with_grpc(tmp_path: Path) -> None:
     # kfp 2.16 needs protobuf 6 and the gRPC stubs protobuf 7: `uv sync` cannot resolve both.
-    with pytest.raises(UsageError, match=r"orchestration=kubeflow is not offered with api_style=grpc") as info:
+    with pytest.raises(
+        UsageError, match=r"orchestration=kubeflow is not offered with api_style=grpc"
+    ) as info:
         create_project(tmp_path / "p", {**KUBEFLOW, "api_style": "grpc"})
     assert "\n" not in info.value.message
     assert not (tmp_path / "p").exists()
@@ -140,3 +142,30 @@ def test_the_committed_pipeline_matches_with_ab_testing_and_other_names(tmp_path
         ],
         cwd=project,
     )
+
+
+@pytest.mark.parametrize("cloud", ["gcp", "aws"])
+def test_the_committed_spark_pipeline_is_what_its_code_compiles(tmp_path: Path, cloud: str) -> None:
+    """With processing=spark on GCP or AWS the template's pipeline.yaml holds the managed-Spark
+    features step (its spark_on_dataproc / spark_on_glue blocks): it must equal a fresh compile
+    of that project's own pipeline code, with A/B tests and names other than the defaults."""
+    answers = {
+        **KUBEFLOW,
+        "cloud": cloud,
+        "processing": "spark",
+        "ab_testing": True,
+        "project_name": "Retail Uplift",
+        "organisation": "globex-data",
+    }
+    project = create_project(tmp_path / "p", answers).destination
+    orchestration = project / "orchestration"
+    # The pipeline's own compiler (the project's exact kfp pins), without installing the project.
+    pins = [f"--with={pin}" for pin in _dependencies(orchestration / "pyproject.toml")]
+    fresh = tmp_path / "fresh.yaml"
+    command = ["uv", "run", "--no-project", *pins, "python", "-m", "kfp_pipeline", "compile"]
+    run([*command, "--output", str(fresh)], cwd=orchestration, env={"PYTHONPATH": "src"})
+    committed = (orchestration / "pipeline.yaml").read_text()
+    assert fresh.read_text() == committed
+    spec = next(iter(yaml.safe_load_all(committed)))
+    assert "spark_run" in spec["root"]["inputDefinitions"]["parameters"]
+    assert {"comp-simulate", "comp-analyse", "comp-managed-spark-run"} <= set(spec["components"])

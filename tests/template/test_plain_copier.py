@@ -189,18 +189,6 @@ def test_plain_copier_offers_pricing_with_every_ml_framework(
             r"processing=spark on aws needs iac=terraform for now",
         ),
         (
-            {"cloud": "aws", "deploy_target": "kubernetes", "orchestration": "kubeflow"},
-            r"orchestration=kubeflow is not offered with processing=spark on aws yet",
-        ),
-        (
-            {"cloud": "gcp", "deploy_target": "kubernetes", "orchestration": "kubeflow"},
-            r"orchestration=kubeflow is not offered with processing=spark on gcp yet",
-        ),
-        (
-            {"cloud": "azure", "deploy_target": "kubernetes", "orchestration": "airflow"},
-            r"orchestration=airflow is not offered with processing=spark on azure yet",
-        ),
-        (
             {"cloud": "azure", "deploy_target": "kubernetes", "orchestration": "kubeflow"},
             r"orchestration=kubeflow is not offered with processing=spark on azure yet",
         ),

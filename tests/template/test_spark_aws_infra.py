@@ -104,10 +104,6 @@ def test_no_glue_job_without_spark(tmp_path: Path) -> None:
     ("answers", "expected"),
     [
         ({"iac": "cloudformation"}, "processing=spark on aws needs iac=terraform for now"),
-        (
-            {"deploy_target": "kubernetes", "orchestration": "kubeflow"},
-            "orchestration=kubeflow is not offered with processing=spark on aws",
-        ),
     ],
 )
 def test_what_is_not_built_is_refused(
@@ -616,3 +612,83 @@ aws() {{ echo "aws $*" >>{calls}; cp -r "${{@: -2:1}}" {synced}; }}
     assert json.loads((synced / "spark_run.json").read_text()) == [
         "s3://out-spark_artifacts_bucket/code/v1/x.whl"
     ]
+
+
+@pytest.fixture(scope="module")
+def kubeflow_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    answers = {"cloud": "aws", "deploy_target": "kubernetes", "processing": "spark"}
+    return create_project(
+        tmp_path_factory.mktemp("kubeflow") / "p", {**answers, "orchestration": "kubeflow"}
+    ).destination
+
+
+def test_the_kubeflow_run_starts_the_glue_job_with_exactly_the_iam_it_needs(
+    kubeflow_project: Path,
+) -> None:
+    """The Kubeflow pipeline's features step is a run of the features Glue job, started as the
+    run's Kubernetes service account through IRSA: its role is trusted by that service account
+    only and may start, follow and stop that job's runs only; `make kfp-submit` hands the step
+    glue_job.py's own request on the wheels it stages."""
+    project = kubeflow_project
+    assert_clean_output(project)
+    assert missing_named_tests(project) == []
+    main = (_module(project) / "main.tf").read_text()
+    statement = GLUE_STATEMENT.search(main)
+    assert statement is not None
+    assert re.findall(r'"([^"]+)"', statement.group(1)) == [
+        "glue:StartJobRun",
+        "glue:GetJobRun",
+        "glue:BatchStopJobRun",
+    ]
+    assert statement.group(2) == "[aws_glue_job.features.arn]"
+    assert "iam:PassRole" not in main.split('sid       = "RunFeaturesGlueJob"')[1].split("}")[0]
+    data = hcl_blocks(_module(project) / "main.tf", "data")
+    (trust,) = data[("aws_iam_policy_document", "pipeline_assume")]["statement"]
+    assert trust["actions"] == ["sts:AssumeRoleWithWebIdentity"]
+    assert trust["principals"] == [
+        {"type": "Federated", "identifiers": ["${var.oidc_provider_arn}"]}
+    ]
+    conditions = {c["variable"]: c["values"] for c in trust["condition"]}
+    assert conditions == {
+        "${var.oidc_issuer}:sub": ["system:serviceaccount:${var.pipeline_service_account}"],
+        "${var.oidc_issuer}:aud": ["sts.amazonaws.com"],
+    }
+    role = hcl_blocks(_module(project) / "main.tf")[("aws_iam_role", "pipeline")]
+    assert role["permissions_boundary"] == "${var.permissions_boundary_arn}"
+    call = _spark_call(project)
+    assert call["pipeline_service_account"] == "${var.project}:${var.kfp_run_service_account}"
+    assert call["oidc_provider_arn"] == "${module.eks.oidc_provider_arn}"
+    variables = (_env(project) / "variables.tf").read_text()
+    assert re.search(
+        r'variable "kfp_run_service_account" \{[^}]*default\s+= "default-editor"', variables
+    )
+    deploy = (project / "scripts/deploy.sh").read_text()
+    assert re.search(r'glue_job.py" --json \\\n[^>]*>"\$spark_run"', deploy)
+    assert '--spark-run "$spark_run"' in deploy
+    assert (project / "orchestration/src/kfp_pipeline/managed_spark.py").is_file()
+    pipeline = (project / "orchestration/pipeline.yaml").read_text()
+    assert "componentInputParameter: spark_run" in pipeline
+
+
+def test_kfp_submit_stages_the_wheels_and_prints_the_runs_request(
+    kubeflow_project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    aws = FakeAws(["SUCCEEDED"])
+    code, out = _spark_run(kubeflow_project, aws, "--json", capsys=capsys)
+    assert code == 0
+    assert aws.calls == [], "the pipeline's step starts the run, not kfp-submit"
+    request = json.loads(out)
+    assert (request["job"], request["region"]) == ("acme-dev-build-features", REGION)
+    staged = sorted(uri for uri in aws.objects if uri.endswith(".whl"))
+    arguments = request["arguments"]
+    assert sorted(arguments["--additional-python-modules"].split(",")) == staged
+    assert arguments["--APP_CODE_VERSION"] == "abc123"
+    assert not [name for name in arguments if "KEY" in name], "the key is never an argument"
+
+
+def test_kubeflow_with_the_glue_job_passes_the_project_checks(kubeflow_project: Path) -> None:
+    require("uv")
+    result = project_checks(
+        kubeflow_project, "checkov", "terraform-refs", "iam-escalation", "shellcheck"
+    )
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]

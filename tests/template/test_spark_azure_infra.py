@@ -11,7 +11,9 @@ policy, one volume and one secret scope. checkov runs on one render as generated
 and on the workspace module with public network access turned on (it must fail). The run script
 (scripts/deploy/databricks_run.py) is driven against a fake Databricks REST API: what it
 uploads and submits, that it waits at most its timeout and cancels, and that the key is named,
-never passed.
+never passed. With orchestration=airflow, Airflow's workload identity is a second runner with
+the same limits and its own cluster policy and folder, and `scripts/deploy.sh dags` stages the
+run script and the wheels beside the DAGs (driven with az and the wheel build recorded).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from tests.template.infra import (
     load_hcl,
     project_checks,
     spark_projects,
+    sync_dags_recorded,
 )
 from tests.template.rendered import (
     assert_clean_output,
@@ -236,42 +239,73 @@ def test_the_connector_and_the_runner_hold_nothing_else(projects: dict[str, Path
         }
         assert all(body["scope"].startswith("${var.") for body in roles)
 
-        jobs = hcl_blocks(_terraform(project) / "modules/databricks_jobs/main.tf")
-        runner = jobs[("databricks_service_principal", "runner")]
-        assert runner["allow_cluster_create"] is False
-        assert runner["databricks_sql_access"] is False
-        policy = jobs[("databricks_cluster_policy", "build_features")]["definition"]
-        for fixed in (
-            'spark_version = {type = "fixed", value = var.spark_version}',
-            'data_security_mode = {type = "fixed", value = "SINGLE_USER"}',
-            'single_user_name = {type = "fixed", value = var.runner_application_id}',
-            'cluster_type = {type = "fixed", value = "job"}',
-        ):
-            assert fixed in policy.replace("  ", " "), fixed
-        assert "maxValue = var.max_workers" in policy
-        grants = {name: body for (kind, name), body in jobs.items() if kind == "databricks_grants"}
-        assert set(grants) == {"catalog", "schema", "lake_volume"}, "nothing on the location"
-        privileges = {name: body["grant"][0]["privileges"] for name, body in grants.items()}
-        assert privileges == {
-            "catalog": ["USE_CATALOG"],
-            "schema": ["USE_SCHEMA"],
-            "lake_volume": ["READ_VOLUME", "WRITE_VOLUME"],
-        }
-        for body in grants.values():
-            assert body["grant"][0]["principal"] == (
-                "${databricks_service_principal.runner.application_id}"
-            )
-        volume = jobs[("databricks_volume", "lake")]
-        assert volume["volume_type"] == "EXTERNAL"
-        assert volume["storage_location"] == "${local.container_url}/lake"
-        acl = jobs[("databricks_secret_acl", "runner")]
-        assert acl["permission"] == "READ"
-        scope = jobs[("databricks_secret_scope", "keys")]
-        assert scope["keyvault_metadata"][0]["resource_id"] == "${var.key_vault.id}"
+        _assert_each_runner_may_only_submit_runs(project)
         jobs_call = _module_call(project, "databricks_jobs")
-        assert jobs_call["runner_application_id"] == "${module.iam.ci_client_id}"
+        assert jobs_call["runner_application_ids"] == {"ci": "${module.iam.ci_client_id}"}
         variables = (_terraform(project) / "envs/dev/variables.tf").read_text()
         assert 'default     = "15.4.x-scala2.12"' in variables
+
+
+def _assert_each_runner_may_only_submit_runs(project: Path) -> None:
+    """Every runner (CI's, and Airflow's with orchestration=airflow) is a workspace service
+    principal that cannot create clusters or use SQL, may use its own cluster policy only (whose
+    clusters only it may use), and gets the lake volume and the key's secret scope, nothing else."""
+    jobs = hcl_blocks(_terraform(project) / "modules/databricks_jobs/main.tf")
+    runner = jobs[("databricks_service_principal", "runner")]
+    assert runner["for_each"] == "${var.runner_application_ids}"
+    assert runner["allow_cluster_create"] is False
+    assert runner["databricks_sql_access"] is False
+    policy = jobs[("databricks_cluster_policy", "build_features")]
+    assert policy["for_each"] == "${var.runner_application_ids}", "one policy per runner"
+    for fixed in (
+        'spark_version = {type = "fixed", value = var.spark_version}',
+        'data_security_mode = {type = "fixed", value = "SINGLE_USER"}',
+        'single_user_name = {type = "fixed", value = each.value}',
+        'cluster_type = {type = "fixed", value = "job"}',
+    ):
+        assert fixed in policy["definition"].replace("  ", " "), fixed
+    assert "maxValue = var.max_workers" in policy["definition"]
+    use = jobs[("databricks_permissions", "build_features_policy")]
+    assert use["cluster_policy_id"] == "${databricks_cluster_policy.build_features[each.key].id}"
+    assert use["access_control"] == [
+        {
+            "service_principal_name": (
+                "${databricks_service_principal.runner[each.key].application_id}"
+            ),
+            "permission_level": "CAN_USE",
+        }
+    ], "a runner may use its own policy only"
+    grants = {name: body for (kind, name), body in jobs.items() if kind == "databricks_grants"}
+    assert set(grants) == {"catalog", "schema", "lake_volume"}, "nothing on the location"
+    privileges = {}
+    for name, body in grants.items():
+        (dynamic,) = body["dynamic"]
+        assert dynamic["grant"]["for_each"] == "${databricks_service_principal.runner}"
+        (content,) = dynamic["grant"]["content"]
+        assert content["principal"] == "${grant.value.application_id}"
+        privileges[name] = content["privileges"]
+    assert privileges == {
+        "catalog": ["USE_CATALOG"],
+        "schema": ["USE_SCHEMA"],
+        "lake_volume": ["READ_VOLUME", "WRITE_VOLUME"],
+    }
+    volume = jobs[("databricks_volume", "lake")]
+    assert volume["volume_type"] == "EXTERNAL"
+    assert volume["storage_location"] == "${local.container_url}/lake"
+    acl = jobs[("databricks_secret_acl", "runner")]
+    assert acl["permission"] == "READ"
+    assert acl["principal"] == "${databricks_service_principal.runner[each.key].application_id}"
+    scope = jobs[("databricks_secret_scope", "keys")]
+    assert scope["keyvault_metadata"][0]["resource_id"] == "${var.key_vault.id}"
+    # CI's objects from before Airflow could submit runs are the ci runner's: nothing replaced.
+    moved = (_terraform(project) / "modules/databricks_jobs/main.tf").read_text()
+    for address in (
+        "databricks_service_principal.runner",
+        "databricks_cluster_policy.build_features",
+        "databricks_permissions.build_features_policy",
+        "databricks_secret_acl.runner",
+    ):
+        assert f'from = {address}\n  to   = {address}["ci"]' in moved, address
 
 
 def test_checkov_passes_and_catches_a_public_workspace(
@@ -507,3 +541,90 @@ def test_spark_run_gets_the_token_from_az_into_the_environment_only(
     assert "APP_PSEUDONYMISATION_KEY=" not in cloud and "keyvault secret show" not in cloud
     deploy = (project / "scripts/deploy.sh").read_text()
     assert re.search(r"spark\)\n(\s+#[^\n]*\n)*\s+databricks_run ", deploy)
+
+
+# ---------------------------------------------------------------- Airflow submits the runs
+@pytest.fixture(scope="module")
+def airflow_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    answers = {"cloud": "azure", "deploy_target": "kubernetes", "processing": "spark"}
+    return create_project(
+        tmp_path_factory.mktemp("airflow") / "p", {**answers, "orchestration": "airflow"}
+    ).destination
+
+
+def test_airflow_submits_the_runs_as_its_own_workspace_identity(airflow_project: Path) -> None:
+    """With orchestration=airflow the DAG's features task submits the runs as Airflow's own
+    workload identity: a second runner of the workspace with CI's limits and its own cluster
+    policy and folder, handed to the DAGs by name; no token is stored anywhere, and the identity
+    gets no Azure role for it (a workspace service principal signs in with an Entra ID token)."""
+    project = airflow_project
+    assert_clean_output(project)
+    assert missing_named_tests(project) == []
+    _assert_each_runner_may_only_submit_runs(project)
+    assert _module_call(project, "databricks_jobs")["runner_application_ids"] == {
+        "ci": "${module.iam.ci_client_id}",
+        "airflow": "${module.airflow.identity_client_id}",
+    }
+    outputs = load_hcl(_terraform(project) / "envs/dev/outputs.tf")["output"]
+    values = {name: body["value"] for entry in outputs for name, body in entry.items()}
+    assert values["airflow_spark_cluster_policy_id"] == (
+        '${module.databricks_jobs.cluster_policy_ids["airflow"]}'
+    )
+    assert values["airflow_spark_job_folder"] == '${module.databricks_jobs.job_folders["airflow"]}'
+    assert values["spark_cluster_policy_id"] == '${module.databricks_jobs.cluster_policy_ids["ci"]}'
+    airflow = hcl_blocks(_terraform(project) / "modules/airflow/main.tf")
+    roles = {name for (kind, name) in airflow if kind == "azurerm_role_assignment"}
+    assert roles == {"read_dags", "write_logs", "database_key_user"}, "no role for Databricks"
+    federation = airflow[("azurerm_federated_identity_credential", "airflow")]
+    assert federation["subject"] == "system:serviceaccount:${var.namespace}:airflow"
+    dags_sh = (project / "scripts/deploy/dags.sh").read_text()
+    for setting, output in (
+        ("PIPELINE_SPARK_HOST", "databricks_host"),
+        ("PIPELINE_SPARK_POLICY_ID", "airflow_spark_cluster_policy_id"),
+        ("PIPELINE_SPARK_FOLDER", "airflow_spark_job_folder"),
+        ("PIPELINE_SPARK_LAKE_PATH", "spark_lake_path"),
+        ("APP_PSEUDONYMISATION_KEY_SECRET", "pseudonymisation_key_secret_reference"),
+    ):
+        assert f'- name: {setting}\n    value: "$(infra_output {output} "$env_name")"' in dags_sh
+    dag = (project / "orchestration/dags/pipeline.py").read_text()
+    assert "WorkloadIdentityCredential()" in dag and "submit_and_wait" in dag
+    for text in (dag, dags_sh, (project / "orchestration/azure/values.yaml").read_text()):
+        assert "DATABRICKS_TOKEN" not in text and "dapi" not in text, "no PAT, no stored token"
+    adr = (project / "docs/adr/0024-managed-spark.md").read_text()
+    assert "features task submits" in adr and "workload identity" in adr
+
+
+def test_dags_deploy_ships_the_run_script_and_the_staged_wheels(
+    airflow_project: Path, tmp_path: Path
+) -> None:
+    """`scripts/deploy.sh dags` run through bash with az and the wheel build replaced by
+    recorders (no Azure here): the DAG container gets the DAGs, databricks_run.py, the image tag
+    and the wheels and requirements in databricks/, which .airflowignore keeps from the parser."""
+    calls, synced = tmp_path / "calls", tmp_path / "synced"
+    stubs = f"""
+databricks_build() {{ echo "databricks_build $*" >>{calls}; mkdir -p "$1"; touch "$1/x.whl" "$1/requirements.txt"; }}
+az() {{ echo "az $*" >>{calls}; cp -r "${{@: -3:1}}" {synced}; }}
+"""  # noqa: E501
+    recorded = sync_dags_recorded(airflow_project, calls, stubs)
+    assert "infra_output airflow_dag_bucket dev" in recorded
+    assert any(line.startswith("databricks_build ") for line in recorded)
+    assert any(line.startswith("az storage blob sync --auth-mode login") for line in recorded)
+    assert {path.name for path in synced.iterdir()} >= {
+        "pipeline.py",
+        "databricks_run.py",
+        "image_tag.txt",
+        ".airflowignore",
+        "databricks",
+    }
+    assert {path.name for path in (synced / "databricks").iterdir()} == {
+        "x.whl",
+        "requirements.txt",
+    }
+    assert (synced / ".airflowignore").read_text() == "databricks/\n"
+
+
+def test_airflow_with_databricks_passes_the_project_checks(airflow_project: Path) -> None:
+    """checkov, Terraform references and shellcheck on dags.sh pass on the project as generated."""
+    require("uv")
+    result = project_checks(airflow_project, "checkov", "terraform-refs", "shellcheck")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]

@@ -13,6 +13,7 @@ pseudonymisation key's secret version, never the key. checkov runs on one render
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -157,9 +158,16 @@ def test_the_batch_account_holds_nothing_else(projects: dict[str, Path]) -> None
         }
         batch = "${google_service_account.batch.member}"
         assert project_roles["roles/dataproc.worker"] == batch
-        # Submitters (spark_submitter_members) create batches; the batch account does not.
+        # Submitters (spark_submitter_members) create batches, and so do the Kubeflow runs
+        # (pipeline_members, a custom role); the batch account does not.
         assert project_roles["roles/dataproc.serverlessEditor"] == "${each.value}"
-        assert set(project_roles) == {"roles/dataproc.worker", "roles/dataproc.serverlessEditor"}
+        pipeline = "${google_project_iam_custom_role.pipeline[0].name}"
+        assert project_roles[pipeline] == "${each.value}"
+        assert set(project_roles) == {
+            "roles/dataproc.worker",
+            "roles/dataproc.serverlessEditor",
+            pipeline,
+        }
         act_as = resources[("google_service_account_iam_member", "submitters")]
         assert act_as["service_account_id"] == "${google_service_account.batch.name}"
         assert act_as["member"] == "${each.value}"
@@ -458,3 +466,117 @@ gcloud() {{ echo "gcloud $*" >>{calls}; cp -r "${{@: -2:1}}" {synced}; }}
     }
     image = (synced / "spark_image.txt").read_text().strip()
     assert image == f"europe-docker.pkg.dev/acme/images/acme-features-dataproc@{DIGEST}"
+
+
+@pytest.fixture(scope="module")
+def kubeflow_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    answers = {"cloud": "gcp", "deploy_target": "kubernetes", "processing": "spark"}
+    return create_project(
+        tmp_path_factory.mktemp("kubeflow") / "p", {**answers, "orchestration": "kubeflow"}
+    ).destination
+
+
+def test_the_kubeflow_run_submits_the_batch_with_exactly_the_iam_it_needs(
+    kubeflow_project: Path,
+) -> None:
+    """The Kubeflow pipeline's features step submits the Serverless Spark batch as the run's
+    Kubernetes service account itself (a Workload Identity Federation principal): a custom role
+    to create, follow and cancel batches, actAs on the batches' account only; `make kfp-submit`
+    hands the step dataproc_batch.py's own Batch resource on the verified features-dataproc
+    digest."""
+    project = kubeflow_project
+    assert_clean_output(project)
+    assert missing_named_tests(project) == []
+    module = hcl_blocks(_module(project) / "main.tf")
+    role = module[("google_project_iam_custom_role", "pipeline")]
+    assert sorted(role["permissions"]) == BATCH_PERMISSIONS
+    grant = module[("google_project_iam_member", "pipeline")]
+    assert grant["role"] == "${google_project_iam_custom_role.pipeline[0].name}"
+    act_as = module[("google_service_account_iam_member", "pipeline_act_as")]
+    assert act_as["service_account_id"] == "${google_service_account.batch.name}"
+    assert act_as["role"] == "roles/iam.serviceAccountUser"
+    call = next(
+        m["serverless_spark"]
+        for m in load_hcl(_env(project) / "main.tf")["module"]
+        if "serverless_spark" in m
+    )
+    [member] = call["pipeline_members"]
+    assert member.startswith("principal://iam.googleapis.com/projects/${local.project_number}/")
+    assert member.endswith(
+        ".svc.id.goog/subject/ns/${var.kubernetes_namespace}/sa/${var.kfp_run_service_account}"
+    )
+    variables = (_env(project) / "variables.tf").read_text()
+    assert re.search(
+        r'variable "kfp_run_service_account" \{[^}]*default\s+= "default-editor"', variables
+    )
+    deploy = (project / "scripts/deploy.sh").read_text()
+    assert re.search(
+        r"spark_image=\$\(verify_image [^\n]*features-dataproc\):\$IMAGE_TAG\"\)", deploy
+    )
+    assert 'dataproc_batch "$env_name" "$spark_image" "" --json >"$spark_run"' in deploy
+    assert '--spark-run "$spark_run"' in deploy
+    printed = _batch(project, "--json")
+    assert printed.returncode == 0, printed.stderr
+    request = json.loads(printed.stdout)
+    assert (request["project"], request["region"]) == ("acme-dev", "europe-west4")
+    batch = request["batch"]
+    assert batch["runtime_config"]["container_image"].endswith(f"@{DIGEST}")
+    environment = batch["runtime_config"]["properties"]
+    assert "spark.dataproc.driverEnv.APP_PSEUDONYMISATION_KEY" not in environment
+    assert environment["spark.dataproc.driverEnv.APP_PSEUDONYMISATION_KEY_SECRET"].endswith(
+        "/versions/latest"
+    )
+    assert (project / "orchestration/src/kfp_pipeline/managed_spark.py").is_file()
+    pipeline = (project / "orchestration/pipeline.yaml").read_text()
+    assert "componentInputParameter: spark_run" in pipeline
+
+
+def test_the_kubeflow_grant_checkov_passes_and_catches_a_project_wide_act_as(
+    kubeflow_project: Path, tmp_path: Path
+) -> None:
+    """The module with a pipeline member passes checkov; actAs on every service account of the
+    project instead of the batches' one is what CKV_GCP_41 catches."""
+    require("uv")
+    project = kubeflow_project
+    pin = re.search(r'"(checkov==[0-9.]+)"', (project / "tools/check.py").read_text())
+    assert pin is not None
+    module = tmp_path / "serverless_spark"
+    shutil.copytree(_module(project), module)
+    variables = module / "variables.tf"
+    none = """variable "pipeline_members" {
+  description"""
+    text = variables.read_text()
+    assert none in text
+    principal = "principal://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p.svc.id.goog/subject/ns/p/sa/default-editor"
+    variables.write_text(
+        text.replace(
+            'type        = list(string)\n  default     = []\n}\n\nvariable "labels"',
+            f'type        = list(string)\n  default     = ["{principal}"]\n}}\n\nvariable "labels"',
+        )
+    )
+    assert principal in variables.read_text()
+    scan = ["uv", "tool", "run", "--from", pin.group(1), "checkov", "--quiet", "--compact"]
+    scan += ["--framework", "terraform", "--skip-download", "--directory", str(module)]
+    clean = subprocess.run(scan, capture_output=True, text=True, check=False, timeout=900)
+    assert clean.returncode == 0, (clean.stdout + clean.stderr)[-4000:]
+    main = module / "main.tf"
+    scoped = """resource "google_service_account_iam_member" "pipeline_act_as" {
+  for_each = toset(var.pipeline_members)
+
+  service_account_id = google_service_account.batch.name
+"""
+    text = main.read_text()
+    assert scoped in text
+    main.write_text(
+        text.replace(
+            scoped,
+            """resource "google_project_iam_member" "pipeline_act_as" {
+  for_each = toset(var.pipeline_members)
+
+  project = var.project_id
+""",
+        )
+    )
+    wide = subprocess.run(scan, capture_output=True, text=True, check=False, timeout=900)
+    assert wide.returncode != 0
+    assert "CKV_GCP_41" in wide.stdout + wide.stderr

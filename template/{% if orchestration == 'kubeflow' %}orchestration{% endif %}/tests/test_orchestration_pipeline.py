@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from kfp_pipeline.__main__ import DEFAULT_OUTPUT, DEFAULT_PREFIX, DEFAULT_TAG, images_from
-from kfp_pipeline.pipeline import RETRIES, RUN_AS_USER, compile_pipeline
+from kfp_pipeline.pipeline import CONTAINER_STEPS, RETRIES, RUN_AS_USER, compile_pipeline
 from kfp_pipeline.steps import SERVICES, STEPS
 
 DIGEST = "sha256:" + "ab" * 32
@@ -35,13 +35,15 @@ def test_the_committed_pipeline_is_the_one_the_code_compiles(tmp_path: Path) -> 
 
 def test_one_component_per_step_chained_in_order(compiled: list[dict[str, Any]]) -> None:
     spec = compiled[0]
-    assert sorted(spec["components"]) == sorted(f"comp-{step.name}" for step in STEPS)
+    assert len(spec["components"]) == len(STEPS)
     tasks = spec["root"]["dag"]["tasks"]
-    assert sorted(tasks) == sorted(step.name for step in STEPS)
+    # step name (the task's display name) -> task name
+    by_step = {task["taskInfo"]["name"]: name for name, task in tasks.items()}
+    assert sorted(by_step) == sorted(step.name for step in STEPS)
     previous = None
     for step in STEPS:
-        task = tasks[step.name]
-        assert task.get("dependentTasks", []) == ([previous] if previous else [])
+        task = tasks[by_step[step.name]]
+        assert task.get("dependentTasks", []) == ([by_step[previous]] if previous else [])
         # Caching is off, explicitly: every run must read the lake's newest partition.
         assert task["cachingOptions"] == {}
         assert task["retryPolicy"]["maxRetryCount"] == RETRIES
@@ -50,7 +52,7 @@ def test_one_component_per_step_chained_in_order(compiled: list[dict[str, Any]])
 
 def test_each_step_runs_its_service_image_pinned_by_digest(compiled: list[dict[str, Any]]) -> None:
     executors = compiled[0]["deploymentSpec"]["executors"]
-    for step in STEPS:
+    for step in CONTAINER_STEPS:
         container = executors[f"exec-{step.name}"]["container"]
         assert container["image"] == f"registry.example/{step.service}@{DIGEST}"
         assert container["command"][-len(step.command) :] == list(step.command)
@@ -67,7 +69,7 @@ def test_an_image_per_step_is_required(tmp_path: Path) -> None:
 
 def test_steps_run_as_non_root_with_their_labels(compiled: list[dict[str, Any]]) -> None:
     executors = compiled[1]["platforms"]["kubernetes"]["deploymentSpec"]["executors"]
-    for step in STEPS:
+    for step in CONTAINER_STEPS:
         config = executors[f"exec-{step.name}"]
         assert config["securityContext"] == {
             "runAsUser": str(RUN_AS_USER),

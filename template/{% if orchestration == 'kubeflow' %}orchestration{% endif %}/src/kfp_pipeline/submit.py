@@ -16,7 +16,7 @@ def submit(
     env: str,
     host: str,
     namespace: str | None,
-    parameters: Mapping[str, str],
+    parameters: Mapping[str, object],
     schedule: str,
 ) -> str:
     """A new pipeline version on these images; the environment's one recurring run uses it."""

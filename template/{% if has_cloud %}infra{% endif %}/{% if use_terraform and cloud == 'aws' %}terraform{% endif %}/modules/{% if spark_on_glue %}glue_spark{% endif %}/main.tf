@@ -327,3 +327,57 @@ resource "aws_glue_job" "features" {
     "--APP_PSEUDONYMISATION_KEY_SECRET"  = var.pseudonymisation_key_secret_arn
   }
 }
+
+# ---------------------------------------------------------------- the pipeline's runs
+# orchestration=kubeflow: the pipeline's features step starts a run of this job, follows it and
+# stops it when it outlasts the step's wait, as the Kubeflow run's Kubernetes service account
+# (IRSA). That role may do exactly that, on this job only (no PassRole: the job has its role).
+data "aws_iam_policy_document" "pipeline_assume" {
+  count = var.pipeline_service_account != null ? 1 : 0
+
+  statement {
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+
+    principals {
+      type        = "Federated"
+      identifiers = [var.oidc_provider_arn]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "${var.oidc_issuer}:sub"
+      values   = ["system:serviceaccount:${var.pipeline_service_account}"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "${var.oidc_issuer}:aud"
+      values   = ["sts.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "pipeline" {
+  count = var.pipeline_service_account != null ? 1 : 0
+
+  name                 = "${local.job_name}-pipeline"
+  description          = "Kubeflow run of the lifecycle: start and follow the features Glue job"
+  assume_role_policy   = data.aws_iam_policy_document.pipeline_assume[0].json
+  permissions_boundary = var.permissions_boundary_arn
+}
+
+data "aws_iam_policy_document" "pipeline" {
+  statement {
+    sid       = "RunFeaturesGlueJob"
+    actions   = ["glue:StartJobRun", "glue:GetJobRun", "glue:BatchStopJobRun"]
+    resources = [aws_glue_job.features.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "pipeline" {
+  count = var.pipeline_service_account != null ? 1 : 0
+
+  name   = "run-features-glue-job"
+  role   = aws_iam_role.pipeline[0].id
+  policy = data.aws_iam_policy_document.pipeline.json
+}

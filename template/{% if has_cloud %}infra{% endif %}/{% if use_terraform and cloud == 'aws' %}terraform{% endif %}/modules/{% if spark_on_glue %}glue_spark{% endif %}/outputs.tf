@@ -22,3 +22,8 @@ output "security_configuration" {
   description = "Glue security configuration of the job (S3, CloudWatch logs and bookmarks encrypted)."
   value       = aws_glue_security_configuration.this.name
 }
+
+output "pipeline_role_arn" {
+  description = "Role of the Kubeflow run's service account (eks.amazonaws.com/role-arn), or null."
+  value       = one(aws_iam_role.pipeline[*].arn)
+}

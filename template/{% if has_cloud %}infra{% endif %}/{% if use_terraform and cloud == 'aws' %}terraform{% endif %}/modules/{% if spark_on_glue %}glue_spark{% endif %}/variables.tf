@@ -132,3 +132,21 @@ variable "permissions_boundary_arn" {
   type        = string
   description = "Permissions boundary of the job role."
 }
+
+variable "pipeline_service_account" {
+  type        = string
+  description = "namespace:name of the Kubernetes service account whose runs start the job (orchestration=kubeflow: the Kubeflow run's); null: none."
+  default     = null
+}
+
+variable "oidc_provider_arn" {
+  type        = string
+  description = "The EKS cluster's IAM OIDC provider (IRSA of pipeline_service_account)."
+  default     = null
+}
+
+variable "oidc_issuer" {
+  type        = string
+  description = "That provider's issuer, without https:// (the trust's condition keys)."
+  default     = null
+}

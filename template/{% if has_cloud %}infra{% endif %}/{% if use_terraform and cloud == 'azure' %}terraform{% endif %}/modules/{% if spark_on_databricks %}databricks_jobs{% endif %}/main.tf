@@ -1,6 +1,7 @@
-# Inside the workspace: the identity that submits the features runs, the one cluster policy it
-# may use, the lake it reaches (a Unity Catalog volume over the access connector, whose Azure
-# roles allow the features prefixes only) and the one secret scope it may read
+# Inside the workspace: the identities that submit the features runs (CI's `make spark-run`,
+# and an orchestrator's features task where one submits them), the one cluster policy each
+# may use, the lake they reach (a Unity Catalog volume over the access connector, whose Azure
+# roles allow the features prefixes only) and the one secret scope they may read
 # (docs/adr/0024-managed-spark.md).
 
 locals {
@@ -8,25 +9,30 @@ locals {
   catalog_name  = replace(var.name, "-", "_")
 }
 
-# No cluster creation, no SQL: the runner only submits one-time runs under the policy below.
+# No cluster creation, no SQL: a runner only submits one-time runs under its policy below.
 resource "databricks_service_principal" "runner" {
-  application_id        = var.runner_application_id
-  display_name          = "${var.name}-spark-runner"
+  for_each = var.runner_application_ids
+
+  application_id        = each.value
+  display_name          = each.key == "ci" ? "${var.name}-spark-runner" : "${var.name}-${each.key}-spark-runner"
   workspace_access      = true
   allow_cluster_create  = false
   databricks_sql_access = false
 }
 
 # Every job cluster of a run: the pinned runtime, dedicated (single user) access mode for the
-# runner only, on-demand VMs of one size, a bounded worker count and the project's tags.
+# runner that submitted it only, on-demand VMs of one size, a bounded worker count and the
+# project's tags. One policy per runner: neither can start a cluster the other would own.
 resource "databricks_cluster_policy" "build_features" {
-  name       = "${var.name}-build-features"
+  for_each = var.runner_application_ids
+
+  name       = each.key == "ci" ? "${var.name}-build-features" : "${var.name}-${each.key}-build-features"
   definition = jsonencode(merge(
     {
       cluster_type                    = { type = "fixed", value = "job" }
       spark_version                   = { type = "fixed", value = var.spark_version }
       data_security_mode              = { type = "fixed", value = "SINGLE_USER" }
-      single_user_name                = { type = "fixed", value = var.runner_application_id }
+      single_user_name                = { type = "fixed", value = each.value }
       node_type_id                    = { type = "fixed", value = var.node_type_id }
       driver_node_type_id             = { type = "fixed", value = var.node_type_id }
       num_workers                     = { type = "range", minValue = 1, maxValue = var.max_workers, defaultValue = 1 }
@@ -38,10 +44,12 @@ resource "databricks_cluster_policy" "build_features" {
 }
 
 resource "databricks_permissions" "build_features_policy" {
-  cluster_policy_id = databricks_cluster_policy.build_features.id
+  for_each = var.runner_application_ids
+
+  cluster_policy_id = databricks_cluster_policy.build_features[each.key].id
 
   access_control {
-    service_principal_name = databricks_service_principal.runner.application_id
+    service_principal_name = databricks_service_principal.runner[each.key].application_id
     permission_level       = "CAN_USE"
   }
 }
@@ -95,27 +103,39 @@ resource "databricks_volume" "lake" {
 resource "databricks_grants" "catalog" {
   catalog = databricks_catalog.this.name
 
-  grant {
-    principal  = databricks_service_principal.runner.application_id
-    privileges = ["USE_CATALOG"]
+  dynamic "grant" {
+    for_each = databricks_service_principal.runner
+
+    content {
+      principal  = grant.value.application_id
+      privileges = ["USE_CATALOG"]
+    }
   }
 }
 
 resource "databricks_grants" "schema" {
   schema = "${databricks_catalog.this.name}.${databricks_schema.features.name}"
 
-  grant {
-    principal  = databricks_service_principal.runner.application_id
-    privileges = ["USE_SCHEMA"]
+  dynamic "grant" {
+    for_each = databricks_service_principal.runner
+
+    content {
+      principal  = grant.value.application_id
+      privileges = ["USE_SCHEMA"]
+    }
   }
 }
 
 resource "databricks_grants" "lake_volume" {
   volume = databricks_volume.lake.id
 
-  grant {
-    principal  = databricks_service_principal.runner.application_id
-    privileges = ["READ_VOLUME", "WRITE_VOLUME"]
+  dynamic "grant" {
+    for_each = databricks_service_principal.runner
+
+    content {
+      principal  = grant.value.application_id
+      privileges = ["READ_VOLUME", "WRITE_VOLUME"]
+    }
   }
 }
 
@@ -131,7 +151,30 @@ resource "databricks_secret_scope" "keys" {
 }
 
 resource "databricks_secret_acl" "runner" {
+  for_each = var.runner_application_ids
+
   scope      = databricks_secret_scope.keys.name
-  principal  = databricks_service_principal.runner.application_id
+  principal  = databricks_service_principal.runner[each.key].application_id
   permission = "READ"
+}
+
+# Before runners were keyed by role there was one, CI's: its objects keep their identity.
+moved {
+  from = databricks_service_principal.runner
+  to   = databricks_service_principal.runner["ci"]
+}
+
+moved {
+  from = databricks_cluster_policy.build_features
+  to   = databricks_cluster_policy.build_features["ci"]
+}
+
+moved {
+  from = databricks_permissions.build_features_policy
+  to   = databricks_permissions.build_features_policy["ci"]
+}
+
+moved {
+  from = databricks_secret_acl.runner
+  to   = databricks_secret_acl.runner["ci"]
 }

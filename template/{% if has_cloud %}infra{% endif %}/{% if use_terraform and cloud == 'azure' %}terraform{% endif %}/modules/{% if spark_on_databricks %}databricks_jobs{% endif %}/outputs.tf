@@ -1,11 +1,11 @@
-output "cluster_policy_id" {
-  description = "Policy every features run's job cluster is created under (runtime, access mode, size)."
-  value       = databricks_cluster_policy.build_features.id
+output "cluster_policy_ids" {
+  description = "Policy each runner's features runs' job clusters are created under (runtime, access mode, size), by role."
+  value       = { for role, policy in databricks_cluster_policy.build_features : role => policy.id }
 }
 
-output "job_folder" {
-  description = "Workspace folder `make spark-run` uploads the run's wheels and entry script to (the runner's home)."
-  value       = "/Workspace/Users/${databricks_service_principal.runner.application_id}/build-features"
+output "job_folders" {
+  description = "Workspace folder each runner uploads its runs' wheels and entry script to (its home), by role."
+  value       = { for role, runner in databricks_service_principal.runner : role => "/Workspace/Users/${runner.application_id}/build-features" }
 }
 
 output "key_secret" {

@@ -3,9 +3,14 @@ variable "name" {
   type        = string
 }
 
-variable "runner_application_id" {
-  description = "Client ID of the Entra identity that submits the features runs (`make spark-run` in CI): added to the workspace as a service principal that can do nothing else."
-  type        = string
+variable "runner_application_ids" {
+  description = "Client IDs of the Entra identities that submit the features runs, by role: ci (`make spark-run` in CI) and the orchestrator's, where its features task submits runs. Each is added to the workspace as a service principal that can do nothing else."
+  type        = map(string)
+
+  validation {
+    condition     = contains(keys(var.runner_application_ids), "ci")
+    error_message = "runner_application_ids needs the ci runner (`make spark-run`)."
+  }
 }
 
 variable "spark_version" {

@@ -186,3 +186,38 @@ resource "google_project_iam_member" "submitters" {
   role    = "roles/dataproc.serverlessEditor"
   member  = each.value
 }
+
+# The pipeline runs that submit the batch themselves (orchestration=kubeflow: the features step,
+# as the run's Kubernetes service account): a custom role with exactly what the step calls
+# (create the batch, read its state, cancel its operation past the step's wait) and actAs on
+# this account only, so a run cannot start a batch as any other identity.
+resource "google_project_iam_custom_role" "pipeline" {
+  count = length(var.pipeline_members) > 0 ? 1 : 0
+
+  project     = var.project_id
+  role_id     = "${replace(var.name, "-", "_")}_pipeline_spark_batches"
+  title       = "${var.name} pipeline: submit the features batch"
+  description = "Create a Serverless for Apache Spark batch, follow it and cancel it (the Kubeflow pipeline's features step)."
+  permissions = [
+    "dataproc.batches.create",
+    "dataproc.batches.get",
+    "dataproc.operations.get",
+    "dataproc.operations.cancel",
+  ]
+}
+
+resource "google_project_iam_member" "pipeline" {
+  for_each = toset(var.pipeline_members)
+
+  project = var.project_id
+  role    = google_project_iam_custom_role.pipeline[0].name
+  member  = each.value
+}
+
+resource "google_service_account_iam_member" "pipeline_act_as" {
+  for_each = toset(var.pipeline_members)
+
+  service_account_id = google_service_account.batch.name
+  role               = "roles/iam.serviceAccountUser"
+  member             = each.value
+}

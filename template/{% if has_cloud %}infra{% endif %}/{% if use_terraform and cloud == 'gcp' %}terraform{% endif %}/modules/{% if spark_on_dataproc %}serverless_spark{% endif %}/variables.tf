@@ -85,6 +85,12 @@ variable "submitter_members" {
   default     = []
 }
 
+variable "pipeline_members" {
+  description = "IAM principals of the pipeline runs that submit the features batch and wait for it (Kubeflow's features step): a custom role and actAs on the batches' account only."
+  type        = list(string)
+  default     = []
+}
+
 variable "labels" {
   description = "Labels of the staging bucket."
   type        = map(string)

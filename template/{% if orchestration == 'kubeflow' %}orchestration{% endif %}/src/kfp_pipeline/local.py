@@ -1,4 +1,3 @@
-{%- from "template/includes/pins.jinja" import tool_versions with context -%}
 """The same steps run by KFP's local runner: no cluster, no Docker.
 
 The local runner cannot start container components without Docker, so each step here is one
@@ -13,13 +12,7 @@ from pathlib import Path
 from kfp import dsl, local
 
 from kfp_pipeline.pipeline import PIPELINE_NAME, chain
-from kfp_pipeline.steps import Step
-
-# The base image matters on a cluster only; locally the step runs in this venv.
-BASE_IMAGE = (
-    "{{ tool_versions.python_image.split('@')[0] }}"
-    "@{{ tool_versions.python_image.split('@')[1] }}"
-)
+from kfp_pipeline.steps import BASE_IMAGE, Step
 
 
 @dsl.component(base_image=BASE_IMAGE)
