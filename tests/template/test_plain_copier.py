@@ -163,16 +163,22 @@ def test_plain_copier_offers_segmentation_with_every_ml_framework(
     assert segmenter in source.read_text(encoding="utf-8")
 
 
-def test_plain_copier_offers_pricing_with_pytorch_and_refuses_tensorflow(tmp_path: Path) -> None:
-    """Copier itself renders use_case=pricing with PyTorch (a demand network with a structural
-    price term) and refuses it with TensorFlow in one line until the Keras model exists."""
-    answers = {"use_case": "pricing", "ml_framework": "pytorch"}
+@pytest.mark.parametrize(
+    ("ml_framework", "model", "regressor"),
+    [
+        ("pytorch", "torch_model.py", "class DemandRegressor(TorchMLP):"),
+        ("tensorflow", "keras_model.py", "class KerasDemandRegressor(KerasNetwork):"),
+    ],
+)
+def test_plain_copier_offers_pricing_with_every_ml_framework(
+    tmp_path: Path, ml_framework: str, model: str, regressor: str
+) -> None:
+    """No refusal left: copier itself renders use_case=pricing with PyTorch and Keras, and the
+    network is a demand regressor with a structural price term."""
+    answers = {"use_case": "pricing", "ml_framework": ml_framework}
     project = plain_render(answers, tmp_path / "plain")
-    source = project / "services/training/src/training/torch_model.py"
-    assert "class DemandRegressor(TorchMLP):" in source.read_text(encoding="utf-8")
-    refused = {"use_case": "pricing", "ml_framework": "tensorflow"}
-    output = plain_refusal(refused, tmp_path / "refused")
-    assert "ml_framework=tensorflow is not offered with use_case=pricing" in output
+    source = project / "services/training/src/training" / model
+    assert regressor in source.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize(

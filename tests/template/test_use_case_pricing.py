@@ -1,9 +1,9 @@
 """use_case=pricing: a log-log demand model and a guard-railed price optimiser (issue 11),
-with scikit-learn or PyTorch.
+with scikit-learn, PyTorch or TensorFlow.
 
 Renders only (fast): the output is clean and ruff-clean, the use case's own modules are the ones
-rendered, churn's, clv's and segmentation's are not, and copier refuses what pricing does not
-cover yet, with plain copier as with `aiarch new`. Installing and running the project's own
+rendered, churn's, clv's and segmentation's are not, and copier refuses nothing with pricing.
+Installing and running the project's own
 tests (demand error below the naive baseline, simulated uplift, the gate refusing a model of
 shuffled prices, ONNX parity, the guard-rail attacks, the API contract) is the pairwise
 variants' job (`slow`), which the matrix picks up from copier.yml.
@@ -16,16 +16,15 @@ from pathlib import Path
 
 import pytest
 
-from aiarch_scaffold.errors import UsageError
 from aiarch_scaffold.generate import create_project
 from aiarch_scaffold.questions import load_questions
 from tests.template.grpc_gateways import GRPC_GATEWAYS, assert_gateway_carries_the_contract
-from tests.template.plain import plain_refusal
 from tests.template.rendered import (
     assert_clean_output,
     assert_only_chosen_files,
     assert_serves_its_own_route,
     assert_services_never_mention,
+    framework_renders,
     missing_named_tests,
     predict_route_leftovers,
     render_clean,
@@ -60,11 +59,18 @@ def grpc_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def torch_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """PyTorch's render (framework_renders once copier offers TensorFlow with pricing too)."""
-    answers = {**PRICING, "ml_framework": "pytorch"}
-    destination = tmp_path_factory.mktemp("render") / "pricing-pytorch"
-    return create_project(destination, answers).destination
+def framework_projects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return framework_renders(tmp_path_factory, PRICING, "pricing")
+
+
+@pytest.fixture(scope="module")
+def torch_project(framework_projects: dict[str, Path]) -> Path:
+    return framework_projects["pytorch"]
+
+
+@pytest.fixture(scope="module")
+def keras_project(framework_projects: dict[str, Path]) -> Path:
+    return framework_projects["tensorflow"]
 
 
 def test_pricing_is_a_choice_of_copier_yml_and_churn_stays_the_default() -> None:
@@ -91,11 +97,16 @@ def test_python_is_ruff_clean(project: Path, graphql_project: Path, grpc_project
         run(["ruff", "format", "--check", "--no-cache", "."], cwd=root)
 
 
-def test_the_pytorch_variant_renders_clean_with_only_its_files(torch_project: Path) -> None:
-    assert_clean_output(torch_project)
-    assert_only_chosen_files(torch_project, {**PRICING, "ml_framework": "pytorch"})
-    run(["ruff", "check", "--no-cache", "."], cwd=torch_project)
-    run(["ruff", "format", "--check", "--no-cache", "."], cwd=torch_project)
+def test_every_framework_renders_clean_with_only_its_files(
+    framework_projects: dict[str, Path],
+) -> None:
+    assert set(framework_projects) == {"pytorch", "tensorflow"}
+    for framework, root in framework_projects.items():
+        assert_clean_output(root)
+        assert_only_chosen_files(root, {**PRICING, "ml_framework": framework})
+        assert missing_named_tests(root) == []
+        run(["ruff", "check", "--no-cache", "."], cwd=root)
+        run(["ruff", "format", "--check", "--no-cache", "."], cwd=root)
 
 
 def test_the_demand_network_keeps_a_negative_log_log_price_term(torch_project: Path) -> None:
@@ -131,16 +142,55 @@ def test_the_demand_network_keeps_a_negative_log_log_price_term(torch_project: P
     assert "PyTorch demand network" in (torch_project / "docs/adr/0023-use-case.md").read_text()
 
 
-def test_serving_and_the_optimiser_are_the_same_for_every_framework(
-    project: Path, torch_project: Path
+def test_the_keras_demand_network_keeps_a_negative_log_log_price_term(
+    keras_project: Path,
 ) -> None:
-    """One code path: the PyTorch variant's serving package and price optimiser are the
+    """Keras: the hidden layer never sees the price, log demand = its level + elasticity *
+    log(markup), the elasticity -softplus per channel and engagement, a Poisson loss on an
+    exponential output; .keras in safe mode; exported with the scikit-learn export's ``units``
+    output, the log-log regression kept as the baseline kind."""
+    training = keras_project / "services/training/src/training"
+    keras_model = (training / "keras_model.py").read_text()
+    assert "class KerasDemandRegressor(KerasNetwork):" in keras_model
+    hidden = 'HIDDEN_NUMERIC = tuple(name for name in NUMERIC_FEATURES if name != "unit_price")'
+    assert hidden in keras_model
+    assert 'layers.Activation("softplus", name="softplus_sensitivity")' in keras_model
+    assert 'layers.Rescaling(scale=-1.0, name="elasticity")' in keras_model
+    assert 'LOSS = "poisson"' in keras_model
+    assert "safe_mode=True" in keras_model and "Lambda(" not in keras_model
+    model = (training / "model.py").read_text()
+    assert 'DEFAULT_MODEL_KIND: ModelKind = "keras_mlp"' in model
+    assert 'MODEL_KINDS: tuple[ModelKind, ...] = ("keras_mlp", "loglinear")' in model
+    onnx_export = (training / "onnx_export.py").read_text()
+    assert "keras_to_onnx(pipeline, UNITS_OUTPUT)" in onnx_export
+    tests = keras_project / "services/training/tests"
+    units = (tests / "test_training_units.py").read_text()
+    assert "def test_the_networks_elasticities_are_negative_whatever_its_weights(" in units
+    assert 'layer("demand_level").output, layer("price_effect").output' in units
+    keras_tests = (tests / "test_training_keras.py").read_text()
+    assert "def test_onnx_export_answers_like_keras_on_the_holdout(" in keras_tests
+    assert "def test_keras_file_with_code_in_it_is_refused(" in keras_tests
+    assert '"unit_price": [21.6]' in keras_tests
+    security = (keras_project / "docs/security.md").read_text()
+    assert "::test_the_networks_elasticities_are_negative_whatever_its_weights`" in security
+    assert "::test_keras_file_with_code_in_it_is_refused`" in security
+    assert "load_registered(" in (tests / "test_training_mlflow.py").read_text()
+    assert "Keras demand network" in (keras_project / "docs/adr/0023-use-case.md").read_text()
+    serving_tests = keras_project / "services/serving/tests/conftest.py"
+    assert 'build_pipeline("loglinear", seed=0)' in serving_tests.read_text()
+
+
+def test_serving_and_the_optimiser_are_the_same_for_every_framework(
+    project: Path, framework_projects: dict[str, Path]
+) -> None:
+    """One code path: each framework variant's serving package and price optimiser are the
     scikit-learn variant's, file for file."""
     for part in ("services/serving/src", "packages/contracts/src/contracts/pricing.py"):
         sklearn_files = sorted((project / part).rglob("*.py")) or [project / part]
         for path in sklearn_files:
-            twin = torch_project / path.relative_to(project)
-            assert twin.read_text() == path.read_text(), path.relative_to(project)
+            for framework, root in framework_projects.items():
+                twin = root / path.relative_to(project)
+                assert twin.read_text() == path.read_text(), (framework, path.relative_to(project))
 
 
 def test_the_use_case_modules_are_pricings_own(project: Path) -> None:
@@ -439,9 +489,9 @@ def test_lookups_by_customer_id_quote_the_stored_product(tmp_path: Path, api_sty
     assert "The feature service is `pricing_model`" in adr
 
 
-def test_copier_refuses_nothing_but_a_framework_with_pricing() -> None:
-    """Every API style, Feast, Kafka and A/B testing work with pricing: no validator of
-    copier.yml names it, except (until its demand model has them) ml_framework's."""
+def test_copier_refuses_nothing_with_pricing() -> None:
+    """Every ml_framework, API style, Feast, Kafka and A/B testing work with pricing: no
+    validator of copier.yml names it."""
     import yaml
 
     copier_yml = yaml.safe_load((Path(__file__).parents[2] / "copier.yml").read_text())
@@ -450,28 +500,4 @@ def test_copier_refuses_nothing_but_a_framework_with_pricing() -> None:
         for name, question in copier_yml.items()
         if isinstance(question, dict) and "pricing" in str(question.get("validator", ""))
     }
-    assert refusing <= {"ml_framework"}
-
-
-REFUSED = [
-    (
-        {"ml_framework": "tensorflow"},
-        "ml_framework=tensorflow is not offered with use_case=pricing",
-    ),
-]
-
-
-@pytest.mark.parametrize(("answers", "message"), REFUSED, ids=lambda v: str(v)[:30])
-def test_aiarch_refuses_what_pricing_does_not_cover_in_one_line(
-    tmp_path: Path, answers: dict[str, object], message: str
-) -> None:
-    with pytest.raises(UsageError, match=message) as info:
-        create_project(tmp_path / "p", {**PRICING, **answers})
-    assert "\n" not in info.value.message
-    assert not (tmp_path / "p").exists()
-
-
-def test_plain_copier_refuses_pricing_with_tensorflow(tmp_path: Path) -> None:
-    answers = {"use_case": "pricing", "ml_framework": "tensorflow"}
-    output = plain_refusal(answers, tmp_path / "plain")
-    assert "ml_framework=tensorflow is not offered with use_case=pricing" in output
+    assert refusing == set()
