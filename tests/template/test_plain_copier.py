@@ -222,3 +222,12 @@ def test_plain_copier_renders_spark_on_aws_as_a_glue_job(tmp_path: Path) -> None
     project = plain_render({"cloud": "aws", "processing": "spark"}, tmp_path / "plain")
     assert (project / "infra/terraform/modules/glue_spark/main.tf").is_file()
     assert (project / "scripts/deploy/glue_job.py").is_file()
+
+
+def test_plain_copier_renders_kubeflow_with_grpc_as_two_uv_projects(tmp_path: Path) -> None:
+    """kfp's protobuf cap stays in orchestration/'s own project; the gRPC stubs in the workspace."""
+    answers = {"cloud": "gcp", "deploy_target": "kubernetes", "orchestration": "kubeflow"}
+    project = plain_render({**answers, "api_style": "grpc"}, tmp_path / "plain")
+    assert 'exclude = ["orchestration"]' in (project / "pyproject.toml").read_text()
+    assert "kfp==" in (project / "orchestration/pyproject.toml").read_text()
+    assert list((project / "packages/contracts/src/contracts/proto").rglob("*_pb2_grpc.py"))

@@ -13,7 +13,6 @@ import os
 import socket
 import sys
 import tempfile
-from pathlib import Path
 from typing import Any
 
 from contracts import Settings
@@ -164,31 +163,15 @@ MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 # default (5 s) kills workers still importing on a busy machine (imports hold the GIL), over
 # and over; a stuck worker is still replaced, just later.
 WORKER_HEALTHCHECK_SECONDS = 60
-# prometheus_client's mmap files start with the used size (4 bytes) and 4 bytes of padding.
-MMAP_HEADER_BYTES = 8
-
-
-def _started(metrics_file: Path) -> bool:
-    try:
-        return metrics_file.stat().st_size >= MMAP_HEADER_BYTES
-    except OSError:  # the worker that wrote it is gone
-        return False
 
 
 def multiprocess_metrics_app() -> Any:
     """/metrics adding up what every worker wrote to ``PROMETHEUS_MULTIPROC_DIR``."""
-    from prometheus_client import CollectorRegistry, make_asgi_app, multiprocess
+    from prometheus_client import make_asgi_app
 
-    class StartedWorkersCollector(multiprocess.MultiProcessCollector):
-        # A worker creates its file before it sizes and maps it: a scrape in between read an
-        # empty file and answered 500. Such a file holds no sample yet; skip it.
-        def collect(self) -> Any:
-            files = [str(path) for path in Path(self._path).glob("*.db") if _started(path)]
-            return self.merge(files, accumulate=True)
+    from serving.worker_metrics import workers_registry
 
-    registry = CollectorRegistry()
-    StartedWorkersCollector(registry)
-    return make_asgi_app(registry=registry)
+    return make_asgi_app(registry=workers_registry())
 
 
 def run_workers(app: str, **options: Any) -> None:
