@@ -1057,6 +1057,7 @@ def cfn_kubeflow_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 ISSUER = f"oidc.eks.{REGION}.amazonaws.com/id/ABC123"
+JOB = "acme-dev-build-features"
 # The iam stack's parameters and the compute-eks and spark stacks' exports, as _cfn reads them.
 CFN_IAM_NAMES: dict[str, Any] = dict(
     CFN_NAMES,
@@ -1065,7 +1066,7 @@ CFN_IAM_NAMES: dict[str, Any] = dict(
     **{
         "export:acme-dev-oidc-provider-arn": f"arn:aws:iam::{ACCOUNT}:oidc-provider/{ISSUER}",
         "export:acme-dev-oidc-issuer": ISSUER,
-        "export:acme-dev-spark-job-arn": f"arn:aws:glue:{REGION}:{ACCOUNT}:job/acme-dev-build-features",
+        "export:acme-dev-spark-job-arn": f"arn:aws:glue:{REGION}:{ACCOUNT}:job/{JOB}",
     },
 )
 
