@@ -185,15 +185,6 @@ def test_plain_copier_offers_pricing_with_every_ml_framework(
     ("answers", "expected"),
     [
         (
-            {
-                "cloud": "aws",
-                "iac": "cloudformation",
-                "deploy_target": "kubernetes",
-                "orchestration": "kubeflow",
-            },
-            r"kubeflow is not offered with processing=spark on aws with iac=cloudformation",
-        ),
-        (
             {"cloud": "azure", "deploy_target": "kubernetes", "orchestration": "kubeflow"},
             r"orchestration=kubeflow is not offered with processing=spark on azure yet",
         ),
@@ -210,10 +201,19 @@ def test_spark_is_refused_where_its_managed_spark_is_not_built(
     assert not (tmp_path / "p").exists()
 
 
-def test_plain_copier_renders_spark_on_aws_with_cloudformation(tmp_path: Path) -> None:
-    answers = {"cloud": "aws", "iac": "cloudformation", "processing": "spark"}
+@pytest.mark.parametrize(
+    "more",
+    [{}, {"deploy_target": "kubernetes", "orchestration": "kubeflow"}],
+    ids=["containers", "kubeflow"],
+)
+def test_plain_copier_renders_spark_on_aws_with_cloudformation(
+    tmp_path: Path, more: dict[str, str]
+) -> None:
+    answers = {"cloud": "aws", "iac": "cloudformation", "processing": "spark", **more}
     project = plain_render(answers, tmp_path / "plain")
     assert (project / "infra/cloudformation/spark.yaml").is_file()
+    iam = (project / "infra/cloudformation/iam.yaml").read_text()
+    assert ("SparkPipelineRole:" in iam) == bool(more)
     assert not (project / "infra/terraform").exists()
     assert (project / "scripts/deploy/glue_job.py").is_file()
 

@@ -1,6 +1,6 @@
 """Issue 12, processing=spark on AWS: the features job as an AWS Glue 5.0 job (generated
 docs/adr/0024-managed-spark.md), under Terraform (modules/glue_spark) and CloudFormation (the
-spark stack).
+spark stack; with Kubeflow, the run's IRSA role in the iam stack).
 
 Renders AWS with each IaC on both deploy targets and reads the infrastructure (python-hcl2,
 YAML with CloudFormation's intrinsic functions evaluated): the job role's policy is replayed as
@@ -28,7 +28,6 @@ from typing import Any
 
 import pytest
 
-from aiarch_scaffold.errors import UsageError
 from aiarch_scaffold.generate import create_project
 from tests.template.infra import (
     hcl_blocks,
@@ -105,24 +104,6 @@ def test_no_glue_job_without_spark(tmp_path: Path) -> None:
     assert "spark" not in (project / "scripts/deploy.sh").read_text()
     privacy = (project / "packages/contracts/src/contracts/privacy.py").read_text()
     assert "secret_manager" not in privacy
-
-
-@pytest.mark.parametrize(
-    ("answers", "expected"),
-    [
-        (
-            {"iac": "cloudformation", "deploy_target": "kubernetes", "orchestration": "kubeflow"},
-            "kubeflow is not offered with processing=spark on aws with iac=cloudformation",
-        ),
-    ],
-)
-def test_what_is_not_built_is_refused(
-    tmp_path: Path, answers: dict[str, str], expected: str
-) -> None:
-    with pytest.raises(UsageError, match=expected) as info:
-        create_project(tmp_path / "p", {"cloud": "aws", "processing": "spark", **answers})
-    assert "\n" not in info.value.message
-    assert not (tmp_path / "p").exists()
 
 
 def _features_prefixes(project: Path) -> dict[str, list[str]]:
@@ -1066,3 +1047,104 @@ aws() {{ echo "aws $*" >>{calls}; }}
     checks = ("cfn-lint", "checkov", "shellcheck")
     result = project_checks(project, *checks)
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+
+
+@pytest.fixture(scope="module")
+def cfn_kubeflow_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    answers = {"cloud": "aws", "iac": "cloudformation", "deploy_target": "kubernetes"}
+    answers |= {"processing": "spark", "orchestration": "kubeflow"}
+    return create_project(tmp_path_factory.mktemp("cfn-kubeflow") / "p", answers).destination
+
+
+ISSUER = f"oidc.eks.{REGION}.amazonaws.com/id/ABC123"
+JOB = "acme-dev-build-features"
+# The iam stack's parameters and the compute-eks and spark stacks' exports, as _cfn reads them.
+CFN_IAM_NAMES: dict[str, Any] = dict(
+    CFN_NAMES,
+    KubernetesNamespace="acme",
+    KfpRunServiceAccount="default-editor",
+    **{
+        "export:acme-dev-oidc-provider-arn": f"arn:aws:iam::{ACCOUNT}:oidc-provider/{ISSUER}",
+        "export:acme-dev-oidc-issuer": ISSUER,
+        "export:acme-dev-spark-job-arn": f"arn:aws:glue:{REGION}:{ACCOUNT}:job/{JOB}",
+    },
+)
+
+
+def _trusts(trust: dict[str, Any], provider: str, claims: dict[str, str]) -> bool:
+    """Whether STS lets a web identity token of provider with claims assume the role."""
+    for statement in trust["Statement"]:
+        if statement["Effect"] != "Allow" or statement["Action"] != "sts:AssumeRoleWithWebIdentity":
+            continue
+        if statement["Principal"] != {"Federated": provider}:
+            continue
+        conditions = statement.get("Condition", {})
+        assert set(conditions) <= {"StringEquals"}, "only exact matches are replayed here"
+        if all(
+            claims.get(key.removeprefix(f"{ISSUER}:")) == value
+            for key, value in conditions.get("StringEquals", {}).items()
+        ):
+            return True
+    return False
+
+
+def test_cloudformation_kubeflow_run_starts_the_glue_job_with_exactly_the_iam_it_needs(
+    cfn_kubeflow_project: Path,
+) -> None:
+    """With CloudFormation the iam stack holds the Kubeflow run's IRSA role, as Terraform's
+    glue_spark module does: a token of the run's service account (KfpRunServiceAccount in the
+    project's namespace) for STS is the only one it trusts, it may start, follow and stop the
+    spark stack's job only (its exported ARN, no PassRole), infra.sh maps
+    spark_pipeline_role_arn to it, and the stacks it imports from are deployed before it."""
+    import yaml
+
+    project = cfn_kubeflow_project
+    assert_clean_output(project)
+    assert missing_named_tests(project) == []
+    stack = yaml.safe_load((project / "infra/cloudformation/iam.yaml").read_text())
+    assert stack["Parameters"]["KfpRunServiceAccount"]["Default"] == "default-editor"
+    role = stack["Resources"]["SparkPipelineRole"]["Properties"]
+    trust = json.loads(_cfn(role["AssumeRolePolicyDocument"], CFN_IAM_NAMES))
+    provider = CFN_IAM_NAMES["export:acme-dev-oidc-provider-arn"]
+    run = {"sub": "system:serviceaccount:acme:default-editor", "aud": "sts.amazonaws.com"}
+    assert _trusts(trust, provider, run)
+    for attack in (
+        {**run, "sub": "system:serviceaccount:acme:features"},  # another workload
+        {**run, "sub": "system:serviceaccount:other:default-editor"},  # another namespace
+        {**run, "aud": "other-client"},  # a token minted for another audience
+        {"aud": "sts.amazonaws.com"},  # no subject
+    ):
+        assert not _trusts(trust, provider, attack), attack
+    other_cluster = f"arn:aws:iam::{ACCOUNT}:oidc-provider/oidc.eks.{REGION}.amazonaws.com/id/X"
+    assert not _trusts(trust, other_cluster, run)
+    (policy,) = role["Policies"]
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Allow" and "Condition" not in statement
+    assert statement["Action"] == ["glue:StartJobRun", "glue:GetJobRun", "glue:BatchStopJobRun"]
+    export = {"Fn::Sub": "${Project}-${Environment}-spark-job-arn"}
+    assert statement["Resource"] == {"Fn::ImportValue": export}
+    assert _stack(project)["Outputs"]["JobArn"]["Export"]["Name"] == export
+    assert "ManagedPolicyArns" not in role and "iam:PassRole" not in json.dumps(role)
+    outputs = stack["Outputs"]
+    assert outputs["SparkPipelineRoleArn"]["Value"] == {"Fn::GetAtt": "SparkPipelineRole.Arn"}
+    infra = (project / "scripts/deploy/infra.sh").read_text()
+    line = 'spark_pipeline_role_arn) _cfn_stack_output iam "$env_name" SparkPipelineRoleArn ;;'
+    assert line in infra
+    stacks = infra[infra.index("_cfn_stacks() {") :]
+    flat = " ".join(re.findall(r"\becho ([a-z -]+)", stacks[: stacks.index("\n}\n")])).split()
+    assert flat.index("spark") < flat.index("iam") and flat.index("compute-eks") < flat.index("iam")
+    deploy = (project / "docs/deploy.md").read_text()
+    assert "`KfpRunServiceAccount`" in deploy and "`spark_pipeline_role_arn`" in deploy
+    adr = (project / "docs/adr/0024-managed-spark.md").read_text()
+    assert "the iam stack's `SparkPipelineRole`" in adr and "aiarch refuses" not in adr
+
+
+def test_cloudformation_kubeflow_with_the_glue_job_passes_the_project_checks(
+    cfn_kubeflow_project: Path,
+) -> None:
+    require("uv")
+    checks = ("cfn-lint", "checkov", "yamllint", "shellcheck")
+    result = project_checks(cfn_kubeflow_project, *checks)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    for check in checks:  # ran, not skipped for a missing tool
+        assert re.search(rf"^{check}\s+passed", result.stdout, re.MULTILINE), result.stdout
