@@ -182,10 +182,6 @@ def test_plain_copier_offers_pricing_with_pytorch_and_refuses_tensorflow(tmp_pat
             {"cloud": "aws", "iac": "cloudformation"},
             r"processing=spark on aws needs iac=terraform for now",
         ),
-        (
-            {"cloud": "azure", "deploy_target": "kubernetes", "orchestration": "kubeflow"},
-            r"orchestration=kubeflow is not offered with processing=spark on azure yet",
-        ),
     ],
 )
 def test_spark_is_refused_where_its_managed_spark_is_not_built(
