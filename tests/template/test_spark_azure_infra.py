@@ -13,7 +13,10 @@ and on the workspace module with public network access turned on (it must fail).
 uploads and submits, that it waits at most its timeout and cancels, and that the key is named,
 never passed. With orchestration=airflow, Airflow's workload identity is a second runner with
 the same limits and its own cluster policy and folder, and `scripts/deploy.sh dags` stages the
-run script and the wheels beside the DAGs (driven with az and the wheel build recorded).
+run script and the wheels beside the DAGs (driven with az and the wheel build recorded). With
+orchestration=kubeflow the KFP run's workload identity (federated to its service account only)
+is the runner `kfp`, with its own cluster policy and read-only access to the files kfp-submit
+uploads to CI's folder (databricks_run.py --json).
 """
 
 from __future__ import annotations
