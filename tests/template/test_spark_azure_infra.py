@@ -645,7 +645,7 @@ def kubeflow_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_kubeflow_submits_the_runs_as_its_run_identity(kubeflow_project: Path) -> None:
     """With orchestration=kubeflow the pipeline's features step submits the runs as the KFP
     run's workload identity: a user-assigned identity federated to the run's service account
-    only, a third runner kind of the workspace with CI's limits and its own cluster policy, that
+    only, a second runner of the workspace with CI's limits and its own cluster policy, that
     may read the files kfp-submit uploads to CI's folder and write none; no token is stored."""
     project = kubeflow_project
     assert_clean_output(project)
