@@ -5,10 +5,11 @@ fail when the committed copy differs from a fresh compile. The template therefor
 compile: this script renders the kubeflow variant without and with ab_testing, compiles each
 with the project's own `make kfp-compile`, and merges the two outputs into one Jinja file
 (names and pins replaced by the answers and pins.jinja, KFP's own `{{$...}}` placeholders
-escaped, the ab_testing lines in `{%- if ab_testing %}` blocks). processing=spark on Google Cloud
-and on AWS changes the features step (it submits the Serverless Spark batch, or starts the Glue
-job run): those variants are compiled and merged the same way, their lines in
-`{%- if spark_on_dataproc %}` and `{%- if spark_on_glue %}` blocks. Run it after changing the
+escaped, the ab_testing lines in `{%- if ab_testing %}` blocks). processing=spark on Google Cloud,
+AWS and Azure changes the features step (it submits the Serverless Spark batch, starts the Glue
+job run, or submits the Azure Databricks run): those variants are compiled and merged the same
+way, their lines in `{%- if spark_on_dataproc %}`, `{%- if spark_on_glue %}` and
+`{%- if spark_on_databricks %}` blocks. Run it after changing the
 pipeline code, then commit:
 
     python scripts/kfp_pipeline_template.py
@@ -44,6 +45,7 @@ VARIANTS: tuple[tuple[str, dict[str, object]], ...] = (
     ("", {}),
     ("spark_on_dataproc", {"cloud": "gcp", "processing": "spark"}),
     ("spark_on_glue", {"cloud": "aws", "processing": "spark"}),
+    ("spark_on_databricks", {"cloud": "azure", "processing": "spark"}),
 )
 ORGANISATION, SLUG = "acme", "customer-churn-platform"
 # Pins the compiled YAML holds (the lightweight components' image and packages), as pins.jinja

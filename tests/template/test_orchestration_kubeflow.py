@@ -179,11 +179,12 @@ def test_the_committed_pipeline_matches_with_ab_testing_and_other_names(tmp_path
     )
 
 
-@pytest.mark.parametrize("cloud", ["gcp", "aws"])
+@pytest.mark.parametrize("cloud", ["gcp", "aws", "azure"])
 def test_the_committed_spark_pipeline_is_what_its_code_compiles(tmp_path: Path, cloud: str) -> None:
-    """With processing=spark on GCP or AWS the template's pipeline.yaml holds the managed-Spark
-    features step (its spark_on_dataproc / spark_on_glue blocks): it must equal a fresh compile
-    of that project's own pipeline code, with A/B tests and names other than the defaults."""
+    """With processing=spark in a cloud the template's pipeline.yaml holds the managed-Spark
+    features step (its spark_on_dataproc / spark_on_glue / spark_on_databricks blocks): it must
+    equal a fresh compile of that project's own pipeline code, with A/B tests and names other
+    than the defaults."""
     answers = {
         **KUBEFLOW,
         "cloud": cloud,

@@ -182,26 +182,6 @@ def test_plain_copier_offers_pricing_with_every_ml_framework(
 
 
 @pytest.mark.parametrize(
-    ("answers", "expected"),
-    [
-        (
-            {"cloud": "azure", "deploy_target": "kubernetes", "orchestration": "kubeflow"},
-            r"orchestration=kubeflow is not offered with processing=spark on azure yet",
-        ),
-    ],
-)
-def test_spark_is_refused_where_its_managed_spark_is_not_built(
-    tmp_path: Path, answers: dict[str, str], expected: str
-) -> None:
-    """Serverless for Apache Spark on Google Cloud, AWS Glue on AWS (Terraform or
-    CloudFormation) and Azure Databricks are the managed Sparks built (ADR 0024)."""
-    with pytest.raises(UsageError, match=expected) as info:
-        create_project(tmp_path / "p", {**answers, "processing": "spark"})
-    assert "\n" not in info.value.message
-    assert not (tmp_path / "p").exists()
-
-
-@pytest.mark.parametrize(
     "more",
     [{}, {"deploy_target": "kubernetes", "orchestration": "kubeflow"}],
     ids=["containers", "kubeflow"],

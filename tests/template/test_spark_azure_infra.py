@@ -13,7 +13,10 @@ and on the workspace module with public network access turned on (it must fail).
 uploads and submits, that it waits at most its timeout and cancels, and that the key is named,
 never passed. With orchestration=airflow, Airflow's workload identity is a second runner with
 the same limits and its own cluster policy and folder, and `scripts/deploy.sh dags` stages the
-run script and the wheels beside the DAGs (driven with az and the wheel build recorded).
+run script and the wheels beside the DAGs (driven with az and the wheel build recorded). With
+orchestration=kubeflow the KFP run's workload identity (federated to its service account only)
+is the runner `kfp`, with its own cluster policy and read-only access to the files kfp-submit
+uploads to CI's folder (databricks_run.py --json).
 """
 
 from __future__ import annotations
@@ -627,4 +630,68 @@ def test_airflow_with_databricks_passes_the_project_checks(airflow_project: Path
     """checkov, Terraform references and shellcheck on dags.sh pass on the project as generated."""
     require("uv")
     result = project_checks(airflow_project, "checkov", "terraform-refs", "shellcheck")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+
+
+# ---------------------------------------------------------------- Kubeflow submits the runs
+@pytest.fixture(scope="module")
+def kubeflow_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    answers = {"cloud": "azure", "deploy_target": "kubernetes", "processing": "spark"}
+    return create_project(
+        tmp_path_factory.mktemp("kubeflow") / "p", {**answers, "orchestration": "kubeflow"}
+    ).destination
+
+
+def test_kubeflow_submits_the_runs_as_its_run_identity(kubeflow_project: Path) -> None:
+    """With orchestration=kubeflow the pipeline's features step submits the runs as the KFP
+    run's workload identity: a user-assigned identity federated to the run's service account
+    only, a second runner of the workspace with CI's limits and its own cluster policy, that
+    may read the files kfp-submit uploads to CI's folder and write none; no token is stored."""
+    project = kubeflow_project
+    assert_clean_output(project)
+    assert missing_named_tests(project) == []
+    _assert_each_runner_may_only_submit_runs(project)
+    jobs_call = _module_call(project, "databricks_jobs")
+    assert jobs_call["runner_application_ids"] == {
+        "ci": "${module.iam.ci_client_id}",
+        "kfp": "${azurerm_user_assigned_identity.kfp_run.client_id}",
+    }
+    assert jobs_call["staging_readers"] == ["kfp"]
+    main = hcl_blocks(_terraform(project) / "envs/dev/main.tf")
+    federation = main[("azurerm_federated_identity_credential", "kfp_run")]
+    assert federation["subject"] == (
+        "system:serviceaccount:${var.kfp_namespace}:${var.kfp_run_service_account}"
+    )
+    assert federation["issuer"] == "${module.aks.oidc_issuer_url}"
+    roles = [body for (kind, _name), body in main.items() if kind == "azurerm_role_assignment"]
+    assert not any("kfp_run" in json.dumps(body) for body in roles), "no Azure role for it"
+    jobs = hcl_blocks(_terraform(project) / "modules/databricks_jobs/main.tf")
+    staging = jobs[("databricks_permissions", "ci_staging")]
+    (dynamic,) = staging["dynamic"]
+    assert dynamic["access_control"]["for_each"] == "${var.staging_readers}"
+    (content,) = dynamic["access_control"]["content"]
+    assert content["permission_level"] == "CAN_READ", "the Kubeflow runner only reads CI's files"
+    outputs = load_hcl(_terraform(project) / "envs/dev/outputs.tf")["output"]
+    values = {name: body["value"] for entry in outputs for name, body in entry.items()}
+    assert values["kfp_spark_cluster_policy_id"] == (
+        '${module.databricks_jobs.cluster_policy_ids["kfp"]}'
+    )
+    deploy = (project / "scripts/deploy.sh").read_text()
+    assert 'databricks_run "$env_name" "" --json' in deploy
+    assert '--policy-id "$(infra_output kfp_spark_cluster_policy_id "$env_name")"' in deploy
+    step = (project / "orchestration/src/kfp_pipeline/managed_spark.py").read_text()
+    assert "AZURE_FEDERATED_TOKEN_FILE" in step and ".azuredatabricks.net" in step
+    committed = (project / "orchestration/pipeline.yaml").read_text()
+    assert "AZURE_FEDERATED_TOKEN_FILE" in committed and "azure.workload.identity/use" in committed
+    for text in (step, committed, deploy):
+        assert "DATABRICKS_TOKEN=" not in text.replace("DATABRICKS_TOKEN=$token", "")
+        assert "dapi" not in text, "no PAT"
+    adr = (project / "docs/adr/0024-managed-spark.md").read_text()
+    assert "features step submits" in adr and "workload identity" in adr
+
+
+def test_kubeflow_with_databricks_passes_the_project_checks(kubeflow_project: Path) -> None:
+    """checkov, Terraform references and shellcheck pass on the project as generated."""
+    require("uv")
+    result = project_checks(kubeflow_project, "checkov", "terraform-refs", "shellcheck")
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]

@@ -54,6 +54,29 @@ resource "databricks_permissions" "build_features_policy" {
   }
 }
 
+# CI's folder of uploaded runs, readable by the staging readers' runs (their job clusters load
+# the wheels and entry script from it); only CI writes there.
+resource "databricks_directory" "ci_staging" {
+  count = length(var.staging_readers) > 0 ? 1 : 0
+
+  path = "/Workspace/Users/${databricks_service_principal.runner["ci"].application_id}/build-features"
+}
+
+resource "databricks_permissions" "ci_staging" {
+  count = length(var.staging_readers) > 0 ? 1 : 0
+
+  directory_path = databricks_directory.ci_staging[0].path
+
+  dynamic "access_control" {
+    for_each = var.staging_readers
+
+    content {
+      service_principal_name = databricks_service_principal.runner[access_control.value].application_id
+      permission_level       = "CAN_READ"
+    }
+  }
+}
+
 resource "databricks_storage_credential" "lake" {
   name    = "${var.name}-lake"
   comment = "The access connector's identity: its Azure roles reach the features job's lake prefixes only."

@@ -13,6 +13,17 @@ variable "runner_application_ids" {
   }
 }
 
+variable "staging_readers" {
+  description = "Runners (roles) that submit runs on the files CI uploads to its own folder (kfp: `scripts/deploy.sh kfp-submit` stages them, the pipeline's features step submits the run) and may read that folder, nothing else of it."
+  type        = set(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for role in var.staging_readers : contains(keys(var.runner_application_ids), role) && role != "ci"])
+    error_message = "staging_readers must name runners of runner_application_ids other than ci."
+  }
+}
+
 variable "spark_version" {
   description = "Databricks Runtime of the job clusters, on the project's PySpark line (15.4 LTS: Spark 3.5, Python 3.11)."
   type        = string
