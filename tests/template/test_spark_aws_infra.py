@@ -822,6 +822,20 @@ GLUE_STATEMENT = re.compile(
 )
 
 
+def assert_runs_the_features_job_only(policy: str, resource: str) -> None:
+    """The Terraform policy's RunFeaturesGlueJob statement: start, follow and stop runs of
+    ``resource`` only, and no iam:PassRole beside them."""
+    statement = GLUE_STATEMENT.search(policy)
+    assert statement is not None
+    assert re.findall(r'"([^"]+)"', statement.group(1)) == [
+        "glue:StartJobRun",
+        "glue:GetJobRun",
+        "glue:BatchStopJobRun",
+    ]
+    assert statement.group(2) == resource
+    assert "iam:PassRole" not in policy.split('sid       = "RunFeaturesGlueJob"')[1].split("}")[0]
+
+
 def test_mwaa_runs_the_glue_job_with_exactly_the_iam_it_needs(airflow_project: Path) -> None:
     """The MWAA DAG's features task is a run of the features Glue job: the execution role may
     start, follow and stop that job's runs only, and no longer runs the features ECS task; the
@@ -830,15 +844,7 @@ def test_mwaa_runs_the_glue_job_with_exactly_the_iam_it_needs(airflow_project: P
     assert_clean_output(project)
     assert missing_named_tests(project) == []
     mwaa = (project / "infra/terraform/modules/mwaa/main.tf").read_text()
-    statement = GLUE_STATEMENT.search(mwaa)
-    assert statement is not None
-    assert re.findall(r'"([^"]+)"', statement.group(1)) == [
-        "glue:StartJobRun",
-        "glue:GetJobRun",
-        "glue:BatchStopJobRun",
-    ]
-    assert statement.group(2) == "[var.glue_job_arn]"
-    assert "iam:PassRole" not in mwaa.split('sid       = "RunFeaturesGlueJob"')[1].split("}")[0]
+    assert_runs_the_features_job_only(mwaa, "[var.glue_job_arn]")
     call = next(m["mwaa"] for m in load_hcl(_env(project) / "main.tf")["module"] if "mwaa" in m)
     assert call["glue_job_arn"] == "${module.spark.job_arn}"
     assert call["pipeline_environment"]["PIPELINE_SPARK_JOB"] == "${module.spark.job_name}"
@@ -927,15 +933,7 @@ def test_the_kubeflow_run_starts_the_glue_job_with_exactly_the_iam_it_needs(
     assert_clean_output(project)
     assert missing_named_tests(project) == []
     main = (_module(project) / "main.tf").read_text()
-    statement = GLUE_STATEMENT.search(main)
-    assert statement is not None
-    assert re.findall(r'"([^"]+)"', statement.group(1)) == [
-        "glue:StartJobRun",
-        "glue:GetJobRun",
-        "glue:BatchStopJobRun",
-    ]
-    assert statement.group(2) == "[aws_glue_job.features.arn]"
-    assert "iam:PassRole" not in main.split('sid       = "RunFeaturesGlueJob"')[1].split("}")[0]
+    assert_runs_the_features_job_only(main, "[aws_glue_job.features.arn]")
     data = hcl_blocks(_module(project) / "main.tf", "data")
     (trust,) = data[("aws_iam_policy_document", "pipeline_assume")]["statement"]
     assert trust["actions"] == ["sts:AssumeRoleWithWebIdentity"]
