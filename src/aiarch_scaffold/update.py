@@ -235,6 +235,7 @@ def _run(
             contextlib.redirect_stderr(notes),
             local.env(**plan.git_env),
             copier_adapter.string_templates_memoized(),
+            copier_adapter.git_file_mode_read_once(),
         ):
             run_update(
                 dst_path=dst,

@@ -199,3 +199,35 @@ def test_validation_message_ignores_other_errors() -> None:
     assert (
         copier_adapter.validation_message(OSError("Validation error for question 'x': y")) is None
     )
+
+
+@pytest.mark.parametrize("file_mode", ["true", "false"])
+def test_the_git_file_mode_is_read_once_and_copier_syncs_only_where_it_is_false(
+    template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, file_mode: str
+) -> None:
+    import subprocess
+
+    from copier._main import Worker
+
+    out = tmp_path / "out"
+    out.mkdir()
+    subprocess.run(["git", "init", "-q"], cwd=out, check=True)
+    subprocess.run(["git", "config", "core.fileMode", file_mode], cwd=out, check=True)
+    synced: list[str] = []
+    reads: list[Path] = []
+    original_read = copier_adapter._core_file_mode
+    monkeypatch.setattr(
+        Worker,
+        "_sync_git_index_executable_bit",
+        lambda self, dst_relpath, src_mode: synced.append(str(dst_relpath)),
+    )
+    monkeypatch.setattr(
+        copier_adapter, "_core_file_mode", lambda root: reads.append(root) or original_read(root)
+    )
+    with worker(template, out, overwrite=True) as w:
+        copier_adapter.render_copy(w, copier_adapter.resolve_answers(w))
+    assert len(reads) == 1 and reads[0].resolve() == out.resolve()
+    expected = {"my_thing.txt", ".copier-answers.yml"} if file_mode == "false" else set()
+    assert set(synced) == expected and len(synced) == len(expected)
+    # Copier's own method is back once the render is over.
+    assert Worker._sync_git_index_executable_bit.__name__ == "<lambda>"
