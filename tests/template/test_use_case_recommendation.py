@@ -6,7 +6,8 @@ see docs/recommendation.md), so no project gets them today. These tests keep the
 then: no rendered project carries one, and, installed into a generated project (``slow``), they
 are ruff-clean and their own generated tests pass (NDCG@10 above popularity, the gate refusing
 factors fit on shuffled interactions, ONNX parity, the API contract and its attacks, the
-interactions quarantine, drift, and promtool tests of the alert rules).
+interactions quarantine, drift, and promtool tests of the alert rules), and the modules pass
+``mypy --strict``.
 """
 
 from __future__ import annotations
@@ -77,6 +78,11 @@ def test_dormant_modules_pass_their_tests_inside_a_generated_project(tmp_path: P
     python = [str(project / target) for target in files.values() if target.suffix == ".py"]
     run(["uv", "run", "--frozen", "ruff", "check", "--no-cache", *python], cwd=project)
     run(["uv", "run", "--frozen", "ruff", "format", "--check", "--no-cache", *python], cwd=project)
+    modules = [path for path in python if "/tests/" not in path]
+    run(
+        ["uv", "run", "--frozen", "mypy", "--strict", "--ignore-missing-imports", *modules],
+        cwd=project,
+    )
     tests = [path for path in python if "/tests/test_" in path]
     result = run(
         ["uv", "run", "--frozen", "pytest", "-q", "-p", "no:cacheprovider", *tests], cwd=project
