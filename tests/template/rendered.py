@@ -233,8 +233,12 @@ OPTION_PATHS: dict[str, object] = {
     ".github/workflows/ci.yml": lambda a: a.get("ci", "github") == "github",
     ".gitlab-ci.yml": lambda a: a.get("ci") == "gitlab",
     "Jenkinsfile": lambda a: a.get("ci") == "jenkins",
-    "services/serving/src/serving/routes.py": lambda a: a.get("api_style", "rest") == "rest",
-    "services/serving/src/serving/parsing.py": lambda a: a.get("api_style", "rest") != "graphql",
+    "services/serving/src/serving/routes.py": lambda a: (
+        a.get("api_style", "rest") == "rest" and a.get("use_case") != "recommendation"
+    ),
+    "services/serving/src/serving/parsing.py": lambda a: (
+        a.get("api_style", "rest") != "graphql" and a.get("use_case") != "recommendation"
+    ),
     "services/serving/tests/test_serving_api.py": lambda a: a.get("api_style", "rest") == "rest",
     "services/serving/src/serving/graphql_api.py": lambda a: a.get("api_style") == "graphql",
     "services/serving/schema.graphql": lambda a: a.get("api_style") == "graphql",
