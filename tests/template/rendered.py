@@ -239,7 +239,9 @@ OPTION_PATHS: dict[str, object] = {
     "services/serving/src/serving/parsing.py": lambda a: (
         a.get("api_style", "rest") != "graphql" and a.get("use_case") != "recommendation"
     ),
-    "services/serving/tests/test_serving_api.py": lambda a: a.get("api_style", "rest") == "rest",
+    "services/serving/tests/test_serving_api.py": lambda a: (
+        a.get("api_style", "rest") == "rest" and a.get("use_case") != "recommendation"
+    ),
     "services/serving/src/serving/graphql_api.py": lambda a: a.get("api_style") == "graphql",
     "services/serving/schema.graphql": lambda a: a.get("api_style") == "graphql",
     "services/serving/tests/test_serving_graphql.py": lambda a: a.get("api_style") == "graphql",
