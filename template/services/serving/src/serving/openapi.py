@@ -7,6 +7,7 @@ code disagree, so the document clients and the developer portal read is never st
 
 import argparse
 import json
+import secrets
 import sys
 from pathlib import Path
 
@@ -18,8 +19,10 @@ def document() -> str:
     from contracts.settings import Settings
     from serving.app import create_app
 
-    # Outside production, where the app generates it; no key or model is needed for that.
-    schema = create_app(Settings(environment="test")).openapi()
+    # Outside production, where the app generates it; no key or model is needed for that (a
+    # throwaway pseudonymisation key: this app answers no request).
+    settings = Settings(environment="test", pseudonymisation_key=secrets.token_hex(32))
+    schema = create_app(settings).openapi()
     return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
 
 
