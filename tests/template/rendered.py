@@ -244,7 +244,9 @@ OPTION_PATHS: dict[str, object] = {
     ),
     "services/serving/src/serving/graphql_api.py": lambda a: a.get("api_style") == "graphql",
     "services/serving/schema.graphql": lambda a: a.get("api_style") == "graphql",
-    "services/serving/tests/test_serving_graphql.py": lambda a: a.get("api_style") == "graphql",
+    "services/serving/tests/test_serving_graphql.py": lambda a: (
+        a.get("api_style") == "graphql" and a.get("use_case") != "recommendation"
+    ),
     # ml_framework=pytorch: the PyTorch model and its tests (issue 11).
     "services/training/src/training/torch_model.py": lambda a: a.get("ml_framework") == "pytorch",
     # Segmentation's PyTorch model is an autoencoder whose ONNX graph onnx_export writes itself.
