@@ -233,12 +233,20 @@ OPTION_PATHS: dict[str, object] = {
     ".github/workflows/ci.yml": lambda a: a.get("ci", "github") == "github",
     ".gitlab-ci.yml": lambda a: a.get("ci") == "gitlab",
     "Jenkinsfile": lambda a: a.get("ci") == "jenkins",
-    "services/serving/src/serving/routes.py": lambda a: a.get("api_style", "rest") == "rest",
-    "services/serving/src/serving/parsing.py": lambda a: a.get("api_style", "rest") != "graphql",
-    "services/serving/tests/test_serving_api.py": lambda a: a.get("api_style", "rest") == "rest",
+    "services/serving/src/serving/routes.py": lambda a: (
+        a.get("api_style", "rest") == "rest" and a.get("use_case") != "recommendation"
+    ),
+    "services/serving/src/serving/parsing.py": lambda a: (
+        a.get("api_style", "rest") != "graphql" and a.get("use_case") != "recommendation"
+    ),
+    "services/serving/tests/test_serving_api.py": lambda a: (
+        a.get("api_style", "rest") == "rest" and a.get("use_case") != "recommendation"
+    ),
     "services/serving/src/serving/graphql_api.py": lambda a: a.get("api_style") == "graphql",
     "services/serving/schema.graphql": lambda a: a.get("api_style") == "graphql",
-    "services/serving/tests/test_serving_graphql.py": lambda a: a.get("api_style") == "graphql",
+    "services/serving/tests/test_serving_graphql.py": lambda a: (
+        a.get("api_style") == "graphql" and a.get("use_case") != "recommendation"
+    ),
     # ml_framework=pytorch: the PyTorch model and its tests (issue 11).
     "services/training/src/training/torch_model.py": lambda a: a.get("ml_framework") == "pytorch",
     # Segmentation's PyTorch model is an autoencoder whose ONNX graph onnx_export writes itself.

@@ -25,7 +25,7 @@ def test_every_question_has_help_and_a_default() -> None:
 
 def test_choice_labels_map_to_values() -> None:
     use_case = {q.name: q for q in load_questions()}["use_case"]
-    assert use_case.values == ["churn", "clv", "segmentation", "pricing"]
+    assert use_case.values == ["churn", "clv", "segmentation", "pricing", "recommendation"]
     assert use_case.choices["Customer churn prediction"] == "churn"
     assert (
         use_case.choices["Customer lifetime value (revenue of the next 12 months; regression)"]
@@ -40,6 +40,10 @@ def test_choice_labels_map_to_values() -> None:
             "Dynamic pricing (demand / price-elasticity model and a guard-railed price optimiser)"
         ]
         == "pricing"
+    )
+    assert (
+        use_case.choices["Recommendation (top-k items per customer from an interactions table)"]
+        == "recommendation"
     )
 
 

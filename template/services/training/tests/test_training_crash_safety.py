@@ -46,9 +46,18 @@ from training.model import DEFAULT_MODEL_KIND, MODEL_KINDS
 # TensorFlow's runtime threads and OpenMP's (gradient boosting) do not survive fork(): warm up
 # on a model that starts none, so each forked run starts them itself, as a fresh `train` does
 # (k-means too: the fork server runs one OpenMP thread, which starts no pool; pricing's
-# log-linear demand model is a closed-form ridge fit).
+# log-linear demand model is a closed-form ridge fit; a recommender's truncated SVD is
+# numpy on one BLAS thread).
 # Without a fork-safe kind (segmentation's Keras autoencoder) every forked run starts cold.
-FORK_SAFE = ("logistic_regression", "ridge", "mlp", "autoencoder", "kmeans", "loglinear")
+FORK_SAFE = (
+    "logistic_regression",
+    "ridge",
+    "mlp",
+    "autoencoder",
+    "kmeans",
+    "loglinear",
+    "truncated_svd",
+)
 WARM_UP = (
     []
     if DEFAULT_MODEL_KIND in FORK_SAFE

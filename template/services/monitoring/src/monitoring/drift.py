@@ -11,7 +11,7 @@ import pandas as pd
 
 from contracts.cli import DataError
 from contracts.lake import read_verified_table, verify_partition
-from contracts.storage import TableError, read_table
+from contracts.storage import LakePath, TableError, read_table
 from monitoring.psi import DEFAULT_BINS, DEFAULT_EPSILON, categorical_psi, numeric_psi
 
 Status = Literal["ok", "drift"]
@@ -90,8 +90,8 @@ def compute_drift(
     numeric: Sequence[str],
     categorical: Sequence[str],
     threshold: float,
-    reference_path: Path,
-    current_path: Path,
+    reference_path: LakePath,
+    current_path: LakePath,
     bins: int = DEFAULT_BINS,
     epsilon: float = DEFAULT_EPSILON,
 ) -> DriftReport:

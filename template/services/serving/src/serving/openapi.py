@@ -7,6 +7,7 @@ code disagree, so the document clients and the developer portal read is never st
 
 import argparse
 import json
+import secrets
 import sys
 from pathlib import Path
 
@@ -15,11 +16,15 @@ DEFAULT_PATH = Path("services/serving/openapi.json")
 
 def document() -> str:
     """The document the app generates, in the committed layout (2-space JSON, final newline)."""
+    from pydantic import SecretStr
+
     from contracts.settings import Settings
     from serving.app import create_app
 
-    # Outside production, where the app generates it; no key or model is needed for that.
-    schema = create_app(Settings(environment="test")).openapi()
+    # Outside production, where the app generates it; no key or model is needed for that (a
+    # throwaway pseudonymisation key: this app answers no request).
+    settings = Settings(environment="test", pseudonymisation_key=SecretStr(secrets.token_hex(32)))
+    schema = create_app(settings).openapi()
     return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
 
 

@@ -1,0 +1,167 @@
+"""use_case=recommendation: top-k items per customer from an interactions table (issue 11).
+
+Renders only (fast): the output is clean and ruff-clean, the use case's own modules are the ones
+rendered (the customer-feature predict path is not), the API is `POST /v1/recommendations` and
+the `recommendations` query, and copier refuses what recommendation does not cover yet, with
+plain copier as with `aiarch new`. Installing and running the project's own tests (NDCG@10 above
+popularity, the gate refusing factors fit on shuffled interactions, ONNX parity, the API
+contract and its attacks, erasure) is the pairwise variants' job (`slow`), which the matrix picks
+up from copier.yml.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from aiarch_scaffold.errors import UsageError
+from aiarch_scaffold.generate import create_project
+from aiarch_scaffold.questions import load_questions
+from tests.template.plain import plain_refusal
+from tests.template.rendered import (
+    assert_services_never_mention,
+    missing_named_tests,
+    predict_route_leftovers,
+    render_clean,
+)
+
+RECOMMENDATION = {"use_case": "recommendation"}
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return render_clean(tmp_path_factory.mktemp("render") / "recommendation", RECOMMENDATION)
+
+
+@pytest.fixture(scope="module")
+def graphql_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    answers = {**RECOMMENDATION, "api_style": "graphql"}
+    return render_clean(tmp_path_factory.mktemp("render") / "recommendation-graphql", answers)
+
+
+def test_recommendation_is_a_choice_of_copier_yml_and_churn_stays_the_default() -> None:
+    (question,) = (q for q in load_questions() if q.name == "use_case")
+    assert "recommendation" in question.values
+    assert question.default == "churn"
+
+
+def test_every_named_test_of_the_project_exists(project: Path, graphql_project: Path) -> None:
+    assert missing_named_tests(project) == []
+    assert missing_named_tests(graphql_project) == []
+
+
+def test_the_use_case_modules_are_recommendations_own(project: Path) -> None:
+    training = project / "services/training/src/training"
+    assert "TruncatedSVD(" in (training / "model.py").read_text()
+    assert '"TopK"' in (training / "onnx_export.py").read_text()
+    assert "def log_recommender(" in (training / "recommender_registry.py").read_text()
+    serving = project / "services/serving/src/serving"
+    assert "def load_verified(" in (serving / "recommender.py").read_text()
+    # The customer-feature predict path is not rendered: serving takes customer ids only.
+    for absent in ("predict.py", "output.py", "routes.py", "parsing.py"):
+        assert not (serving / absent).exists(), absent
+    assert not (project / "services/serving/tests/test_serving_fastpath.py").exists()
+
+
+def test_no_other_use_cases_model_code_is_left_in_the_services(
+    project: Path, graphql_project: Path
+) -> None:
+    for root in (project, graphql_project):
+        assert_services_never_mention(
+            root,
+            ("churn_probability", "predict_proba", "roc_auc", "predicted_value", "segment_name"),
+        )
+
+
+def test_the_generated_tests_prove_the_baseline_the_gate_parity_and_the_guards(
+    project: Path, graphql_project: Path
+) -> None:
+    tests = project / "services/training/tests"
+    units = (tests / "test_training_units.py").read_text()
+    assert "def test_ndcg_beats_popularity_on_held_out_interactions(" in units
+    assert "def test_the_gate_promotes_the_model_and_refuses_one_fit_on_shuffled_interactions(" in (
+        units
+    )
+    assert "def test_seen_items_are_never_recommended(" in units
+    assert "def test_export_matches_the_factors(" in (tests / "test_training_onnx.py").read_text()
+    mlflow = (tests / "test_training_mlflow.py").read_text()
+    assert "def test_the_gate_refuses_a_degraded_model_and_the_champion_stays(" in mlflow
+    api = (project / "services/serving/tests/test_serving_recommendations_api.py").read_text()
+    for test in (
+        "def test_invalid_requests_are_422_naming_the_field(",
+        "def test_recommendations_require_the_api_key(",
+        "def test_oversized_body_is_rejected_while_streaming(",
+        "def test_rate_limit_per_key_answers_429_with_retry_after(",
+    ):
+        assert test in api
+    graphql_tests = graphql_project / "services/serving/tests"
+    assert (graphql_tests / "test_serving_graphql_recommendations.py").exists()
+
+
+def test_the_api_is_post_v1_recommendations_and_the_recommendations_query(
+    project: Path, graphql_project: Path
+) -> None:
+    assert predict_route_leftovers(project) == []
+    assert predict_route_leftovers(graphql_project) == []
+    document = json.loads((project / "services/serving/openapi.json").read_text())
+    assert set(document["paths"]) >= {"/v1/recommendations"}
+    request = document["components"]["schemas"]["RecommendationRequest"]
+    assert (
+        request["properties"]["k"]["maximum"] == 50 and request["properties"]["k"]["minimum"] == 1
+    )
+    assert request["additionalProperties"] is False
+    schema = (graphql_project / "services/serving/schema.graphql").read_text()
+    assert "recommendations(" in schema and "predict(" not in schema
+    readme = (project / "README.md").read_text()
+    assert "http://127.0.0.1:8000/v1/recommendations" in readme
+
+
+def test_monitoring_and_docs_cover_the_use_case(project: Path) -> None:
+    dashboard = json.loads(
+        (project / "services/monitoring/grafana/dashboards/model-serving.json").read_text()
+    )
+    expressions = " ".join(
+        target["expr"] for panel in dashboard["panels"] for target in panel.get("targets", [])
+    )
+    assert "recommendation_customers_total" in expressions and "churn" not in expressions
+    prometheus = (project / "services/monitoring/prometheus/prometheus.yml").read_text()
+    assert "recommendation-alerts.yml" in prometheus
+    assert (project / "services/monitoring/prometheus/recommendation-alerts.test.yml").exists()
+    adr = (project / "docs/adr/0023-use-case.md").read_text()
+    assert "NDCG@10" in adr and "popularity" in adr
+
+
+# Every pairing copier refuses with recommendation, and the words of its one-line refusal.
+REFUSED = {
+    "pytorch": ({"ml_framework": "pytorch"}, "use_case=recommendation is finished for"),
+    "tensorflow": ({"ml_framework": "tensorflow"}, "use_case=recommendation is finished for"),
+    "ab_testing": (
+        {"ab_testing": "true"},
+        "ab_testing is not offered with use_case=recommendation",
+    ),
+    "grpc": ({"api_style": "grpc"}, "api_style=grpc is not offered with use_case=recommendation"),
+    "spark": ({"processing": "spark"}, "processing=spark is not offered with use_case=recommendat"),
+    "kafka": ({"streaming": "kafka"}, "streaming=kafka is not offered with use_case=recommendati"),
+    "feast": (
+        {"feature_store": "feast"},
+        "feature_store=feast is not offered with use_case=recomm",
+    ),
+}
+
+
+@pytest.mark.parametrize(("answers", "message"), REFUSED.values(), ids=REFUSED.keys())
+def test_aiarch_refuses_what_recommendation_does_not_cover_in_one_line(
+    tmp_path: Path, answers: dict[str, str], message: str
+) -> None:
+    with pytest.raises(UsageError, match=message) as info:
+        create_project(tmp_path / "p", {**RECOMMENDATION, **answers})
+    assert "\n" not in info.value.message
+    assert not (tmp_path / "p").exists()
+
+
+def test_plain_copier_refuses_the_same(tmp_path: Path) -> None:
+    answers, message = REFUSED["pytorch"]
+    output = plain_refusal({**RECOMMENDATION, **answers}, tmp_path / "plain")
+    assert message in output
