@@ -32,9 +32,9 @@ DEFAULT_ALL_LIMIT = 5000
 # by copier, a few milliseconds apiece); above it, from allpairspy's rows only.
 POOL_LIMIT = 2000
 # The randomised AETG passes: candidate rows tried for each row a pass adds, and the fixed seeds
-# of the passes (the rows must be the same on every machine and every xdist worker). A pass
-# costs about 10 s; more seeds found no smaller cover on 2026-11-30's copier.yml (four gave the
-# same 21 rows in 36 s), and `aiarch matrix` is run by hand and by CI, so one pass is kept.
+# of the passes (the rows must be the same on every machine and every xdist worker). More seeds
+# found no smaller cover on 2026-11-30's copier.yml (four gave the same 21 rows in 36 s of CPU
+# against 11 s), and `aiarch matrix` is run by hand and by CI, so one pass is kept.
 RANDOM_CANDIDATES = 30
 RANDOM_SEEDS = (0,)
 Row = dict[str, Any]
