@@ -54,7 +54,8 @@ def test_every_named_test_of_the_project_exists(project: Path, graphql_project: 
 
 def test_the_use_case_modules_are_recommendations_own(project: Path) -> None:
     training = project / "services/training/src/training"
-    assert "TruncatedSVD(" in (training / "model.py").read_text()
+    assert "TruncatedSVD(" in (training / "factorisation.py").read_text()
+    assert "factorise(matrix" in (training / "model.py").read_text()
     assert '"TopK"' in (training / "onnx_export.py").read_text()
     assert "def log_recommender(" in (training / "recommender_registry.py").read_text()
     serving = project / "services/serving/src/serving"
