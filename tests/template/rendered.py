@@ -317,16 +317,21 @@ OPTION_PATHS: dict[str, object] = {
         and a.get("cloud", "local") != "local"
         and a.get("deploy_target") == "kubernetes"
     ),
-    # ml_framework=tensorflow: the Keras model, its ONNX exporter and their tests (issue 11).
+    # ml_framework=tensorflow: the Keras model, its ONNX exporter and their tests (issue 11); a
+    # recommender's Keras factorisation is training.factorisation, exported by onnx.helper.
     "services/training/src/training/keras_model.py": lambda a: (
-        a.get("ml_framework") == "tensorflow"
+        a.get("ml_framework") == "tensorflow" and a.get("use_case", "churn") != "recommendation"
     ),
     "services/training/src/training/keras_export.py": lambda a: (
-        a.get("ml_framework") == "tensorflow" and a.get("use_case", "churn") != "segmentation"
+        a.get("ml_framework") == "tensorflow"
+        and a.get("use_case", "churn") not in ("segmentation", "recommendation")
     ),
     "services/training/src/training/skl2onnx_compat.py": lambda a: (
         a.get("ml_framework", "sklearn") == "sklearn"
-        or (a.get("ml_framework") == "tensorflow" and a.get("use_case", "churn") != "segmentation")
+        or (
+            a.get("ml_framework") == "tensorflow"
+            and a.get("use_case", "churn") not in ("segmentation", "recommendation")
+        )
     ),
     "services/training/tests/test_training_keras.py": lambda a: (
         a.get("ml_framework") == "tensorflow"

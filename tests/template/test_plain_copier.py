@@ -193,6 +193,21 @@ def test_plain_copier_offers_recommendation_with_pytorch(tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize(
+    ("ml_framework", "model_kind"),
+    [("tensorflow", 'ModelKind = Literal["keras_mf"]')],
+)
+def test_plain_copier_offers_recommendation_with_every_finished_ml_framework(
+    tmp_path: Path, ml_framework: str, model_kind: str
+) -> None:
+    """No refusal left for these frameworks: copier itself renders use_case=recommendation, and
+    the framework factors the interactions matrix behind the shared recommender."""
+    answers = {"use_case": "recommendation", "ml_framework": ml_framework}
+    project = plain_render(answers, tmp_path / "plain")
+    source = project / "services/training/src/training/factorisation.py"
+    assert model_kind in source.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
     "more",
     [{}, {"deploy_target": "kubernetes", "orchestration": "kubeflow"}],
     ids=["containers", "kubeflow"],

@@ -12,6 +12,7 @@ up from copier.yml.
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from pathlib import Path
 
@@ -34,6 +35,12 @@ RECOMMENDATION = {"use_case": "recommendation"}
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return render_clean(tmp_path_factory.mktemp("render") / "recommendation", RECOMMENDATION)
+
+
+@pytest.fixture(scope="module")
+def keras_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    answers = {**RECOMMENDATION, "ml_framework": "tensorflow"}
+    return render_clean(tmp_path_factory.mktemp("render") / "recommendation-keras", answers)
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +72,7 @@ def test_every_named_test_of_the_project_exists(
 def test_the_use_case_modules_are_recommendations_own(project: Path) -> None:
     training = project / "services/training/src/training"
     assert "TruncatedSVD(" in (training / "factorisation.py").read_text()
+    assert "factorise(matrix" in (training / "model.py").read_text()
     assert '"TopK"' in (training / "onnx_export.py").read_text()
     assert "def log_recommender(" in (training / "recommender_registry.py").read_text()
     serving = project / "services/serving/src/serving"
@@ -212,9 +220,54 @@ def test_the_docs_say_how_pytorch_factors_the_matrix_and_that_serving_runs_onnx(
     assert "safetensors" not in architecture
 
 
+def dependency_names(project: Path, member: str) -> set[str]:
+    document = tomllib.loads((project / member / "pyproject.toml").read_text())
+    requirements = [str(item) for item in document["project"]["dependencies"]]
+    return {re.split(r"[<>=!~\[ ;]", item, maxsplit=1)[0] for item in requirements}
+
+
+def test_keras_factors_the_matrix_and_only_training_gets_tensorflow(keras_project: Path) -> None:
+    """ml_framework=tensorflow: Keras fits the factors behind the same split, gate, export and
+    serving; the Keras network's files of the customer-row use cases are not rendered."""
+    training = keras_project / "services/training/src/training"
+    factorisation = (training / "factorisation.py").read_text()
+    assert "keras.layers.Embedding(" in factorisation and 'ModelKind = Literal["keras_mf"]' in (
+        factorisation
+    )
+    assert "TruncatedSVD" not in factorisation
+    assert "from training.factorisation import" in (training / "model.py").read_text()
+    assert '"TopK"' in (training / "onnx_export.py").read_text()
+    for absent in ("keras_model.py", "keras_export.py", "skl2onnx_compat.py", "torch_model.py"):
+        assert not (training / absent).exists(), absent
+    assert "keras" not in (training / "tracking.py").read_text()
+    tests = keras_project / "services/training/tests/test_training_keras.py"
+    for test in (
+        "def test_the_onnx_export_scores_as_the_keras_model(",
+        "def test_the_same_seed_gives_the_same_factors(",
+        "def test_factors_of_another_fit_are_refused_at_export(",
+    ):
+        assert test in tests.read_text()
+    assert missing_named_tests(keras_project) == []
+
+    assert {"tensorflow-cpu", "tensorflow", "onnx"} <= dependency_names(
+        keras_project, "services/training"
+    )
+    assert not dependency_names(keras_project, "services/training") & {"tf2onnx", "skl2onnx"}
+    for service in ("ingestion", "features", "serving", "monitoring"):
+        heavy = dependency_names(keras_project, f"services/{service}")
+        assert not heavy & {"tensorflow", "tensorflow-cpu", "keras", "tf2onnx"}, service
+    serving_tests = keras_project / "services/serving/tests/test_serving_recommender.py"
+    assert '"tensorflow", "keras", "tf2onnx"' in serving_tests.read_text()
+
+    adr = (keras_project / "docs/adr/0013-ml-framework.md").read_text()
+    assert "keras.layers.Embedding" in adr and "ONNX" in adr and "safe_mode" not in adr
+    assert "keras_mf" in (keras_project / "docs/adr/0023-use-case.md").read_text()
+    readme = (keras_project / "services/training/README.md").read_text()
+    assert "--model keras_mf" in readme and "TruncatedSVD" not in readme
+
+
 # Every pairing copier refuses with recommendation, and the words of its one-line refusal.
 REFUSED = {
-    "tensorflow": ({"ml_framework": "tensorflow"}, "use_case=recommendation is finished for"),
     "ab_testing": (
         {"ab_testing": "true"},
         "ab_testing is not offered with use_case=recommendation",

@@ -1,5 +1,8 @@
 """Follow the champion alias: load, verify and smoke-test a new version, then swap it in.
 
+A version whose digest tag moved (an erasure rewrote its files) counts as new: a running server
+stops serving the files from before the erasure at its next poll.
+
 The swap is one attribute assignment on the app state; a request reads the handle once, so it
 is answered wholly by the old model or wholly by the new one. A version that fails
 verification is never swapped in and not retried; the old model keeps serving.
@@ -42,7 +45,7 @@ class ModelReloader:
         current: ModelHandle | None = self.state.model
         if ref is None or ref in self.rejected:
             return
-        if current is not None and current.version == ref.version:
+        if current is not None and (current.version, current.digest) == (ref.version, ref.digest):
             return
         try:
             handle = await anyio.to_thread.run_sync(self.registry.load, ref)
