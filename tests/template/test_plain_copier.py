@@ -192,6 +192,16 @@ def test_plain_copier_offers_recommendation_with_pytorch(tmp_path: Path) -> None
     assert not (training / "torch_model.py").exists()
 
 
+def test_plain_copier_offers_ab_testing_with_recommendation(tmp_path: Path) -> None:
+    """No refusal left: copier itself renders use_case=recommendation with ab_testing, and the
+    experiment is the recommender's, decided on purchases from the lists."""
+    answers = {"use_case": "recommendation", "ab_testing": "true"}
+    project = plain_render(answers, tmp_path / "plain")
+    definition = (project / "experiments/recommendation-model.yaml").read_text(encoding="utf-8")
+    assert "metrics:\n  - name: purchased\n    kind: conversion" in definition
+    assert (project / "services/serving/src/serving/assignment_routes.py").is_file()
+
+
 @pytest.mark.parametrize(
     ("ml_framework", "model_kind"),
     [("tensorflow", 'ModelKind = Literal["keras_mf"]')],

@@ -1,12 +1,13 @@
 """use_case=recommendation: top-k items per customer from an interactions table (issue 11).
 
 Renders only (fast): the output is clean and ruff-clean, the use case's own modules are the ones
-rendered (the customer-feature predict path is not), the API is `POST /v1/recommendations` and
-the `recommendations` query, and copier refuses what recommendation does not cover yet, with
-plain copier as with `aiarch new`. Installing and running the project's own tests (NDCG@10 above
-popularity, the gate refusing factors fit on shuffled interactions, ONNX parity, the API
-contract and its attacks, erasure) is the pairwise variants' job (`slow`), which the matrix picks
-up from copier.yml.
+rendered (the customer-feature predict path is not), the API is `POST /v1/recommendations?k=`
+and the `recommendations` query, A/B testing renders with both (the experiment on purchases of
+recommended items, assignments beside recommendations), and copier refuses what recommendation
+does not cover yet, with plain copier as with `aiarch new`. Installing and running the
+project's own tests (NDCG@10 above popularity, the gate refusing factors fit on shuffled
+interactions, ONNX parity, the API contract and its attacks, erasure, the experiment's planted
+effects) is the pairwise variants' job (`slow`), which the matrix picks up from copier.yml.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+import yaml
 
 from aiarch_scaffold.errors import UsageError
 from aiarch_scaffold.generate import create_project
@@ -55,6 +57,18 @@ def torch_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return render_clean(tmp_path_factory.mktemp("render") / "recommendation-torch", answers)
 
 
+@pytest.fixture(scope="module")
+def ab_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    answers = {**RECOMMENDATION, "ab_testing": True}
+    return render_clean(tmp_path_factory.mktemp("render") / "recommendation-ab", answers)
+
+
+@pytest.fixture(scope="module")
+def ab_graphql_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    answers = {**RECOMMENDATION, "ab_testing": True, "api_style": "graphql"}
+    return render_clean(tmp_path_factory.mktemp("render") / "recommendation-ab-graphql", answers)
+
+
 def test_recommendation_is_a_choice_of_copier_yml_and_churn_stays_the_default() -> None:
     (question,) = (q for q in load_questions() if q.name == "use_case")
     assert "recommendation" in question.values
@@ -62,11 +76,14 @@ def test_recommendation_is_a_choice_of_copier_yml_and_churn_stays_the_default() 
 
 
 def test_every_named_test_of_the_project_exists(
-    project: Path, graphql_project: Path, torch_project: Path
+    project: Path,
+    graphql_project: Path,
+    torch_project: Path,
+    ab_project: Path,
+    ab_graphql_project: Path,
 ) -> None:
-    assert missing_named_tests(project) == []
-    assert missing_named_tests(graphql_project) == []
-    assert missing_named_tests(torch_project) == []
+    for root in (project, graphql_project, torch_project, ab_project, ab_graphql_project):
+        assert missing_named_tests(root) == [], root.name
 
 
 def test_the_use_case_modules_are_recommendations_own(project: Path) -> None:
@@ -125,15 +142,66 @@ def test_the_api_is_post_v1_recommendations_and_the_recommendations_query(
     assert predict_route_leftovers(graphql_project) == []
     document = json.loads((project / "services/serving/openapi.json").read_text())
     assert set(document["paths"]) >= {"/v1/recommendations"}
+    # The customers in the body, k in the query string (?k=), one way only.
     request = document["components"]["schemas"]["RecommendationRequest"]
-    assert (
-        request["properties"]["k"]["maximum"] == 50 and request["properties"]["k"]["minimum"] == 1
-    )
+    assert set(request["properties"]) == {"customer_ids"}
     assert request["additionalProperties"] is False
+    (k,) = document["paths"]["/v1/recommendations"]["post"]["parameters"]
+    assert (k["name"], k["in"], k["required"]) == ("k", "query", False)
+    assert (k["schema"]["minimum"], k["schema"]["maximum"], k["schema"]["default"]) == (1, 50, 10)
     schema = (graphql_project / "services/serving/schema.graphql").read_text()
-    assert "recommendations(" in schema and "predict(" not in schema
+    assert "recommendations(customerIds: [String!]!, k: Int! = 10)" in schema
+    assert "predict(" not in schema
     readme = (project / "README.md").read_text()
-    assert "http://127.0.0.1:8000/v1/recommendations" in readme
+    assert 'curl -sS "http://127.0.0.1:8000/v1/recommendations?k=5"' in readme
+    assert '"k"' not in readme
+    tests = (project / "services/serving/tests/test_serving_recommendations_api.py").read_text()
+    assert "def test_a_bad_or_repeated_k_is_422_naming_k(" in tests
+    assert '("k=5&k=6", "repeated")' in tests
+
+
+def test_ab_testing_runs_the_recommender_experiment_beside_recommendations(
+    ab_project: Path, ab_graphql_project: Path
+) -> None:
+    definition = yaml.safe_load((ab_project / "experiments/recommendation-model.yaml").read_text())
+    assert definition["name"] == "recommendation-model"
+    assert [v["parameters"]["model_alias"] for v in definition["variants"]] == [
+        "champion",
+        "challenger",
+    ]
+    # The first metric decides: did the customer buy from their list.
+    assert definition["metrics"] == [
+        {"name": "purchased", "kind": "conversion"},
+        {"name": "revenue", "kind": "continuous"},
+    ]
+    analysis = (ab_project / "services/experiments/tests/test_experiments_analysis.py").read_text()
+    for test in (
+        "def test_a_planted_effect_is_detected(",
+        "def test_lists_that_sell_less_are_reported_as_worse(",
+        "def test_a_revenue_effect_alone_does_not_decide(",
+        "def test_aa_tests_are_flagged_no_more_often_than_alpha(",
+        "def test_a_sample_ratio_mismatch_makes_the_verdict_invalid(",
+    ):
+        assert test in analysis
+    makefile = (ab_project / "Makefile").read_text()
+    assert re.search(r"^SERVICES := .* experiments$", makefile, re.M)
+    assert re.search(r"^pipeline: .* experiment ##", makefile, re.M)
+    serving = ab_project / "services/serving"
+    assert (serving / "src/serving/assignment_routes.py").exists()
+    assert (serving / "tests/test_serving_assignments.py").exists()
+    document = json.loads((serving / "openapi.json").read_text())
+    assert {"/v1/recommendations", "/v1/assignments"} <= set(document["paths"])
+    assert document["paths"]["/v1/recommendations"]["post"]["parameters"][0]["name"] == "k"
+    graphql = ab_graphql_project / "services/serving"
+    schema = (graphql / "schema.graphql").read_text()
+    assert "assignments(customerIds: [String!]!): AssignmentResult!" in schema
+    assert "at most 100 customers per request (across aliases, shared with recommendations)" in (
+        schema
+    )
+    assert (graphql / "tests/test_serving_graphql_assignments.py").exists()
+    adr = (ab_project / "docs/adr/0023-use-case.md").read_text()
+    assert "`recommendation-model` experiment" in adr
+    assert "A/B testing" not in adr.split("Not yet offered", 1)[1]
 
 
 def test_monitoring_and_docs_cover_the_use_case(project: Path) -> None:
@@ -268,10 +336,6 @@ def test_keras_factors_the_matrix_and_only_training_gets_tensorflow(keras_projec
 
 # Every pairing copier refuses with recommendation, and the words of its one-line refusal.
 REFUSED = {
-    "ab_testing": (
-        {"ab_testing": "true"},
-        "ab_testing is not offered with use_case=recommendation",
-    ),
     "grpc": ({"api_style": "grpc"}, "api_style=grpc is not offered with use_case=recommendation"),
     "spark": ({"processing": "spark"}, "processing=spark is not offered with use_case=recommendat"),
     "kafka": ({"streaming": "kafka"}, "streaming=kafka is not offered with use_case=recommendati"),
