@@ -247,11 +247,15 @@ OPTION_PATHS: dict[str, object] = {
     "services/serving/tests/test_serving_graphql.py": lambda a: (
         a.get("api_style") == "graphql" and a.get("use_case") != "recommendation"
     ),
-    # ml_framework=pytorch: the PyTorch model and its tests (issue 11).
-    "services/training/src/training/torch_model.py": lambda a: a.get("ml_framework") == "pytorch",
+    # ml_framework=pytorch: the PyTorch model and its tests (issue 11). A recommender's PyTorch
+    # model is its training.factorisation: no network module, no exporter.
+    "services/training/src/training/torch_model.py": lambda a: (
+        a.get("ml_framework") == "pytorch" and a.get("use_case") != "recommendation"
+    ),
     # Segmentation's PyTorch model is an autoencoder whose ONNX graph onnx_export writes itself.
     "services/training/src/training/torch_export.py": lambda a: (
-        a.get("ml_framework") == "pytorch" and a.get("use_case", "churn") != "segmentation"
+        a.get("ml_framework") == "pytorch"
+        and a.get("use_case", "churn") not in ("segmentation", "recommendation")
     ),
     "services/training/src/training/embedding.py": lambda a: (
         a.get("ml_framework", "sklearn") != "sklearn" and a.get("use_case") == "segmentation"

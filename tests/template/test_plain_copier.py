@@ -181,6 +181,17 @@ def test_plain_copier_offers_pricing_with_every_ml_framework(
     assert regressor in source.read_text(encoding="utf-8")
 
 
+def test_plain_copier_offers_recommendation_with_pytorch(tmp_path: Path) -> None:
+    """copier itself renders use_case=recommendation with PyTorch: the factorisation is an
+    nn.Module, and no network module of the customer-row use cases comes with it."""
+    answers = {"use_case": "recommendation", "ml_framework": "pytorch"}
+    project = plain_render(answers, tmp_path / "plain")
+    training = project / "services/training/src/training"
+    source = (training / "factorisation.py").read_text(encoding="utf-8")
+    assert "class MatrixFactorisation(nn.Module):" in source
+    assert not (training / "torch_model.py").exists()
+
+
 def test_plain_copier_offers_ab_testing_with_recommendation(tmp_path: Path) -> None:
     """No refusal left: copier itself renders use_case=recommendation with ab_testing, and the
     experiment is the recommender's, decided on purchases from the lists."""

@@ -52,6 +52,12 @@ def graphql_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def torch_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    answers = {**RECOMMENDATION, "ml_framework": "pytorch"}
+    return render_clean(tmp_path_factory.mktemp("render") / "recommendation-torch", answers)
+
+
+@pytest.fixture(scope="module")
 def ab_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     answers = {**RECOMMENDATION, "ab_testing": True}
     return render_clean(tmp_path_factory.mktemp("render") / "recommendation-ab", answers)
@@ -70,9 +76,13 @@ def test_recommendation_is_a_choice_of_copier_yml_and_churn_stays_the_default() 
 
 
 def test_every_named_test_of_the_project_exists(
-    project: Path, graphql_project: Path, ab_project: Path, ab_graphql_project: Path
+    project: Path,
+    graphql_project: Path,
+    torch_project: Path,
+    ab_project: Path,
+    ab_graphql_project: Path,
 ) -> None:
-    for root in (project, graphql_project, ab_project, ab_graphql_project):
+    for root in (project, graphql_project, torch_project, ab_project, ab_graphql_project):
         assert missing_named_tests(root) == [], root.name
 
 
@@ -209,6 +219,75 @@ def test_monitoring_and_docs_cover_the_use_case(project: Path) -> None:
     assert "NDCG@10" in adr and "popularity" in adr
 
 
+def _dependencies(project: Path, service: str) -> list[str]:
+    pyproject = tomllib.loads((project / "services" / service / "pyproject.toml").read_text())
+    return [str(item) for item in pyproject["project"]["dependencies"]]
+
+
+def test_pytorch_factors_the_matrix_behind_the_shared_split_gate_export_and_serving(
+    torch_project: Path, project: Path
+) -> None:
+    training = torch_project / "services/training/src/training"
+    factorisation = (training / "factorisation.py").read_text()
+    assert "class MatrixFactorisation(nn.Module):" in factorisation
+    assert "nn.Embedding(" in factorisation and "torch.optim.Adam(" in factorisation
+    assert 'DEFAULT_MODEL_KIND: ModelKind = "torch_mf"' in factorisation
+    assert "TruncatedSVD" not in factorisation
+    # The PyTorch network of the customer-row use cases and its exporter are not rendered.
+    for absent in ("torch_model.py", "torch_export.py", "skl2onnx_compat.py", "embedding.py"):
+        assert not (training / absent).exists(), absent
+    # Everything after the factors is the scikit-learn variant's, byte for byte.
+    for shared in (
+        "model.py",
+        "gate.py",
+        "onnx_export.py",
+        "recommender_registry.py",
+        "erasure.py",
+        "tracking.py",
+        "trainer.py",
+    ):
+        assert (training / shared).read_text() == (
+            project / "services/training/src/training" / shared
+        ).read_text(), shared
+    serving = torch_project / "services/serving"
+    assert sorted(p.name for p in serving.rglob("*.py")) == sorted(
+        p.name for p in (project / "services/serving").rglob("*.py")
+    )
+    tests = (torch_project / "services/training/tests/test_training_torch.py").read_text()
+    assert "def test_the_onnx_export_scores_as_the_torch_module(" in tests
+    assert "def test_the_same_seed_gives_identical_factors_and_another_seed_others(" in tests
+    card = (training / "model_card.py").read_text()
+    assert 'FRAMEWORK = "PyTorch"' in card
+
+
+def test_torch_comes_from_the_cpu_index_for_training_only(torch_project: Path) -> None:
+    training = _dependencies(torch_project, "training")
+    assert "torch==2.13.0" in training and any(d.startswith("onnx>=") for d in training)
+    # Nothing of torch is saved: no safetensors, and no scikit-learn serialisers either.
+    assert not any(d.startswith(("safetensors", "skops", "skl2onnx")) for d in training)
+    for service in ("ingestion", "features", "serving", "monitoring"):
+        assert not any(d.startswith("torch") for d in _dependencies(torch_project, service))
+    root = tomllib.loads((torch_project / "pyproject.toml").read_text())
+    assert root["tool"]["uv"]["sources"]["torch"] == {"index": "pytorch-cpu"}
+    assert root["tool"]["uv"]["index"][0]["url"] == "https://download.pytorch.org/whl/cpu"
+
+
+def test_the_docs_say_how_pytorch_factors_the_matrix_and_that_serving_runs_onnx(
+    torch_project: Path,
+) -> None:
+    adr = (torch_project / "docs/adr/0013-ml-framework.md").read_text()
+    assert "nn.Embedding" in adr and "torch_mf" in adr and "ONNX Runtime" in adr
+    assert "safetensors weights" not in adr and "TorchMLP" not in adr
+    use_case_adr = (torch_project / "docs/adr/0023-use-case.md").read_text()
+    assert "PyTorch factors it" in use_case_adr and "TruncatedSVD" not in use_case_adr
+    readme = (torch_project / "services/training/README.md").read_text()
+    assert "--model torch_mf" in readme and "TruncatedSVD" not in readme
+    assert "two hidden layers" not in readme
+    architecture = (torch_project / "docs/architecture.md").read_text()
+    assert "matrix factorisation of the interactions with PyTorch" in architecture
+    assert "safetensors" not in architecture
+
+
 def dependency_names(project: Path, member: str) -> set[str]:
     document = tomllib.loads((project / member / "pyproject.toml").read_text())
     requirements = [str(item) for item in document["project"]["dependencies"]]
@@ -257,7 +336,6 @@ def test_keras_factors_the_matrix_and_only_training_gets_tensorflow(keras_projec
 
 # Every pairing copier refuses with recommendation, and the words of its one-line refusal.
 REFUSED = {
-    "pytorch": ({"ml_framework": "pytorch"}, "use_case=recommendation is finished for"),
     "grpc": ({"api_style": "grpc"}, "api_style=grpc is not offered with use_case=recommendation"),
     "spark": ({"processing": "spark"}, "processing=spark is not offered with use_case=recommendat"),
     "kafka": ({"streaming": "kafka"}, "streaming=kafka is not offered with use_case=recommendati"),
@@ -279,6 +357,6 @@ def test_aiarch_refuses_what_recommendation_does_not_cover_in_one_line(
 
 
 def test_plain_copier_refuses_the_same(tmp_path: Path) -> None:
-    answers, message = REFUSED["pytorch"]
+    answers, message = REFUSED["grpc"]
     output = plain_refusal({**RECOMMENDATION, **answers}, tmp_path / "plain")
     assert message in output

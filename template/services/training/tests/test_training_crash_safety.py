@@ -47,7 +47,7 @@ from training.model import DEFAULT_MODEL_KIND, MODEL_KINDS
 # on a model that starts none, so each forked run starts them itself, as a fresh `train` does
 # (k-means too: the fork server runs one OpenMP thread, which starts no pool; pricing's
 # log-linear demand model is a closed-form ridge fit; a recommender's truncated SVD is
-# numpy on one BLAS thread).
+# numpy on one BLAS thread, its PyTorch factorisation runs on one thread like the MLP).
 # Without a fork-safe kind (segmentation's Keras autoencoder) every forked run starts cold.
 FORK_SAFE = (
     "logistic_regression",
@@ -57,6 +57,7 @@ FORK_SAFE = (
     "kmeans",
     "loglinear",
     "truncated_svd",
+    "torch_mf",
 )
 WARM_UP = (
     []
