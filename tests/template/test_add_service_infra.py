@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -50,15 +51,29 @@ def _id(answers: dict[str, str]) -> str:
     return "-".join(answers.values())
 
 
+@pytest.fixture(scope="module")
+def rendered(
+    tmp_path_factory: pytest.TempPathFactory, committed_template: Path
+) -> Callable[[dict[str, str]], Path]:
+    """``rendered(answers)``: a copy of the project of those answers as `aiarch new` leaves it.
+    Each variant is rendered once per module; every test that adds to one gets its own copy."""
+    renders: dict[str, Path] = {}
+
+    def copy(answers: dict[str, str]) -> Path:
+        if _id(answers) not in renders:
+            source = TemplateSource(committed_template, vcs_ref="HEAD")
+            dest = tmp_path_factory.mktemp("render") / "p"
+            renders[_id(answers)] = create_project(dest, dict(answers), source=source).destination
+        dest = tmp_path_factory.mktemp("infra") / "p"
+        shutil.copytree(renders[_id(answers)], dest, symlinks=True)
+        return dest
+
+    return copy
+
+
 @pytest.fixture(scope="module", params=VARIANTS, ids=[_id(v) for v in VARIANTS])
-def project(
-    request: pytest.FixtureRequest,
-    tmp_path_factory: pytest.TempPathFactory,
-    committed_template: Path,
-) -> Path:
-    dest = tmp_path_factory.mktemp("infra") / "p"
-    source = TemplateSource(committed_template, vcs_ref="HEAD")
-    create_project(dest, dict(request.param), source=source)
+def project(request: pytest.FixtureRequest, rendered: Callable[[dict[str, str]], Path]) -> Path:
+    dest = rendered(request.param)
     git(dest, "init", "-q")
     commit_all(dest, "generated")
     added = components.add_service(dest, NAME, "batch-job")
@@ -290,12 +305,11 @@ def test_copier_renders_the_same_again(project: Path) -> None:
 
 
 def test_an_unreachable_template_version_is_named_not_fatal(
-    tmp_path: Path, committed_template: Path
+    rendered: Callable[[dict[str, str]], Path],
 ) -> None:
     """The project cannot be rendered again at its version (its template source lost that
     commit): the service is added, and the infrastructure named for wiring by hand."""
-    source = TemplateSource(committed_template, vcs_ref="HEAD")
-    project = create_project(tmp_path / "p", dict(VARIANTS[0]), source=source).destination
+    project = rendered(VARIANTS[0])
     answers_file = project / ".copier-answers.yml"
     text = answers_file.read_text()
     commit = yaml.safe_load(text)["_commit"]

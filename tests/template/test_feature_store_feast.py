@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,29 @@ from tests.tools import require, run
 FEAST = {"feature_store": "feast"}
 
 
+# The render-only tests below read their projects and never change them: each answer set is
+# rendered once per worker (the group keeps the tests sharing one on the same worker). A test
+# that changes its project (`uv sync`, a pipeline run) renders one of its own.
+SHARED = pytest.mark.xdist_group("feast-renders")
+Render = Callable[..., Path]
+
+
 def _render(tmp_path: Path, **answers: object) -> Path:
     return create_project(tmp_path / "p", {**FEAST, **answers}).destination
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> Render:
+    """``rendered(**answers)``: the feast project of those answers, rendered once per module."""
+    projects: dict[tuple[tuple[str, object], ...], Path] = {}
+
+    def render(**answers: object) -> Path:
+        key = tuple(sorted(answers.items()))
+        if key not in projects:
+            projects[key] = _render(tmp_path_factory.mktemp("feast"), **answers)
+        return projects[key]
+
+    return render
 
 
 def _dependencies(project: Path, service: str) -> list[str]:
@@ -31,8 +53,9 @@ def _dependencies(project: Path, service: str) -> list[str]:
     return tomllib.loads(path.read_text())["project"]["dependencies"]
 
 
-def test_feast_renders_clean(tmp_path: Path) -> None:
-    project = _render(tmp_path)
+@SHARED
+def test_feast_renders_clean(rendered: Render) -> None:
+    project = rendered()
     try:
         assert_clean_output(project)
         assert_only_chosen_files(project, FEAST)
@@ -48,6 +71,7 @@ def test_feast_renders_clean(tmp_path: Path) -> None:
     assert "customer_ids" in (project / "services/serving/openapi.json").read_text()
 
 
+@SHARED
 @pytest.mark.parametrize(
     ("api_style", "lookup"),
     [
@@ -56,11 +80,11 @@ def test_feast_renders_clean(tmp_path: Path) -> None:
     ],
 )
 def test_feast_serves_lookups_by_id_over_grpc_and_graphql(
-    tmp_path: Path, api_style: str, lookup: str
+    rendered: Render, api_style: str, lookup: str
 ) -> None:
     """Every API style scores customers given by id, through serving.online's one scorer."""
     answers = {**FEAST, "api_style": api_style}
-    project = _render(tmp_path, api_style=api_style)
+    project = rendered(api_style=api_style)
     try:
         assert_clean_output(project)
         assert_only_chosen_files(project, answers)
@@ -83,15 +107,17 @@ def test_feast_serves_lookups_by_id_over_grpc_and_graphql(
     assert "PredictionRequest.customer_ids" in adr
 
 
-def test_the_gke_gateway_counts_the_lookup_rpc_against_the_quota(tmp_path: Path) -> None:
+@SHARED
+def test_the_gke_gateway_counts_the_lookup_rpc_against_the_quota(rendered: Render) -> None:
     """Cloud Endpoints charges only the methods its metric rules name: the lookup rpc gets one,
     or a consumer could call it past the per-consumer quota."""
     answers = {"api_style": "grpc", "cloud": "gcp", "deploy_target": "kubernetes"}
-    project = _render(tmp_path, **answers, api_gateway="cloud")
+    project = rendered(**answers, api_gateway="cloud")
     module = project / "infra/terraform/modules/endpoints/main.tf"
     assert 'for method in ["Predict", "PredictByCustomerIds"] : {' in module.read_text()
 
 
+@SHARED
 @pytest.mark.parametrize(
     "answers",
     [
@@ -102,16 +128,17 @@ def test_the_gke_gateway_counts_the_lookup_rpc_against_the_quota(tmp_path: Path)
     ids=["cloud-run", "container-apps", "cloudformation-ecs"],
 )
 def test_feast_renders_on_every_managed_containers_target(
-    tmp_path: Path, answers: dict[str, str]
+    rendered: Render, answers: dict[str, str]
 ) -> None:
     """No refusal left: each managed-containers target has its materialise job (tests below)."""
-    project = _render(tmp_path, **answers)
+    project = rendered(**answers)
     assert_clean_output(project)
     assert "materialize" in (project / "scripts/deploy/cloud.sh").read_text()
 
 
-def test_feast_is_installed_with_features_and_serving_only(tmp_path: Path) -> None:
-    project = _render(tmp_path)
+@SHARED
+def test_feast_is_installed_with_features_and_serving_only(rendered: Render) -> None:
+    project = rendered()
     for service in ("features", "serving"):
         assert any(dep.startswith("feast") for dep in _dependencies(project, service)), service
     for service in ("ingestion", "training", "monitoring"):
@@ -134,24 +161,37 @@ def test_without_feast_nothing_of_it_is_rendered(tmp_path: Path) -> None:
     assert "materialize" not in (project / "Makefile").read_text()
 
 
+@SHARED
 @pytest.mark.parametrize(
     ("answers", "client", "online_store"),
     [
-        ({"cloud": "aws"}, "feast[aws]", "infra/terraform/modules/feature_store/main.tf"),
+        (
+            {"cloud": "aws", "deploy_target": "kubernetes"},
+            "feast[aws]",
+            "infra/terraform/modules/feature_store/main.tf",
+        ),
         (
             {"cloud": "aws", "iac": "cloudformation"},
             "feast[aws]",
             "infra/cloudformation/feature-store.yaml",
         ),
-        ({"cloud": "gcp"}, "feast[gcp]", "infra/terraform/envs/prod/main.tf"),
-        ({"cloud": "azure"}, "feast[redis]", "infra/terraform/envs/prod/main.tf"),
+        (
+            {"cloud": "gcp", "deploy_target": "kubernetes"},
+            "feast[gcp]",
+            "infra/terraform/envs/prod/main.tf",
+        ),
+        (
+            {"cloud": "azure", "deploy_target": "kubernetes"},
+            "feast[redis]",
+            "infra/terraform/envs/prod/main.tf",
+        ),
     ],
     ids=["aws-terraform", "aws-cloudformation", "gcp", "azure"],
 )
 def test_each_cloud_gets_its_online_store_and_its_client(
-    tmp_path: Path, answers: dict[str, str], client: str, online_store: str
+    rendered: Render, answers: dict[str, str], client: str, online_store: str
 ) -> None:
-    project = _render(tmp_path, **answers)
+    project = rendered(**answers)
     assert any(dep.startswith(client) for dep in _dependencies(project, "serving"))
     resource = {
         "aws": "dynamodb",
@@ -271,11 +311,12 @@ def _by_name(docs: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]
     return next(d for d in docs if d["kind"] == kind and d["metadata"]["name"].startswith(name))
 
 
+@SHARED
 @pytest.mark.parametrize("cloud", ["aws", "gcp", "azure"])
 def test_kubernetes_serves_by_id_and_materialises_with_the_features_identity(
-    tmp_path: Path, cloud: str
+    rendered: Render, tmp_path: Path, cloud: str
 ) -> None:
-    project = _render(tmp_path, cloud=cloud, deploy_target="kubernetes")
+    project = rendered(cloud=cloud, deploy_target="kubernetes")
     redis_subnet = "10.20.4.0/24"
     docs = _overlay(project, tmp_path, redis_subnet)
 
@@ -327,8 +368,9 @@ def _policy_actions(module: Path) -> dict[str, set[str]]:
     return found
 
 
-def test_ecs_runs_the_materialise_job_and_serving_only_reads_the_store(tmp_path: Path) -> None:
-    project = _render(tmp_path, cloud="aws", deploy_target="containers")
+@SHARED
+def test_ecs_runs_the_materialise_job_and_serving_only_reads_the_store(rendered: Render) -> None:
+    project = rendered(cloud="aws", deploy_target="containers")
     terraform = project / "infra/terraform"
     for env_name in ("dev", "prod"):
         modules = load_hcl(terraform / f"envs/{env_name}/main.tf")["module"]
@@ -403,10 +445,11 @@ def _iam_grants(terraform: Path) -> list[tuple[str, str]]:
     return grants
 
 
+@SHARED
 def test_cloud_run_runs_the_materialise_job_and_serving_only_reads_the_store(
-    tmp_path: Path,
+    rendered: Render,
 ) -> None:
-    project = _render(tmp_path, cloud="gcp", deploy_target="containers")
+    project = rendered(cloud="gcp", deploy_target="containers")
     terraform = project / "infra/terraform"
     for env_name in ("dev", "prod"):
         cloud_run = _module(terraform / f"envs/{env_name}/main.tf", "cloud_run")
@@ -455,10 +498,11 @@ def test_cloud_run_runs_the_materialise_job_and_serving_only_reads_the_store(
     }
 
 
+@SHARED
 def test_container_apps_run_the_materialise_job_with_the_redis_secret_from_key_vault(
-    tmp_path: Path,
+    rendered: Render,
 ) -> None:
-    project = _render(tmp_path, cloud="azure", deploy_target="containers")
+    project = rendered(cloud="azure", deploy_target="containers")
     terraform = project / "infra/terraform"
     for env_name in ("dev", "prod"):
         main = terraform / f"envs/{env_name}/main.tf"
@@ -532,10 +576,11 @@ def _role_statements(project: Path, role: str) -> list[dict[str, Any]]:
     return statements
 
 
+@SHARED
 def test_cloudformation_ecs_runs_the_materialise_task_and_serving_only_reads_the_store(
-    tmp_path: Path,
+    rendered: Render,
 ) -> None:
-    project = _render(tmp_path, cloud="aws", iac="cloudformation", deploy_target="containers")
+    project = rendered(cloud="aws", iac="cloudformation", deploy_target="containers")
     resources = _cfn(project, "compute-ecs.yaml")["Resources"]
     task = resources["MaterializeTaskDefinition"]["Properties"]
     assert task["TaskRoleArn"]["Fn::ImportValue"]["Fn::Sub"].endswith("-features-role-arn")

@@ -7,13 +7,15 @@ process that imported the training stack (mlflow, scikit-learn, ONNX) once for t
 fault run is still a process of its own that installs its own signal handlers, is signalled or
 killed for real, and leaves the registry as a killed ``train`` would. The helper trains once
 in a scratch store of its own before forking, so that what a run imports on first use (ONNX,
-skops, MLflow's model flavours) is imported once too.
+skops, MLflow's model flavours) is imported once too. The first, complete ``train`` every
+test starts from is run once for the module too; each test gets a fresh copy of what it left.
 """
 
 import contextlib
 import io
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -116,18 +118,53 @@ class Killed:
     stderr: str
 
 
+def _use(patch: pytest.MonkeyPatch, data_dir: Path) -> Settings:
+    patch.setenv("APP_DATA_DIR", str(data_dir))
+    patch.setenv("APP_ENVIRONMENT", "test")
+    patch.setenv("APP_MODEL_NAME", MODEL_NAME)
+    patch.delenv("APP_MLFLOW_TRACKING_URI", raising=False)
+    return Settings()
+
+
+@dataclass(frozen=True)
+class FirstRun:
+    data_dir: Path
+    snapshot: Path
+
+
+@pytest.fixture(scope="module")
+def first_run(
+    tmp_path_factory: pytest.TempPathFactory, good_features, write_features, new_registry
+) -> FirstRun:
+    """A completed first ``train`` (version 1, the champion, its drift reference and lineage),
+    run once for the module; each test starts from a copy of the data folder it left."""
+    root = tmp_path_factory.mktemp("first-run")
+    with pytest.MonkeyPatch.context() as patch:
+        settings = _use(patch, root / "data")
+        new_registry(settings.data_dir)
+        write_features(settings.features_dir, good_features, date(2024, 1, 2))
+        assert _train_in_process() == 0
+    shutil.copytree(settings.data_dir, root / "snapshot")
+    return FirstRun(settings.data_dir, root / "snapshot")
+
+
+def _restore(first_run: FirstRun) -> None:
+    """The data folder as the first run left it, at the same path: the registry records its
+    artifacts by absolute path. The SQLite store is overwritten in place, not replaced: this
+    process keeps one MLflow store (and its open connections) per tracking URI."""
+    data, registry = first_run.data_dir, first_run.data_dir / "mlflow" / "mlflow.db"
+    for folder in (data, registry.parent):
+        for path in folder.iterdir():
+            if path not in (registry, registry.parent):
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
+    shutil.copytree(first_run.snapshot, data, dirs_exist_ok=True, copy_function=shutil.copyfile)
+
+
 @pytest.fixture
-def settings(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, good_features, write_features, new_registry
-) -> Settings:
-    monkeypatch.setenv("APP_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("APP_ENVIRONMENT", "test")
-    monkeypatch.setenv("APP_MODEL_NAME", MODEL_NAME)
-    monkeypatch.delenv("APP_MLFLOW_TRACKING_URI", raising=False)
-    settings = Settings()
-    new_registry(settings.data_dir)
-    write_features(settings.features_dir, good_features, date(2024, 1, 2))
-    return settings
+def settings(monkeypatch: pytest.MonkeyPatch, first_run: FirstRun) -> Settings:
+    """After one completed ``train``: version 1 is the champion."""
+    _restore(first_run)
+    return _use(monkeypatch, first_run.data_dir)
 
 
 @pytest.fixture(scope="module")
@@ -251,7 +288,6 @@ def _assert_consistent(settings: Settings, client: MlflowClient) -> str:
 def test_sigterm_during_training_marks_the_run_failed_and_registers_nothing(
     tmp_path: Path, settings: Settings, client: MlflowClient, fork_server
 ) -> None:
-    assert _train_in_process() == 0
     killed = _run_faulty(
         fork_server, tmp_path, "training.trainer.evaluation_of", "pause", signal.SIGTERM
     )
@@ -274,7 +310,6 @@ def test_sigterm_during_training_marks_the_run_failed_and_registers_nothing(
 def test_sigterm_during_promotion_finishes_it_first(
     tmp_path: Path, settings: Settings, client: MlflowClient, fork_server
 ) -> None:
-    assert _train_in_process() == 0
     killed = _run_faulty(
         fork_server, tmp_path, "training.tracking.record_gate", "pause", signal.SIGTERM
     )
@@ -293,7 +328,6 @@ def test_sigkill_after_the_alias_moved_is_rolled_forward_on_the_next_start(
 ) -> None:
     from training import promotion, tracking
 
-    assert _train_in_process() == 0
     killed = _run_faulty(fork_server, tmp_path, "training.tracking.promote", "die", None)
     assert killed.returncode == -signal.SIGKILL
     assert tracking.champion_version(client, MODEL_NAME) == "2"
@@ -315,7 +349,6 @@ def test_sigkill_after_the_alias_moved_is_rolled_forward_on_the_next_start(
 def test_sigkill_before_the_gate_tag_leaves_no_undecided_version(
     tmp_path: Path, settings: Settings, client: MlflowClient, fork_server
 ) -> None:
-    assert _train_in_process() == 0
     killed = _run_faulty(fork_server, tmp_path, "training.tracking.log_and_register", "die", None)
     assert killed.returncode == -signal.SIGKILL
     assert "quality_gate" not in client.get_model_version(MODEL_NAME, "2").tags
@@ -332,7 +365,6 @@ def test_sigkill_before_the_gate_tag_leaves_no_undecided_version(
 def test_two_model_names_keep_their_own_drift_reference(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert _train_in_process() == 0
     first = settings.reference_path
     first_bytes = first.read_bytes()
 
