@@ -34,39 +34,41 @@ from tests.template.rendered import (
 RECOMMENDATION = {"use_case": "recommendation"}
 
 
+def _render(factory: pytest.TempPathFactory, name: str, **answers: object) -> Path:
+    """A clean render of recommendation with ``answers`` over the module's defaults."""
+    return render_clean(factory.mktemp("render") / name, {**RECOMMENDATION, **answers})
+
+
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return render_clean(tmp_path_factory.mktemp("render") / "recommendation", RECOMMENDATION)
+    return _render(tmp_path_factory, "recommendation")
 
 
 @pytest.fixture(scope="module")
 def keras_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    answers = {**RECOMMENDATION, "ml_framework": "tensorflow"}
-    return render_clean(tmp_path_factory.mktemp("render") / "recommendation-keras", answers)
+    return _render(tmp_path_factory, "recommendation-keras", ml_framework="tensorflow")
 
 
 @pytest.fixture(scope="module")
 def graphql_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    answers = {**RECOMMENDATION, "api_style": "graphql"}
-    return render_clean(tmp_path_factory.mktemp("render") / "recommendation-graphql", answers)
+    return _render(tmp_path_factory, "recommendation-graphql", api_style="graphql")
 
 
 @pytest.fixture(scope="module")
 def torch_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    answers = {**RECOMMENDATION, "ml_framework": "pytorch"}
-    return render_clean(tmp_path_factory.mktemp("render") / "recommendation-torch", answers)
+    return _render(tmp_path_factory, "recommendation-torch", ml_framework="pytorch")
 
 
 @pytest.fixture(scope="module")
 def ab_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    answers = {**RECOMMENDATION, "ab_testing": True}
-    return render_clean(tmp_path_factory.mktemp("render") / "recommendation-ab", answers)
+    return _render(tmp_path_factory, "recommendation-ab", ab_testing=True)
 
 
 @pytest.fixture(scope="module")
 def ab_graphql_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    answers = {**RECOMMENDATION, "ab_testing": True, "api_style": "graphql"}
-    return render_clean(tmp_path_factory.mktemp("render") / "recommendation-ab-graphql", answers)
+    return _render(
+        tmp_path_factory, "recommendation-ab-graphql", ab_testing=True, api_style="graphql"
+    )
 
 
 def test_recommendation_is_a_choice_of_copier_yml_and_churn_stays_the_default() -> None:
